@@ -1,0 +1,298 @@
+// The campaign: reads invite.yaml, checks every key and type (naming the key and its line),
+// resolves paths relative to the file, and turns the event's local times into UTC instants.
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DateTime } from 'luxon';
+import YAML, { LineCounter, isMap, isPair, isScalar, type Node } from 'yaml';
+import { z } from 'zod';
+import { InputError, type Problem } from './errors.js';
+import { loadTemplates, type MailTemplates } from './templates.js';
+
+export type MailKind = 'invitation';
+
+export interface Person {
+  name: string;
+  email: string;
+}
+
+export interface CampaignEvent {
+  title: string;
+  description: string;
+  location: string;
+  url?: string;
+  /** UTC instant, milliseconds since the epoch. */
+  start: number;
+  end: number;
+  /** IANA zone in which the organiser wrote the times, e.g. Europe/Stockholm. */
+  timezone: string;
+  /** One UID for the event, stable across runs and mail kinds. */
+  uid: string;
+}
+
+export interface Registration {
+  url: string;
+  /** The last day to register, YYYY-MM-DD, in the event's zone. */
+  deadline: string;
+}
+
+export interface Attachment {
+  /** Absolute path on disk. */
+  path: string;
+  /** The name the recipient sees. */
+  filename: string;
+  /** Path as written in invite.yaml, for messages. */
+  source: string;
+  size: number;
+}
+
+export interface Campaign {
+  /** Absolute path of invite.yaml. */
+  file: string;
+  /** The folder holding invite.yaml; every path in the campaign is relative to it. */
+  dir: string;
+  id: string;
+  event: CampaignEvent;
+  registration?: Registration;
+  organiser: Person;
+  from: Person;
+  replyTo: Person[];
+  /** Absolute path of the contacts CSV. */
+  contacts: string;
+  attachments: Attachment[];
+  mails: Record<MailKind, MailTemplates>;
+}
+
+const email = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, 'expected an e-mail address like events@example.org');
+const person = z.strictObject({ name: z.string().min(1), email });
+const localTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/, 'expected a local date and time like 2027-05-06T09:00');
+const mailSpec = z.strictObject({
+  subject: z.string().min(1),
+  html: z.string().min(1),
+  text: z.string().min(1),
+});
+
+const campaignSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dots, dashes or underscores'),
+  event: z.strictObject({
+    title: z.string().min(1),
+    description: z.string().default(''),
+    location: z.string().default(''),
+    url: z.url().optional(),
+    start: localTime,
+    end: localTime,
+    timezone: z.string().min(1),
+    uid: z.string().min(3).optional(),
+  }),
+  registration: z
+    .strictObject({
+      url: z.url(),
+      deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date like 2027-04-25'),
+    })
+    .optional(),
+  organiser: person,
+  from: person.optional(),
+  reply_to: z.union([person, z.array(person)]).optional(),
+  contacts: z.string().min(1),
+  attachments: z
+    .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })]))
+    .default([]),
+  mails: z.strictObject({ invitation: mailSpec }),
+});
+
+type CampaignFile = z.infer<typeof campaignSchema>;
+
+/** Reads, checks and resolves a campaign. Every problem found is reported at once. */
+export function loadCampaign(file: string): Campaign {
+  const absolute = path.resolve(file);
+  const shown = path.relative(process.cwd(), absolute) || absolute;
+  let source: string;
+  try {
+    source = readFileSync(absolute, 'utf8');
+  } catch {
+    throw new InputError({
+      file: shown,
+      message: 'campaign file not found',
+      hint: 'run invite in the campaign folder, pass --campaign FILE, or create one with `invite init`',
+    });
+  }
+  const lineCounter = new LineCounter();
+  const doc = YAML.parseDocument(source, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { file: shown, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0]}`, hint: 'check indentation and quoting' };
+      }),
+    );
+  }
+  const parsed = campaignSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    throw new InputError(parsed.error.issues.flatMap((issue) => locateIssue(issue, doc, lineCounter, shown)));
+  }
+  const lineOf = (keys: (string | number)[]) => lineAt(doc, lineCounter, keys);
+  return resolveCampaign(parsed.data, absolute, shown, lineOf);
+}
+
+function resolveCampaign(
+  data: CampaignFile,
+  absolute: string,
+  shown: string,
+  lineOf: (keys: (string | number)[]) => number | undefined,
+): Campaign {
+  const dir = path.dirname(absolute);
+  const problems: Problem[] = [];
+  const at = (keys: (string | number)[], message: string, hint?: string) =>
+    problems.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
+
+  const zone = data.event.timezone;
+  if (!DateTime.local().setZone(zone).isValid) {
+    at(['event', 'timezone'], `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Stockholm');
+  }
+  const start = DateTime.fromISO(data.event.start.replace(' ', 'T'), { zone });
+  const end = DateTime.fromISO(data.event.end.replace(' ', 'T'), { zone });
+  if (!start.isValid) at(['event', 'start'], `"${data.event.start}" is not a valid date and time`);
+  if (!end.isValid) at(['event', 'end'], `"${data.event.end}" is not a valid date and time`);
+  if (start.isValid && end.isValid && end <= start) {
+    at(['event', 'end'], `the event ends (${data.event.end}) before it starts (${data.event.start})`, 'check event.start and event.end');
+  }
+  if (data.registration) {
+    const deadline = DateTime.fromISO(data.registration.deadline, { zone });
+    if (!deadline.isValid) at(['registration', 'deadline'], `"${data.registration.deadline}" is not a valid date`);
+    else if (start.isValid && deadline.startOf('day') > start.startOf('day')) {
+      at(['registration', 'deadline'], 'the registration deadline is after the event', 'set it on or before the event day');
+    }
+  }
+
+  const attachments: Attachment[] = [];
+  data.attachments.forEach((entry, index) => {
+    const spec = typeof entry === 'string' ? { path: entry } : entry;
+    const full = path.resolve(dir, spec.path);
+    try {
+      const stat = statSync(full);
+      if (!stat.isFile()) throw new Error('not a file');
+      attachments.push({ path: full, filename: spec.filename ?? path.basename(full), source: spec.path, size: stat.size });
+    } catch {
+      at(['attachments', index], `attachment "${spec.path}" not found`, `paths are relative to ${path.basename(absolute)}`);
+    }
+  });
+
+  let mails: Record<MailKind, MailTemplates> | undefined;
+  try {
+    mails = {
+      invitation: loadTemplates(dir, data.mails.invitation, (key) => ({
+        file: shown,
+        line: lineOf(['mails', 'invitation', key]),
+        column: `mails.invitation.${key}`,
+      })),
+    };
+  } catch (error) {
+    if (error instanceof InputError) problems.push(...error.problems);
+    else throw error;
+  }
+
+  if (problems.length > 0 || !mails) throw new InputError(problems);
+
+  const organiserDomain = data.organiser.email.split('@')[1] ?? 'invite.invalid';
+  return {
+    file: absolute,
+    dir,
+    id: data.id,
+    event: {
+      title: data.event.title,
+      description: data.event.description,
+      location: data.event.location,
+      url: data.event.url,
+      start: start.toMillis(),
+      end: end.toMillis(),
+      timezone: zone,
+      uid: data.event.uid ?? `${data.id}@${organiserDomain}`,
+    },
+    registration: data.registration,
+    organiser: data.organiser,
+    from: data.from ?? data.organiser,
+    replyTo: data.reply_to === undefined ? [] : Array.isArray(data.reply_to) ? data.reply_to : [data.reply_to],
+    contacts: path.resolve(dir, data.contacts),
+    attachments,
+    mails,
+  };
+}
+
+/** Problems with the campaign relative to the current time (kept apart so loading stays clock-free). */
+export function checkTiming(campaign: Campaign, now: Date): Problem[] {
+  const problems: Problem[] = [];
+  const file = path.relative(process.cwd(), campaign.file) || campaign.file;
+  if (campaign.event.end <= now.getTime()) {
+    problems.push({
+      file,
+      column: 'event.end',
+      message: `the event is already over (it ended ${new Date(campaign.event.end).toISOString()}, now is ${now.toISOString()})`,
+      hint: 'update event.start and event.end, or pass --now for a replay',
+    });
+  }
+  return problems;
+}
+
+function locateIssue(issue: z.core.$ZodIssue, doc: YAML.Document, lc: LineCounter, file: string): Problem[] {
+  const keys = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      file,
+      line: lineAt(doc, lc, [...keys, key]),
+      column: [...keys, key].join('.'),
+      message: `unknown key "${key}"`,
+      hint: `allowed here: ${allowedKeys(keys).join(', ')}`,
+    }));
+  }
+  const present = doc.hasIn(keys);
+  let message = issue.message;
+  if (!present) message = `missing required key "${keys.join('.')}"`;
+  else if (issue.code === 'invalid_type') message = `${issue.message.replace(/^Invalid input: /, '')}`;
+  return [{ file, line: lineAt(doc, lc, keys), column: keys.join('.') || undefined, message }];
+}
+
+function allowedKeys(keys: (string | number)[]): string[] {
+  let schema: z.ZodType = campaignSchema;
+  for (const key of keys) {
+    const inner = unwrap(schema);
+    if (inner instanceof z.ZodObject) schema = inner.shape[key as string] as z.ZodType;
+    else if (inner instanceof z.ZodArray) schema = inner.element as z.ZodType;
+    else return [];
+  }
+  const inner = unwrap(schema);
+  if (inner instanceof z.ZodObject) return Object.keys(inner.shape);
+  if (inner instanceof z.ZodUnion) {
+    for (const option of inner.options) {
+      const o = unwrap(option as z.ZodType);
+      if (o instanceof z.ZodObject) return Object.keys(o.shape);
+    }
+  }
+  return [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current: z.ZodType = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}
+
+/** The line of the key (or, for a missing key, of its nearest present parent). */
+function lineAt(doc: YAML.Document, lc: LineCounter, keys: (string | number)[]): number | undefined {
+  for (let depth = keys.length; depth >= 1; depth--) {
+    const parent = depth === 1 ? doc.contents : doc.getIn(keys.slice(0, depth - 1), true);
+    const key = keys[depth - 1];
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
+      const node = pair?.key as Node | undefined;
+      if (node?.range) return lc.linePos(node.range[0]).line;
+    } else if (parent && typeof key === 'number') {
+      const node = doc.getIn(keys.slice(0, depth), true) as Node | undefined;
+      if (node?.range) return lc.linePos(node.range[0]).line;
+    }
+  }
+  const root = doc.contents as Node | null;
+  return root?.range ? lc.linePos(root.range[0]).line : undefined;
+}

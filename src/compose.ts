@@ -1,0 +1,138 @@
+// Compose: the pure heart of invite. (campaign, contact, kind, now) → the message a recipient
+// receives: headers, both bodies, the calendar invitation. No I/O, no clock, no environment.
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { buildCalendar, type CalendarMethod } from './calendar.js';
+import type { Attachment, Campaign, MailKind, Person } from './campaign.js';
+import type { Contact } from './contacts.js';
+import { cityOfZone } from './zones.js';
+
+/** Variables every template has, whatever the contacts' columns. */
+export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender', 'campaign'] as const;
+
+export interface Message {
+  kind: MailKind;
+  campaignId: string;
+  contact: Contact;
+  from: Person;
+  replyTo: Person[];
+  to: Person;
+  subject: string;
+  text: string;
+  html: string;
+  date: Date;
+  /** The same for the same (campaign, kind, recipient), so a resend is recognisable. */
+  messageId: string;
+  calendar: { method: CalendarMethod; uid: string; sequence: number; content: string };
+  attachments: Attachment[];
+  /** The event as the recipient will read it (title, date and time, place), for previews. */
+  eventSummary: string;
+}
+
+export interface ComposeOptions {
+  sequence?: number;
+}
+
+const LOCALE = 'en-GB';
+
+export function compose(campaign: Campaign, contact: Contact, kind: MailKind, now: Date, options: ComposeOptions = {}): Message {
+  const templates = campaign.mails[kind];
+  const context = templateContext(campaign, contact);
+  const to: Person = { name: contact.name, email: contact.email };
+  const sequence = options.sequence ?? 0;
+  const method: CalendarMethod = 'REQUEST';
+  return {
+    kind,
+    campaignId: campaign.id,
+    contact,
+    from: campaign.from,
+    replyTo: campaign.replyTo,
+    to,
+    subject: templates.subject.render(context).replace(/\s+/g, ' ').trim(),
+    text: templates.text.render(context),
+    html: templates.html.render(context),
+    date: now,
+    messageId: messageIdFor(campaign, kind, contact.email),
+    calendar: {
+      method,
+      uid: campaign.event.uid,
+      sequence,
+      content: buildCalendar({ event: campaign.event, method, sequence, organiser: campaign.organiser, attendee: to, now }),
+    },
+    attachments: campaign.attachments,
+    eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
+  };
+}
+
+export function messageIdFor(campaign: Campaign, kind: MailKind, email: string): string {
+  const digest = createHash('sha256').update(`${campaign.id}\u0000${kind}\u0000${email.toLowerCase()}`).digest('hex').slice(0, 32);
+  const domain = campaign.from.email.split('@')[1] ?? 'invite.invalid';
+  return `<${kind}.${digest}@${domain}>`;
+}
+
+export interface EventView {
+  title: string;
+  description: string;
+  location: string;
+  url: string;
+  date: string;
+  start: string;
+  end: string;
+  time: string;
+  timezone: string;
+  zone_abbreviation: string;
+  local_time: string;
+  when: string;
+}
+
+/** Everything a template can use: the contact's columns plus the built-ins. */
+export function templateContext(campaign: Campaign, contact: Contact) {
+  const event = eventView(campaign, contact.timezone);
+  const registration = campaign.registration
+    ? {
+        url: campaign.registration.url,
+        deadline: DateTime.fromISO(campaign.registration.deadline, { zone: campaign.event.timezone }).setLocale(LOCALE).toFormat('cccc d LLLL yyyy'),
+        deadline_iso: campaign.registration.deadline,
+      }
+    : { url: '', deadline: '', deadline_iso: '' };
+  return {
+    ...contact.fields,
+    event,
+    registration,
+    organiser: campaign.organiser,
+    sender: campaign.from,
+    campaign: { id: campaign.id },
+  };
+}
+
+/** The event in the organiser's zone, and in the contact's own zone when its clock differs. */
+export function eventView(campaign: Campaign, contactZone?: string): EventView {
+  const e = campaign.event;
+  const start = DateTime.fromMillis(e.start, { zone: e.timezone }).setLocale(LOCALE);
+  const end = DateTime.fromMillis(e.end, { zone: e.timezone }).setLocale(LOCALE);
+  const date = start.toFormat('cccc d LLLL yyyy');
+  const time = `${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} ${start.toFormat('ZZZZ')}`;
+  let localTime = '';
+  if (contactZone && contactZone !== e.timezone) {
+    const ls = start.setZone(contactZone);
+    const le = end.setZone(contactZone);
+    if (ls.toFormat('yyyy-MM-dd HH:mm') !== start.toFormat('yyyy-MM-dd HH:mm')) {
+      const day = ls.toFormat('yyyy-MM-dd') === start.toFormat('yyyy-MM-dd') ? '' : ` on ${ls.toFormat('cccc d LLLL')}`;
+      localTime = `${ls.toFormat('HH:mm')}–${le.toFormat('HH:mm')}${day} in ${cityOfZone(contactZone)}`;
+    }
+  }
+  return {
+    title: e.title,
+    description: e.description,
+    location: e.location,
+    url: e.url ?? '',
+    date,
+    start: start.toFormat('HH:mm'),
+    end: end.toFormat('HH:mm'),
+    time,
+    timezone: e.timezone,
+    zone_abbreviation: start.toFormat('ZZZZ'),
+    local_time: localTime,
+    when: `${date}, ${time}${localTime ? ` (${localTime})` : ''}`,
+  };
+}

@@ -1,0 +1,73 @@
+// Errors as values with a home: every input problem carries where it is and how to fix it,
+// and exitCodeFor/formatProblem are the one place that turns them into text and exit codes.
+
+export const EXIT = {
+  ok: 0,
+  someFailed: 1,
+  badInput: 2,
+  interrupted: 130,
+} as const;
+
+/** Where a problem is: a file, and within it a line (or CSV row) and a column or key. */
+export interface Problem {
+  file?: string;
+  line?: number;
+  /** A 1-based column number, or a CSV column / YAML key name. */
+  column?: number | string;
+  message: string;
+  hint?: string;
+}
+
+/** Bad campaign, contacts or template: exit 2, nothing sent. */
+export class InputError extends Error {
+  readonly problems: Problem[];
+  constructor(problems: Problem | Problem[]) {
+    const list = Array.isArray(problems) ? problems : [problems];
+    super(list.map(formatProblem).join('\n'));
+    this.name = 'InputError';
+    this.problems = list;
+  }
+}
+
+/** Bad command-line usage or a missing setting (no SMTP URL, no --yes without a terminal): exit 2. */
+export class UsageError extends Error {
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.hint = hint;
+  }
+}
+
+/**
+ * A fault that makes every further message fail the same way (wrong password, TLS or
+ * certificate trouble, server unreachable): the run stops at once.
+ */
+export class DeliveryStop extends Error {
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = 'DeliveryStop';
+    this.hint = hint;
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  const where = [p.file, p.line, p.column].filter((part) => part !== undefined && part !== '').join(':');
+  const hint = p.hint ? ` (${p.hint})` : '';
+  return `${where ? `${where}: ` : ''}${p.message}${hint}`;
+}
+
+/** Turns anything thrown by a command into the lines for stderr and the exit code. */
+export function describeFailure(error: unknown): { lines: string[]; code: number } {
+  if (error instanceof InputError) {
+    return { lines: error.problems.map((p) => `invite: ${formatProblem(p)}`), code: EXIT.badInput };
+  }
+  if (error instanceof UsageError || error instanceof DeliveryStop) {
+    const lines = [`invite: ${error.message}`];
+    if (error.hint) lines.push(`hint: ${error.hint}`);
+    return { lines, code: EXIT.badInput };
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return { lines: [`invite: internal error: ${message}`], code: EXIT.someFailed };
+}

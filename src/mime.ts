@@ -1,0 +1,36 @@
+// MIME: turns a composed message into the exact RFC 5322 bytes that go over SMTP or into
+// an .eml file, with nodemailer's MailComposer (the calendar both as a text/calendar
+// alternative and as an invite.ics attachment with the same bytes).
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Message } from './compose.js';
+
+export interface Envelope {
+  from: string;
+  to: string[];
+}
+
+type ComposerOptions = ConstructorParameters<typeof MailComposer>[0];
+
+export function mailOptions(message: Message): ComposerOptions {
+  return {
+    from: { name: message.from.name, address: message.from.email },
+    to: [{ name: message.to.name, address: message.to.email }],
+    replyTo: message.replyTo.map((p) => ({ name: p.name, address: p.email })),
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    date: message.date,
+    messageId: message.messageId,
+    icalEvent: { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content },
+    attachments: message.attachments.map((a) => ({ filename: a.filename, path: a.path })),
+    headers: { 'X-Invite-Campaign': message.campaignId },
+  };
+}
+
+export function envelopeOf(message: Message): Envelope {
+  return { from: message.from.email, to: [message.to.email] };
+}
+
+export async function buildRaw(message: Message): Promise<Buffer> {
+  return new MailComposer(mailOptions(message)).compile().build();
+}

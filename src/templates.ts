@@ -1,0 +1,196 @@
+// Templates: compiles the Handlebars subject, HTML and text of each mail kind, and checks
+// before anything is sent that every variable a template uses is provided by a contact
+// column or a built-in, and that every helper it calls exists.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { InputError, type Problem } from './errors.js';
+
+type Program = hbs.AST.Program;
+type Statement = hbs.AST.Statement;
+type Expression = hbs.AST.Expression;
+
+/** Helpers that Handlebars itself provides; no other is registered. */
+const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log']);
+/** Blocks whose body runs with another context, so their variables are not top-level names. */
+const CONTEXT_BLOCKS = new Set(['each', 'with']);
+
+export interface VariableUse {
+  /** The first segment of the path: a column or a built-in such as `event`. */
+  root: string;
+  /** The full dotted path as written. */
+  path: string;
+  line: number;
+  column: number;
+}
+
+export interface Template {
+  /** Where the template lives, as shown in messages. */
+  file: string;
+  /** Added to line numbers inside the template (for a subject written inside invite.yaml). */
+  lineOffset: number;
+  uses: VariableUse[];
+  render(context: object): string;
+}
+
+export interface MailTemplates {
+  subject: Template;
+  html: Template;
+  text: Template;
+}
+
+interface Where {
+  file: string;
+  line?: number;
+  column?: string;
+}
+
+const handlebars = Handlebars.create();
+
+/** Reads and compiles the templates of one mail kind. Paths are relative to the campaign folder. */
+export function loadTemplates(
+  dir: string,
+  spec: { subject: string; html: string; text: string },
+  where: (key: 'subject' | 'html' | 'text') => Where,
+): MailTemplates {
+  const problems: Problem[] = [];
+  const read = (key: 'html' | 'text'): Template | undefined => {
+    const file = path.resolve(dir, spec[key]);
+    const shown = path.relative(process.cwd(), file) || file;
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch {
+      const w = where(key);
+      problems.push({ ...w, message: `template "${spec[key]}" not found`, hint: 'paths are relative to invite.yaml' });
+      return undefined;
+    }
+    return collect(() => compileTemplate(source, shown, 0, key === 'html' ? 'html' : 'text'));
+  };
+  const collect = (make: () => Template): Template | undefined => {
+    try {
+      return make();
+    } catch (error) {
+      if (error instanceof InputError) problems.push(...error.problems);
+      else throw error;
+      return undefined;
+    }
+  };
+  const subjectWhere = where('subject');
+  const subject = collect(() => compileTemplate(spec.subject, subjectWhere.file, (subjectWhere.line ?? 1) - 1, 'header'));
+  const html = read('html');
+  const text = read('text');
+  if (problems.length > 0 || !subject || !html || !text) throw new InputError(problems);
+  return { subject, html, text };
+}
+
+/**
+ * Compiles one template. `html` escapes values; `text` and `header` never do (a plain-text
+ * body must read "Müller & Co", not "Müller &amp; Co").
+ */
+export function compileTemplate(source: string, file: string, lineOffset: number, mode: 'html' | 'text' | 'header'): Template {
+  let ast: Program;
+  try {
+    ast = handlebars.parse(source);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const line = /line (\d+)/.exec(message)?.[1];
+    throw new InputError({
+      file,
+      line: line ? Number(line) + lineOffset : undefined,
+      message: `template syntax: ${message.split('\n').pop()}`,
+      hint: 'check that every {{#block}} is closed and every {{ has its }}',
+    });
+  }
+  const uses: VariableUse[] = [];
+  const helperProblems: Problem[] = [];
+  walkProgram(ast, 0, uses, (name, loc) =>
+    helperProblems.push({
+      file,
+      line: loc.start.line + lineOffset,
+      column: loc.start.column + 1,
+      message: `unknown helper "${name}"`,
+      hint: `available helpers: ${[...BUILT_IN_HELPERS].join(', ')}`,
+    }),
+  );
+  if (helperProblems.length > 0) throw new InputError(helperProblems);
+  const compiled = handlebars.compile(ast, { strict: true, noEscape: mode !== 'html', knownHelpersOnly: false });
+  return {
+    file,
+    lineOffset,
+    uses,
+    render(context: object): string {
+      try {
+        return compiled(context);
+      } catch (error) {
+        const e = error as { message?: string; lineNumber?: number; column?: number };
+        throw new InputError({
+          file,
+          line: e.lineNumber !== undefined ? e.lineNumber + lineOffset : undefined,
+          column: e.column !== undefined ? e.column + 1 : undefined,
+          message: `template: ${String(e.message ?? error).replace(/ in \[object Object\]/, '').replace(/ - \d+:\d+$/, '')}`,
+          hint: 'add the column to the contacts, or fix the variable name',
+        });
+      }
+    },
+  };
+}
+
+/** Problems for variables that neither a column nor a built-in provides. */
+export function checkVariables(template: Template, available: Set<string>, columnsHint: string): Problem[] {
+  return template.uses
+    .filter((use) => !available.has(use.root))
+    .map((use) => ({
+      file: template.file,
+      line: use.line + template.lineOffset,
+      column: use.column,
+      message: `the template uses "{{${use.path}}}", but no contact column or built-in variable "${use.root}" exists`,
+      hint: columnsHint,
+    }));
+}
+
+type UnknownHelper = (name: string, loc: hbs.AST.SourceLocation) => void;
+
+function walkProgram(program: Program | undefined, depth: number, uses: VariableUse[], unknown: UnknownHelper): void {
+  if (!program) return;
+  for (const statement of program.body) walkStatement(statement, depth, uses, unknown);
+}
+
+function walkStatement(node: Statement, depth: number, uses: VariableUse[], unknown: UnknownHelper): void {
+  if (node.type === 'MustacheStatement' || node.type === 'BlockStatement') {
+    const call = node as hbs.AST.MustacheStatement | hbs.AST.BlockStatement;
+    const isCall = call.params.length > 0 || (call.hash?.pairs.length ?? 0) > 0;
+    const name = call.path.type === 'PathExpression' ? (call.path as hbs.AST.PathExpression).original : '';
+    if (isCall) {
+      if (!BUILT_IN_HELPERS.has(name)) unknown(name, call.loc);
+    } else {
+      walkExpression(call.path as Expression, depth, uses, unknown);
+    }
+    for (const param of call.params) walkExpression(param, depth, uses, unknown);
+    for (const pair of call.hash?.pairs ?? []) walkExpression(pair.value, depth, uses, unknown);
+    if (node.type === 'BlockStatement') {
+      const block = node as hbs.AST.BlockStatement;
+      // {{#each list}} and {{#with obj}} change the context; {{#name}} without params does too.
+      const inner = CONTEXT_BLOCKS.has(name) || !isCall ? depth + 1 : depth;
+      walkProgram(block.program, inner, uses, unknown);
+      walkProgram(block.inverse, depth, uses, unknown);
+    }
+  }
+}
+
+function walkExpression(node: Expression, depth: number, uses: VariableUse[], unknown: UnknownHelper): void {
+  if (node.type === 'SubExpression') {
+    const sub = node as hbs.AST.SubExpression;
+    const name = (sub.path as hbs.AST.PathExpression).original;
+    if (!BUILT_IN_HELPERS.has(name)) unknown(name, sub.loc);
+    for (const param of sub.params) walkExpression(param, depth, uses, unknown);
+    return;
+  }
+  if (node.type !== 'PathExpression') return;
+  const p = node as hbs.AST.PathExpression;
+  if (p.data || p.depth > 0 || depth > 0) return; // @index, ../x and names inside {{#each}}
+  const root = p.parts[0];
+  if (root === undefined || p.original === 'this' || p.original.startsWith('this.')) return;
+  uses.push({ root, path: p.original, line: p.loc.start.line, column: p.loc.start.column + 1 });
+}
+

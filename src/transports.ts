@@ -1,0 +1,192 @@
+// Transports: where a composed message goes. SMTP, .eml files and the stdout preview share
+// one small interface (nodemailer's sendMail seam), so deliver() does not care which it has.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { ChalkInstance } from 'chalk';
+import type { Message } from './compose.js';
+import { DeliveryStop, UsageError } from './errors.js';
+import { buildRaw, envelopeOf } from './mime.js';
+
+export interface Receipt {
+  /** The server's reply, or where the message was written. */
+  response: string;
+}
+
+export interface Transport {
+  /** What the organiser reads in prompts and summaries; never a secret. */
+  readonly description: string;
+  readonly mode: 'smtp' | 'eml' | 'dry-run';
+  send(message: Message): Promise<Receipt>;
+  close(): Promise<void>;
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  /** smtps:// (TLS from the first byte); smtp:// upgrades with STARTTLS when offered. */
+  secure: boolean;
+  user?: string;
+  pass?: string;
+  insecureTls: boolean;
+  timeoutMs: number;
+}
+
+/** Reads an smtp:// or smtps:// URL; SMTP_USER and SMTP_PASS override the URL's credentials. */
+export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, insecureTls = false): SmtpSettings {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError('the SMTP URL is not a valid URL', 'write it as smtp://user:password@host:587 or smtps://host:465');
+  }
+  const scheme = parsed.protocol.replace(/:$/, '');
+  if (scheme !== 'smtp' && scheme !== 'smtps') {
+    throw new UsageError(`the SMTP URL must start with smtp:// or smtps://, not ${scheme}://`, 'e.g. smtp://smtp.example.org:587');
+  }
+  if (!parsed.hostname) throw new UsageError('the SMTP URL has no host', 'e.g. smtp://smtp.example.org:587');
+  const secure = scheme === 'smtps';
+  const user = env.SMTP_USER || decodeURIComponent(parsed.username) || undefined;
+  const pass = env.SMTP_PASS || decodeURIComponent(parsed.password) || undefined;
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    user,
+    pass,
+    insecureTls,
+    timeoutMs: 30_000,
+  };
+}
+
+export function smtpTransport(settings: SmtpSettings): Transport {
+  const transporter = nodemailer.createTransport({
+    host: settings.host,
+    port: settings.port,
+    secure: settings.secure,
+    auth: settings.user ? { user: settings.user, pass: settings.pass ?? '' } : undefined,
+    tls: { rejectUnauthorized: !settings.insecureTls },
+    pool: true,
+    maxConnections: 1,
+    connectionTimeout: settings.timeoutMs,
+    greetingTimeout: settings.timeoutMs,
+    socketTimeout: settings.timeoutMs,
+  });
+  return {
+    description: `${settings.host}:${settings.port}`,
+    mode: 'smtp',
+    async send(message) {
+      const raw = await buildRaw(message);
+      try {
+        const info: { response?: string } = await transporter.sendMail({ envelope: { ...envelopeOf(message) }, raw, messageId: message.messageId });
+        return { response: String(info.response ?? '') };
+      } catch (error) {
+        throw classifySmtpError(error, settings);
+      }
+    },
+    async close() {
+      transporter.close();
+    },
+  };
+}
+
+/** A failure for this one recipient; the run goes on. */
+export class RecipientFailure extends Error {
+  readonly responseCode?: number;
+  readonly permanent: boolean;
+  constructor(message: string, responseCode: number | undefined, permanent: boolean) {
+    super(message);
+    this.name = 'RecipientFailure';
+    this.responseCode = responseCode;
+    this.permanent = permanent;
+  }
+}
+
+interface NodemailerError {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+  reason?: string;
+}
+
+/** Sorts a nodemailer error into "stop the run" or "this recipient failed". */
+export function classifySmtpError(error: unknown, settings: SmtpSettings): Error {
+  const e = (error ?? {}) as NodemailerError;
+  const text = String(e.message ?? error);
+  const where = `${settings.host}:${settings.port}`;
+  if (e.code === 'EAUTH') {
+    return new DeliveryStop(`the SMTP server ${where} refused the login: ${stripSecrets(text, settings)}`, 'check SMTP_USER and SMTP_PASS (or the user and password in the SMTP URL)');
+  }
+  if (/certificate|self[- ]signed|unable to verify|CERT_|hostname\/IP does not match/i.test(text)) {
+    return new DeliveryStop(`the TLS certificate of ${where} could not be verified: ${text}`, 'use the server\'s real host name, add its CA with NODE_EXTRA_CA_CERTS, or (only for a test server) pass --insecure-tls');
+  }
+  if (e.code === 'ETLS') {
+    return new DeliveryStop(`TLS with ${where} failed: ${text}`, 'smtps:// is usually port 465, smtp:// with STARTTLS port 587');
+  }
+  if (e.code === 'ECONNECTION' || e.code === 'EDNS' || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH/.test(text)) {
+    return new DeliveryStop(`cannot connect to the SMTP server ${where}: ${text}`, 'check the host and port of the SMTP URL');
+  }
+  const code = e.responseCode;
+  return new RecipientFailure(stripSecrets(text, settings), code, code !== undefined && code >= 500);
+}
+
+function stripSecrets(text: string, settings: SmtpSettings): string {
+  return settings.pass ? text.split(settings.pass).join('***') : text;
+}
+
+/** Writes each message as a complete .eml file: the bytes SMTP would carry. */
+export function emlTransport(dir: string): Transport {
+  mkdirSync(dir, { recursive: true });
+  let count = 0;
+  return {
+    description: dir,
+    mode: 'eml',
+    async send(message) {
+      count += 1;
+      const safe = message.to.email.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_');
+      const file = path.join(dir, `${String(count).padStart(3, '0')}-${message.kind}-${safe}.eml`);
+      writeFileSync(file, await buildRaw(message));
+      return { response: `written ${file}` };
+    },
+    async close() {},
+  };
+}
+
+/** Prints each message readably: headers, text body, attachments, the event. Sends nothing. */
+export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstance): Transport {
+  let count = 0;
+  return {
+    description: 'preview (dry run)',
+    mode: 'dry-run',
+    async send(message) {
+      count += 1;
+      const person = (p: { name: string; email: string }) => (p.name ? `${p.name} <${p.email}>` : p.email);
+      const header = (name: string, value: string) => `${chalk.bold(`${name}:`)} ${value}`;
+      const lines = [
+        chalk.cyan(`── message ${count} ${'─'.repeat(50)}`),
+        header('From', person(message.from)),
+        ...(message.replyTo.length ? [header('Reply-To', message.replyTo.map(person).join(', '))] : []),
+        header('To', person(message.to)),
+        header('Subject', message.subject),
+        header('Date', message.date.toUTCString()),
+        header('Message-ID', message.messageId),
+        '',
+        message.text.trimEnd(),
+        '',
+        chalk.bold('Attachments:'),
+        ...message.attachments.map((a) => `  ${a.filename} (${formatSize(a.size)})`),
+        `  invite.ics (calendar, METHOD:${message.calendar.method}, SEQUENCE:${message.calendar.sequence})`,
+        `${chalk.bold('Event:')} ${message.calendar.method === 'CANCEL' ? 'CANCELLED: ' : ''}${message.eventSummary}`,
+        '',
+      ];
+      out.write(lines.join('\n') + '\n');
+      return { response: 'previewed' };
+    },
+    async close() {},
+  };
+}
+
+function formatSize(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
+}
