@@ -1,0 +1,218 @@
+// The built CLI against a real SMTP server: what arrives is what a recipient gets.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { physicalLines, readEvent } from '../helpers/ical.js';
+import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
+
+const NOW = '2026-11-27T12:00:00Z';
+const CONTACTS = readFileSync(path.join(ROOT, 'contacts/competence-centres.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => {
+    const [email, name, organisation] = line.split(',');
+    return { email: email!, name: name!, organisation: organisation! };
+  });
+
+function tmp(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'invite-e2e-'));
+}
+
+/** The calendar as a client sees it: the text/calendar alternative and the invite.ics attachment. */
+function calendarOf(mail: ParsedMail): { alternative: Attachment; file: Attachment; mimeMethod: string } {
+  const alternative = mail.attachments.find((a) => a.contentType === 'text/calendar');
+  const file = mail.attachments.find((a) => a.filename === 'invite.ics');
+  if (!alternative || !file) throw new Error('the message has no calendar');
+  const header = alternative.headers.get('content-type') as { params: Record<string, string> };
+  return { alternative, file, mimeMethod: header.params.method ?? '' };
+}
+
+function toAddresses(mail: ParsedMail) {
+  return mail.to && !Array.isArray(mail.to) ? mail.to.value : [];
+}
+
+describe('invite send --dry-run', () => {
+  it('lists all 9 recipients and sends nothing', async () => {
+    const result = await runCli(['send', '--dry-run', '--now', NOW]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    for (const contact of CONTACTS) expect(result.stdout).toContain(`To: ${contact.name} <${contact.email}>`);
+    expect(result.stdout.match(/^To: /gm)).toHaveLength(9);
+    expect(result.stdout).toContain('Thursday 6 May 2027, 09:00–12:00 CEST (10:00–13:00 in Vilnius)');
+    expect(result.stdout).toContain('invite.ics (calendar, METHOD:REQUEST');
+    expect(result.stdout).toMatch(/Dry run: 9 invitations rendered/);
+  });
+
+  it('prints only JSON on stdout with --json', async () => {
+    const result = await runCli(['send', '--dry-run', '--json', '--limit', '3', '--now', NOW]);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ command: 'send', mode: 'dry-run', total: 3, accepted: 3 });
+    expect(summary.messages.map((m: { email: string }) => m.email)).toEqual(CONTACTS.slice(0, 3).map((c) => c.email));
+  });
+
+  it('--to selects one contact, case-insensitively', async () => {
+    const result = await runCli(['send', '--dry-run', '--to', 'INFO@cc-poland.example.org', '--now', NOW]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/^To: /gm)).toHaveLength(1);
+    expect(result.stdout).toContain('To: Małgorzata Wąsowska <info@cc-poland.example.org>');
+  });
+});
+
+describe('invite send --out', () => {
+  it('writes 9 .eml files that mailparser reads as the recipients will', async () => {
+    const dir = tmp();
+    const result = await runCli(['send', '--out', dir, '--now', NOW]);
+    expect(result.code).toBe(0);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+    expect(files).toHaveLength(9);
+    for (const [index, file] of files.entries()) {
+      const contact = CONTACTS[index]!;
+      const mail = await simpleParser(readFileSync(path.join(dir, file)));
+      expect(toAddresses(mail)).toEqual([{ address: contact.email, name: contact.name }]);
+      expect(mail.subject).toBe('Invitation: Social Innovation in BSR – 2nd workshop, Thursday 6 May 2027');
+      expect(mail.text).toContain(`Dear ${contact.name},`);
+      expect(mail.text).toContain(contact.organisation);
+      expect(mail.html).toContain(`<strong>${contact.organisation}</strong>`);
+      expect(mail.replyTo?.value.map((a) => a.address)).toEqual(['biser@example.org', 'pa-coordinator@example.org']);
+      const programme = mail.attachments.find((a) => a.contentType === 'application/pdf');
+      expect(programme?.filename).toBe('Programme – Social Innovation in BSR 2nd workshop.pdf');
+      expect(programme?.content.subarray(0, 5).toString()).toBe('%PDF-');
+      const calendar = calendarOf(mail);
+      expect(calendar.file.contentType).toBe('application/ics');
+      // The attachment carries exactly the bytes of the text/calendar alternative.
+      expect(calendar.file.content.equals(calendar.alternative.content)).toBe(true);
+      expect(readEvent(calendar.file.content.toString('utf8')).attendee?.value).toBe(`mailto:${contact.email}`);
+    }
+  });
+});
+
+describe('invite send through SMTP', () => {
+  let smtp: TestSmtp;
+  beforeEach(async () => {
+    smtp = await startSmtp();
+  });
+  afterEach(async () => {
+    await smtp.close();
+  });
+
+  const env = () => ({ NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS });
+
+  it.each(['America/Los_Angeles', 'Asia/Tokyo'])('delivers 9 invitations over STARTTLS with AUTH PLAIN, TZ=%s', async (tz) => {
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { env: { ...env(), TZ: tz } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Sent 9 invitations through 127.0.0.1:${smtp.port} as biser@example.org.`);
+    expect(result.stdout + result.stderr).not.toContain(TEST_PASS);
+    await smtp.close();
+
+    expect(smtp.received).toHaveLength(9);
+    const recipients = smtp.received.map((m) => m.envelope.to).flat().sort();
+    expect(recipients).toEqual(CONTACTS.map((c) => c.email).sort());
+    for (const message of smtp.received) {
+      expect(message.secure).toBe(true); // STARTTLS happened before AUTH and DATA
+      expect(message.user).toBe(TEST_USER);
+      expect(message.envelope.from).toBe('biser@example.org');
+      const calendar = calendarOf(message.parsed);
+      const text = calendar.alternative.content.toString('utf8');
+      const event = readEvent(text);
+      expect(event.start).toBe('2027-05-06T07:00:00.000Z');
+      expect(event.end).toBe('2027-05-06T10:00:00.000Z');
+      expect(event.method).toBe('REQUEST');
+      expect(calendar.mimeMethod).toBe(event.method);
+      expect(event.uid).toBe('bsr-social-innovation-2027@example.org');
+      expect(event.sequence).toBe(0);
+      expect(event.stamp).toBe('2026-11-27T12:00:00.000Z');
+      // URI schemes are case-insensitive (RFC 3986); ics writes MAILTO: for the organiser.
+      expect(event.organizer?.value.toLowerCase()).toBe('mailto:biser@example.org');
+      expect(event.organizer?.cn).toBe('BISER – Baltic Sea Region Social Innovation');
+      expect(event.attendee?.value).toBe(`mailto:${message.envelope.to[0]}`);
+      expect(event.attendee?.rsvp).toBe('TRUE');
+      const contact = CONTACTS.find((c) => c.email === message.envelope.to[0])!;
+      expect(event.attendee?.cn).toBe(contact.name);
+      for (const line of physicalLines(text)) expect(Buffer.byteLength(line, 'utf8')).toBeLessThanOrEqual(75);
+      expect(text).not.toMatch(/[^\r]\n/); // CRLF only
+    }
+  });
+
+  it('gives every message the same Message-ID on a second run', async () => {
+    const first = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { env: env() });
+    const second = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', '2026-11-28T08:00:00Z'], { env: env() });
+    expect([first.code, second.code]).toEqual([0, 0]);
+    await smtp.close();
+    expect(smtp.received).toHaveLength(18);
+    const ids = (run: number) =>
+      new Map(smtp.received.slice(run * 9, run * 9 + 9).map((m) => [m.envelope.to[0], m.parsed.messageId]));
+    const a = ids(0);
+    const b = ids(1);
+    expect(new Set(a.values()).size).toBe(9);
+    for (const [email, id] of a) expect(b.get(email)).toBe(id);
+  });
+
+  it('refuses to send without a terminal and without --yes: exit 2, nothing sent', async () => {
+    const result = await runCli(['send', '--smtp', smtp.url, '--now', NOW], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('without confirmation');
+    expect(result.stderr).toContain('--yes');
+    await smtp.close();
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it('refuses also under CI even with a terminal-like environment', async () => {
+    const result = await runCli(['send', '--now', NOW], { env: { ...env(), SMTP_URL: smtp.url, CI: 'true' } });
+    expect(result.code).toBe(2);
+    await smtp.close();
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it('verifies the certificate: an untrusted server stops the run with exit 2 and nothing sent', async () => {
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/certificate/);
+    expect(result.stderr).toContain('--insecure-tls');
+    await smtp.close();
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it('--insecure-tls sends to an untrusted server, with a warning', async () => {
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--insecure-tls', '--limit', '1', '--now', NOW], {
+      env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('warning: --insecure-tls');
+    await smtp.close();
+    expect(smtp.received).toHaveLength(1);
+  });
+
+  it('a wrong password stops the run: exit 2, nothing sent, the password never echoed', async () => {
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], {
+      env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: 'wrong-secret-123' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('refused the login');
+    expect(result.stdout + result.stderr).not.toContain('wrong-secret-123');
+    await smtp.close();
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it('takes the credentials from the URL when SMTP_USER and SMTP_PASS are not set', async () => {
+    const url = `smtp://${encodeURIComponent(TEST_USER)}:${encodeURIComponent(TEST_PASS)}@127.0.0.1:${smtp.port}`;
+    const result = await runCli(['send', '--yes', '--limit', '2', '--now', NOW], { env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_URL: url } });
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(encodeURIComponent(TEST_PASS));
+    await smtp.close();
+    expect(smtp.received.map((m) => m.user)).toEqual([TEST_USER, TEST_USER]);
+  });
+});
+
+describe('invite send without SMTP', () => {
+  it('exits 2 and explains how to configure SMTP or preview', async () => {
+    const result = await runCli(['send', '--yes', '--now', NOW], { env: { SMTP_URL: undefined } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no SMTP server configured');
+    expect(result.stderr).toContain('--dry-run');
+  });
+});
