@@ -146,10 +146,12 @@ function resolveCampaign(
   const at = (keys: (string | number)[], message: string, hint?: string) =>
     problems.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
 
-  const zone = data.event.timezone;
-  if (!DateTime.local().setZone(zone).isValid) {
-    at(['event', 'timezone'], `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Stockholm');
+  const zoneKnown = DateTime.local().setZone(data.event.timezone).isValid;
+  if (!zoneKnown) {
+    at(['event', 'timezone'], `unknown time zone "${data.event.timezone}"`, 'use an IANA name such as Europe/Stockholm');
   }
+  // With an unknown zone every date would fail too; check the dates in UTC instead of repeating it.
+  const zone = zoneKnown ? data.event.timezone : 'UTC';
   const start = DateTime.fromISO(data.event.start.replace(' ', 'T'), { zone });
   const end = DateTime.fromISO(data.event.end.replace(' ', 'T'), { zone });
   if (!start.isValid) at(['event', 'start'], `"${data.event.start}" is not a valid date and time`);
