@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import YAML, { LineCounter, isMap, isPair, isScalar, type Node } from 'yaml';
 import { z } from 'zod';
+import { isKnownEncoding } from './encoding.js';
 import { InputError, type Problem } from './errors.js';
 import { loadTemplates, type MailTemplates } from './templates.js';
 
@@ -45,6 +46,15 @@ export interface Attachment {
   size: number;
 }
 
+export interface ContactSource {
+  /** Absolute path of the contacts CSV. */
+  file: string;
+  delimiter?: string;
+  encoding?: string;
+  /** A column naming a file to attach for that row. */
+  attachmentColumn?: string;
+}
+
 export interface Campaign {
   /** Absolute path of invite.yaml. */
   file: string;
@@ -56,10 +66,11 @@ export interface Campaign {
   organiser: Person;
   from: Person;
   replyTo: Person[];
-  /** Absolute path of the contacts CSV. */
-  contacts: string;
+  contacts: ContactSource;
   attachments: Attachment[];
   mails: Record<MailKind, MailTemplates>;
+  /** Problems that do not stop the campaign from being read (dates that do not fit together). */
+  problems: Problem[];
 }
 
 const email = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, 'expected an e-mail address like events@example.org');
@@ -94,7 +105,15 @@ const campaignSchema = z.strictObject({
   organiser: person,
   from: person.optional(),
   reply_to: z.union([person, z.array(person)]).optional(),
-  contacts: z.string().min(1),
+  contacts: z.union([
+    z.string().min(1),
+    z.strictObject({
+      file: z.string().min(1),
+      delimiter: z.enum([',', ';', '\t', '|']).optional(),
+      encoding: z.string().min(1).optional(),
+      attachment_column: z.string().min(1).optional(),
+    }),
+  ]),
   attachments: z
     .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })]))
     .default([]),
@@ -156,14 +175,18 @@ function resolveCampaign(
   const end = DateTime.fromISO(data.event.end.replace(' ', 'T'), { zone });
   if (!start.isValid) at(['event', 'start'], `"${data.event.start}" is not a valid date and time`);
   if (!end.isValid) at(['event', 'end'], `"${data.event.end}" is not a valid date and time`);
+  // Dates that do not fit together are reported with every other check, not instead of them.
+  const soft: Problem[] = [];
+  const softAt = (keys: (string | number)[], message: string, hint?: string) =>
+    soft.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
   if (start.isValid && end.isValid && end <= start) {
-    at(['event', 'end'], `the event ends (${data.event.end}) before it starts (${data.event.start})`, 'check event.start and event.end');
+    softAt(['event', 'end'], `the event ends (${data.event.end}) before it starts (${data.event.start})`, 'check event.start and event.end');
   }
   if (data.registration) {
     const deadline = DateTime.fromISO(data.registration.deadline, { zone });
     if (!deadline.isValid) at(['registration', 'deadline'], `"${data.registration.deadline}" is not a valid date`);
     else if (start.isValid && deadline.startOf('day') > start.startOf('day')) {
-      at(['registration', 'deadline'], 'the registration deadline is after the event', 'set it on or before the event day');
+      softAt(['registration', 'deadline'], 'the registration deadline is after the event', 'set it on or before the event day');
     }
   }
 
@@ -179,6 +202,10 @@ function resolveCampaign(
       at(['attachments', index], `attachment "${spec.path}" not found`, `paths are relative to ${path.basename(absolute)}`);
     }
   });
+
+  if (typeof data.contacts === 'object' && data.contacts.encoding && !isKnownEncoding(data.contacts.encoding)) {
+    at(['contacts', 'encoding'], `unknown encoding "${data.contacts.encoding}"`, 'e.g. windows-1257, windows-1250, windows-1252, iso-8859-13, utf-8');
+  }
 
   let mails: Record<MailKind, MailTemplates> | undefined;
   try {
@@ -215,15 +242,24 @@ function resolveCampaign(
     organiser: data.organiser,
     from: data.from ?? data.organiser,
     replyTo: data.reply_to === undefined ? [] : Array.isArray(data.reply_to) ? data.reply_to : [data.reply_to],
-    contacts: path.resolve(dir, data.contacts),
+    contacts:
+      typeof data.contacts === 'string'
+        ? { file: path.resolve(dir, data.contacts) }
+        : {
+            file: path.resolve(dir, data.contacts.file),
+            delimiter: data.contacts.delimiter,
+            encoding: data.contacts.encoding,
+            attachmentColumn: data.contacts.attachment_column,
+          },
     attachments,
     mails,
+    problems: soft,
   };
 }
 
-/** Problems with the campaign relative to the current time (kept apart so loading stays clock-free). */
+/** The campaign's own problems and those relative to the current time (kept apart so loading stays clock-free). */
 export function checkTiming(campaign: Campaign, now: Date): Problem[] {
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...campaign.problems];
   const file = path.relative(process.cwd(), campaign.file) || campaign.file;
   if (campaign.event.end <= now.getTime()) {
     problems.push({
@@ -236,8 +272,13 @@ export function checkTiming(campaign: Campaign, now: Date): Problem[] {
   return problems;
 }
 
-function locateIssue(issue: z.core.$ZodIssue, doc: YAML.Document, lc: LineCounter, file: string): Problem[] {
-  const keys = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+function locateIssue(issue: z.core.$ZodIssue, doc: YAML.Document, lc: LineCounter, file: string, prefix: PropertyKey[] = []): Problem[] {
+  const keys = [...prefix, ...issue.path].filter((k): k is string | number => typeof k !== 'symbol');
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // Report the alternative the author meant: the one whose shape matched (not a plain type mismatch).
+    const meant = issue.errors.find((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (meant) return meant.flatMap((inner) => locateIssue(inner, doc, lc, file, keys));
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({
       file,

@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { icsCommand } from './commands/ics.js';
 import { sendCommand } from './commands/send.js';
+import { validateCommand } from './commands/validate.js';
 import { describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
 
@@ -11,10 +12,24 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function delimiter(value: string): string {
+  const named: Record<string, string> = { ',': ',', ';': ';', '|': '|', tab: '\t', '\\t': '\t', '\t': '\t' };
+  const d = named[value];
+  if (!d) throw new InvalidArgumentError('expected one of: , ; | tab');
+  return d;
+}
+
 function campaignOptions(command: Command): Command {
   return command
     .option('--campaign <file>', 'the campaign file', 'invite.yaml')
     .option('--now <iso8601>', 'the current time, for tests and replays (default: $INVITE_NOW or the clock; without an offset, in the event\'s zone)');
+}
+
+function contactOptions(command: Command): Command {
+  return command
+    .option('--contacts <csv>', 'use this contacts file instead of the campaign\'s')
+    .option('--delimiter <char>', 'the CSV delimiter: , ; | or tab (default: contacts.delimiter, else detected from the header line)', delimiter)
+    .option('--encoding <name>', 'the contacts file\'s code page, e.g. windows-1257 (Baltic), windows-1250 (Polish), windows-1252 (default: contacts.encoding, else UTF-8)');
 }
 
 /** Builds the program. Exported so tests can check commands against the real parser. */
@@ -29,7 +44,7 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
     })
     .exitOverride();
 
-  campaignOptions(
+  campaignOptions(contactOptions(
     program
       .command('send')
       .description('send the invitation to every contact (preview with --dry-run, write files with --out)')
@@ -39,10 +54,10 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
       .option('--yes', 'do not ask for confirmation (for scripts and scheduled jobs)')
       .option('--limit <n>', 'only the first N contacts', positiveInteger)
       .option('--to <email>', 'only the contact with this address')
-      .option('--contacts <csv>', 'use this contacts file instead of the campaign\'s')
       .option('--json', 'print one JSON summary on stdout, nothing else')
+      .option('--skip-invalid', 'send to the valid rows and list every skipped row with its reason')
       .addOption(new Option('--insecure-tls', 'do not verify the SMTP server\'s TLS certificate (test servers only)')),
-  )
+  ))
     .addHelpText(
       'after',
       `
@@ -53,6 +68,15 @@ Examples:
   $ invite send --to info@cc-lithuania.example.org --smtp smtps://smtp.example.org:465`,
     )
     .action((options) => run(sendCommand(options, io)));
+
+  campaignOptions(contactOptions(
+    program
+      .command('validate')
+      .description('check campaign, contacts and templates; send nothing (exit 1 if there are errors)')
+      .option('--json', 'print the problems as one JSON object'),
+  ))
+    .addHelpText('after', '\nExamples:\n  $ invite validate\n  $ invite validate --contacts export.csv --encoding windows-1257')
+    .action((options) => run(validateCommand(options, io)));
 
   campaignOptions(
     program

@@ -59,7 +59,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
       sequence,
       content: buildCalendar({ event: campaign.event, method, sequence, organiser: campaign.organiser, attendee: to, now }),
     },
-    attachments: campaign.attachments,
+    attachments: [...campaign.attachments, ...contact.attachments],
     eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
   };
 }

@@ -1,22 +1,36 @@
-// Contacts: reads the CSV a spreadsheet exported, finds the e-mail column under its common
-// names, and checks every row (all problems at once, each with its line and column).
-import { readFileSync } from 'node:fs';
+// Contacts: reads the CSV a spreadsheet exported (any delimiter, BOM, code page), finds the
+// e-mail column under its common names, and checks every row. Problems of the file stop
+// everything; problems of a row reject that row, each with its line and column.
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Papa from 'papaparse';
 import { DateTime } from 'luxon';
+import { parseAddress } from './address.js';
+import type { Attachment } from './campaign.js';
+import { decodeText } from './encoding.js';
 import { InputError, type Problem } from './errors.js';
 import { zoneForCountry } from './zones.js';
 
 export interface Contact {
-  /** The line of the file on which this row starts (1-based; the header is on line 1 or later). */
+  /** The line of the file on which this row starts (the header is line 1 unless blank lines precede it). */
   line: number;
+  /** The address as SMTP and the calendar carry it (IDN domains in punycode). */
   email: string;
   /** Display name for To and the calendar; empty when the contacts have no name column. */
   name: string;
   /** IANA zone for local times in the letter: the `timezone` column, else the country's zone. */
   timezone?: string;
+  /** Files named by this row's attachment column. */
+  attachments: Attachment[];
   /** Every column, under its normalised identifier and under its header as written. */
   fields: Record<string, string>;
+}
+
+/** A row that cannot be sent to, and every reason why. */
+export interface RejectedRow {
+  line: number;
+  email: string;
+  problems: Problem[];
 }
 
 export interface ContactList {
@@ -24,15 +38,29 @@ export interface ContactList {
   file: string;
   /** Normalised column identifiers, in file order. */
   columns: string[];
+  delimiter: string;
   contacts: Contact[];
+  rejected: RejectedRow[];
+}
+
+export interface ContactOptions {
+  delimiter?: string;
+  encoding?: string;
+  /** A column naming a file (relative to `baseDir`) to attach for that row. */
+  attachmentColumn?: string;
+  baseDir?: string;
+  /** Columns whose values reach a header (the subject): no control characters allowed. */
+  headerColumns?: string[];
 }
 
 /** Normalised names under which the e-mail column is recognised. */
 const EMAIL_HEADERS = new Set([
   'email', 'e_mail', 'email_address', 'e_mail_address', 'mail', 'mail_address',
-  'e_post', 'epost', 'sähköposti', 'e_pasts', 'el_paštas', 'adres_e_mail', 'e_posti',
+  'e_post', 'epost', 'e_postadress', 'sähköposti', 'sähköpostiosoite', 'e_pasts', 'el_paštas', 'el_pastas',
+  'adres_e_mail', 'adres_email', 'e_posti', 'e_posti_aadress',
 ]);
 const NAME_HEADERS = ['name', 'full_name', 'contact_name', 'contact_person', 'contact'];
+const DELIMITERS = [',', ';', '\t', '|'];
 
 /** `First name` → `first_name`: what a template can write as {{first_name}}. */
 export function columnIdentifier(header: string): string {
@@ -44,8 +72,8 @@ export function columnIdentifier(header: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
-/** Reads and checks a contacts file. Throws InputError listing every problem found. */
-export function loadContacts(file: string): ContactList {
+/** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
+export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
   const shown = path.relative(process.cwd(), file) || file;
   let bytes: Buffer;
   try {
@@ -53,44 +81,17 @@ export function loadContacts(file: string): ContactList {
   } catch {
     throw new InputError({ file: shown, message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' });
   }
-  return parseContacts(decode(bytes, shown), shown);
+  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
+  const text = decodeText(bytes, shown, options.encoding, delimiter);
+  return parseContacts(text, shown, { ...options, delimiter });
 }
 
-function decode(bytes: Buffer, shown: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    const bad = firstInvalidUtf8(bytes);
-    const before = bytes.subarray(0, bad);
-    const line = before.filter((b) => b === 0x0a).length + 1;
-    const column = bad - (before.lastIndexOf(0x0a) + 1) + 1;
-    throw new InputError({
-      file: shown,
-      line,
-      column,
-      message: `the file is not UTF-8 (byte 0x${bytes[bad]?.toString(16).padStart(2, '0')} at this position)`,
-      hint: 'save it as "CSV UTF-8" from the spreadsheet; exports from Excel in the Baltic countries are often windows-1257, in Poland windows-1250',
-    });
-  }
-}
-
-function firstInvalidUtf8(bytes: Buffer): number {
-  for (let end = 1; end <= bytes.length; end++) {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
-    } catch {
-      return end - 1;
-    }
-  }
-  return bytes.length - 1;
-}
-
-/** Picks the delimiter that splits the header line into the most fields. */
-function guessDelimiter(text: string): string {
+/** The delimiter that splits the header line into the most fields. */
+export function guessDelimiter(text: string): string {
   const header = text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
   let best = ',';
   let bestCount = 0;
-  for (const candidate of [',', ';', '\t', '|']) {
+  for (const candidate of DELIMITERS) {
     const count = header.split(candidate).length - 1;
     if (count > bestCount) {
       best = candidate;
@@ -100,12 +101,16 @@ function guessDelimiter(text: string): string {
   return best;
 }
 
-export function parseContacts(text: string, shown: string): ContactList {
-  const rows: { fields: string[]; line: number }[] = [];
-  let offset = 0;
-  // Line numbers come from the parser's cursor, so quoted fields with newlines keep later rows right.
+interface RawRow {
+  fields: string[];
+  line: number;
+  errors: string[];
+}
+
+function readRows(text: string, delimiter: string): RawRow[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lineStarts: number[] = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
+  for (let i = 0; i < body.length; i++) if (body[i] === '\n') lineStarts.push(i + 1);
   const lineAt = (position: number) => {
     let lo = 0;
     let hi = lineStarts.length - 1;
@@ -116,83 +121,111 @@ export function parseContacts(text: string, shown: string): ContactList {
     }
     return lo + 1;
   };
-  const problems: Problem[] = [];
-  Papa.parse<string[]>(text, {
-    delimiter: guessDelimiter(text),
+  const rows: RawRow[] = [];
+  let offset = 0;
+  // Line numbers come from the parser's cursor, so quoted fields with newlines keep later rows right.
+  Papa.parse<string[]>(body, {
+    delimiter,
     step: (result) => {
-      const start = offset;
+      let first = offset;
       offset = result.meta.cursor;
-      // Skip leading line breaks so the row's line is where its first field is.
-      let first = start;
-      while (text[first] === '\r' || text[first] === '\n') first++;
+      while (body[first] === '\r' || body[first] === '\n') first++;
       const fields = result.data;
-      if (fields.length === 1 && fields[0]?.trim() === '') return; // blank line
-      for (const error of result.errors) {
-        problems.push({ file: shown, line: lineAt(first), message: `CSV: ${error.message}`, hint: 'check the quotes in this row' });
-      }
-      rows.push({ fields, line: lineAt(first) });
+      if (fields.every((f) => f.trim() === '')) return; // a blank line, or a row of empty cells
+      rows.push({ fields, line: lineAt(first), errors: result.errors.map((e) => e.message) });
     },
   });
+  return rows;
+}
 
+export function parseContacts(text: string, shown: string, options: ContactOptions = {}): ContactList {
+  const delimiter = options.delimiter ?? guessDelimiter(text);
+  const rows = readRows(text, delimiter);
   const header = rows.shift();
   if (!header) throw new InputError({ file: shown, message: 'the contacts file is empty', hint: 'it needs a header row with an email column' });
   const headers = header.fields.map((h) => h.trim());
   const columns = headers.map(columnIdentifier);
+
+  const fileProblems: Problem[] = [];
+  const firstOf = new Map<string, number>();
+  columns.forEach((column, index) => {
+    const earlier = firstOf.get(column);
+    if (earlier !== undefined) {
+      fileProblems.push({
+        file: shown,
+        line: header.line,
+        column: headers[index],
+        message: `the headers "${headers[earlier]}" and "${headers[index]}" both become {{${column}}}`,
+        hint: 'rename one of the columns',
+      });
+    } else firstOf.set(column, index);
+  });
   const emailIndex = columns.findIndex((c) => EMAIL_HEADERS.has(c));
   if (emailIndex < 0) {
-    throw new InputError({
+    fileProblems.push({
       file: shown,
       line: header.line,
       message: `no email column among the headers (${headers.join(', ')})`,
-      hint: 'name the column with the addresses "email"',
+      hint: headers.length === 1 && text.includes(delimiter === ',' ? ';' : ',') ? 'the delimiter may be wrong: pass --delimiter' : 'name the column with the addresses "email"',
     });
   }
-  const nameIndex = NAME_HEADERS.map((n) => columns.indexOf(n)).find((i) => i >= 0) ?? -1;
-  const firstIndex = columns.indexOf('first_name');
-  const lastIndex = columns.indexOf('last_name');
-  const zoneIndex = columns.indexOf('timezone');
-  const countryIndex = columns.indexOf('country');
+  let attachmentIndex = -1;
+  if (options.attachmentColumn) {
+    attachmentIndex = columns.indexOf(columnIdentifier(options.attachmentColumn));
+    if (attachmentIndex < 0) {
+      fileProblems.push({ file: shown, line: header.line, message: `no column "${options.attachmentColumn}" for per-row attachments`, hint: `the headers are: ${headers.join(', ')}` });
+    }
+  }
+  if (fileProblems.length > 0) throw new InputError(fileProblems);
+
+  const index = (name: string) => columns.indexOf(name);
+  const nameIndex = NAME_HEADERS.map(index).find((i) => i >= 0) ?? -1;
+  const firstIndex = index('first_name');
+  const lastIndex = index('last_name');
+  const zoneIndex = index('timezone');
+  const countryIndex = index('country');
+  const headerIndexes = new Set([emailIndex, nameIndex, firstIndex, lastIndex, ...(options.headerColumns ?? []).map(index)].filter((i) => i >= 0));
 
   const contacts: Contact[] = [];
+  const rejected: RejectedRow[] = [];
   const seen = new Map<string, number>();
   for (const row of rows) {
-    const at = (index: number, message: string, hint?: string) =>
-      problems.push({ file: shown, line: row.line, column: headers[index] ?? index + 1, message, hint });
+    const problems: Problem[] = [];
+    const at = (i: number | undefined, message: string, hint?: string) =>
+      problems.push({ file: shown, line: row.line, column: i === undefined ? undefined : (headers[i] ?? i + 1), message, hint });
+    const value = (i: number) => (i >= 0 ? (row.fields[i] ?? '').trim() : '');
+    const rawEmail = value(emailIndex);
+    for (const error of row.errors) at(undefined, `CSV: ${error}`, 'check the double quotes in this row');
     if (row.fields.length !== headers.length) {
-      problems.push({
-        file: shown,
-        line: row.line,
-        message: `this row has ${row.fields.length} fields, the header has ${headers.length}`,
-        hint: 'a value with the delimiter in it must be in double quotes',
-      });
+      at(undefined, `this row has ${row.fields.length} fields, the header has ${headers.length}`, `a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`);
+      rejected.push({ line: row.line, email: rawEmail, problems });
       continue;
     }
-    const value = (index: number) => (index >= 0 ? (row.fields[index] ?? '').trim() : '');
-    const email = value(emailIndex);
-    let name = value(nameIndex);
-    if (!name && (firstIndex >= 0 || lastIndex >= 0)) name = [value(firstIndex), value(lastIndex)].filter(Boolean).join(' ');
-
     // Values that reach a header may never carry a line break or other control character.
-    for (const [index, label] of [[emailIndex, 'email'], [nameIndex, 'name'], [firstIndex, 'first name'], [lastIndex, 'last name']] as const) {
-      if (index >= 0 && /[\u0000-\u001f\u007f]/.test(row.fields[index] ?? '')) {
-        at(index, `the ${label} contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
+    for (const i of headerIndexes) {
+      if (/[\u0000-\u001f\u007f]/.test(row.fields[i] ?? '')) {
+        at(i, `"${headers[i]}" contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
       }
     }
-    if (!email) {
-      at(emailIndex, 'empty email address', 'fill it in or delete the row');
-      continue;
+    let email = '';
+    let cellName: string | undefined;
+    if (!rawEmail) at(emailIndex, 'empty email address', 'fill it in or delete the row');
+    else {
+      const parsed = parseAddress(rawEmail);
+      if (!parsed.ok) at(emailIndex, parsed.reason, parsed.hint);
+      else {
+        email = parsed.value.address;
+        cellName = parsed.value.name;
+        const key = email.toLowerCase();
+        const earlier = seen.get(key);
+        if (earlier !== undefined) at(emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
+        else seen.set(key, row.line);
+      }
     }
-    if (!isPlausibleAddress(email)) {
-      at(emailIndex, `"${email}" is not a valid e-mail address`, 'an address looks like name@example.org');
-      continue;
-    }
-    const key = email.toLowerCase();
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      at(emailIndex, `duplicate address ${email} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
-      continue;
-    }
-    seen.set(key, row.line);
+
+    let name = value(nameIndex);
+    if (!name && (firstIndex >= 0 || lastIndex >= 0)) name = [value(firstIndex), value(lastIndex)].filter(Boolean).join(' ');
+    if (!name && cellName) name = cellName;
 
     let timezone: string | undefined;
     const zone = value(zoneIndex);
@@ -203,22 +236,38 @@ export function parseContacts(text: string, shown: string): ContactList {
       timezone = zoneForCountry(value(countryIndex));
     }
 
+    const attachments: Attachment[] = [];
+    const attachmentName = value(attachmentIndex);
+    if (attachmentName) {
+      const full = path.resolve(options.baseDir ?? process.cwd(), attachmentName);
+      try {
+        const stat = statSync(full);
+        if (!stat.isFile()) throw new Error('not a file');
+        attachments.push({ path: full, filename: path.basename(full), source: attachmentName, size: stat.size });
+      } catch {
+        at(attachmentIndex, `attachment "${attachmentName}" not found`, 'paths are relative to invite.yaml');
+      }
+    }
+
+    if (problems.length > 0) {
+      rejected.push({ line: row.line, email: rawEmail, problems });
+      continue;
+    }
     const fields: Record<string, string> = {};
     headers.forEach((h, i) => {
-      const v = row.fields[i] ?? '';
+      const v = i === emailIndex ? rawEmail : (row.fields[i] ?? '');
       fields[columns[i] ?? h] = v;
       fields[h] = v;
     });
-    fields[columns[emailIndex] ?? 'email'] = email;
-    fields.email = email;
+    // A cell like "Ada <ada@example.org>" shows as the bare address; otherwise as written.
+    fields.email = cellName ? email : rawEmail;
     if (!('name' in fields)) fields.name = name;
-    contacts.push({ line: row.line, email, name, timezone, fields });
+    contacts.push({ line: row.line, email, name, timezone, attachments, fields });
   }
-  if (problems.length > 0) throw new InputError(problems);
-  return { file: shown, columns: [...new Set([...columns, 'email', 'name'])], contacts };
+  return { file: shown, columns: [...new Set([...columns, 'email', 'name'])], delimiter, contacts, rejected };
 }
 
-/** A conservative check: one @, a non-empty local part, a dotted domain, no spaces or brackets. */
-function isPlausibleAddress(address: string): boolean {
-  return /^[^\s@<>(),;:"[\]]+@[^\s@<>(),;:"[\]]+\.[^\s@<>(),;:"[\].]{2,}$/u.test(address) && !address.includes('..');
+/** Every problem of every rejected row, in file order. */
+export function rowProblems(list: ContactList): Problem[] {
+  return list.rejected.flatMap((r) => r.problems);
 }

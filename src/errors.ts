@@ -16,6 +16,8 @@ export interface Problem {
   column?: number | string;
   message: string;
   hint?: string;
+  /** Errors stop a run; warnings are shown by `invite validate` and never stop anything. */
+  severity?: 'error' | 'warning';
 }
 
 /** Bad campaign, contacts or template: exit 2, nothing sent. */

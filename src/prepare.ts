@@ -1,25 +1,35 @@
-// Preparation shared by every command that reads a campaign: load it, load its contacts,
-// settle the current time, and check that the templates can be filled for these columns.
+// Preparation shared by every command that reads a campaign: load it and its contacts, settle
+// the current time, and run every check (the same ones `invite validate` prints).
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { checkTiming, loadCampaign, type Campaign } from './campaign.js';
 import { BUILT_IN_VARIABLES } from './compose.js';
-import { loadContacts, type ContactList } from './contacts.js';
+import { loadContacts, rowProblems, type ContactList } from './contacts.js';
 import { InputError, UsageError, type Problem } from './errors.js';
+import type { Template } from './templates.js';
 import { checkVariables } from './templates.js';
 import type { Io } from './io.js';
 
 export interface CampaignOptions {
   campaign?: string;
   contacts?: string;
+  delimiter?: string;
+  encoding?: string;
   now?: string;
 }
 
-export interface Prepared {
+export interface Checked {
   campaign: Campaign;
   contacts: ContactList;
   now: Date;
+  /** Problems that stop any run: the campaign, the templates, the contacts file as a whole. */
+  errors: Problem[];
+  /** Problems of single rows: they stop a run unless --skip-invalid. */
+  rowErrors: Problem[];
+  warnings: Problem[];
 }
+
+export type Prepared = Pick<Checked, 'campaign' | 'contacts' | 'now'>;
 
 /** The current time: --now, else $INVITE_NOW, else the clock. Without an offset, in the event's zone. */
 export function resolveNow(value: string | undefined, zone: string, io: Io): Date {
@@ -36,30 +46,72 @@ export function loadCampaignOnly(options: CampaignOptions): Campaign {
   return loadCampaign(options.campaign ?? 'invite.yaml');
 }
 
-export function prepare(options: CampaignOptions, io: Io): Prepared {
+function templatesOf(campaign: Campaign): Template[] {
+  return Object.values(campaign.mails).flatMap((t) => [t.subject, t.html, t.text]);
+}
+
+/** Runs every check. Throws InputError only when the campaign or the contacts file cannot be read at all. */
+export function check(options: CampaignOptions, io: Io): Checked {
   const campaign = loadCampaignOnly(options);
   const now = resolveNow(options.now, campaign.event.timezone, io);
-  const contacts = loadContacts(options.contacts ? path.resolve(options.contacts) : campaign.contacts);
-  const problems: Problem[] = [...checkTiming(campaign, now)];
+  const source = campaign.contacts;
+  const subjectColumns = Object.values(campaign.mails).flatMap((t) => t.subject.uses.map((u) => u.root));
+  const contacts = loadContacts(options.contacts ? path.resolve(options.contacts) : source.file, {
+    delimiter: options.delimiter ?? source.delimiter,
+    encoding: options.encoding ?? source.encoding,
+    attachmentColumn: source.attachmentColumn,
+    baseDir: campaign.dir,
+    headerColumns: subjectColumns,
+  });
+
+  const errors: Problem[] = [...checkTiming(campaign, now)];
+  const warnings: Problem[] = [];
   const available = new Set<string>([...contacts.columns, ...BUILT_IN_VARIABLES]);
   const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${BUILT_IN_VARIABLES.join(', ')}`;
-  for (const templates of Object.values(campaign.mails)) {
-    for (const template of [templates.subject, templates.html, templates.text]) {
-      problems.push(...checkVariables(template, available, hint));
+  for (const template of templatesOf(campaign)) errors.push(...checkVariables(template, available, hint));
+
+  // Calendars reject an invitation to its own organiser: such a row is rejected like a bad one.
+  const organiser = campaign.organiser.email.toLowerCase();
+  for (const contact of contacts.contacts.filter((c) => c.email.toLowerCase() === organiser)) {
+    contacts.rejected.push({
+      line: contact.line,
+      email: contact.email,
+      problems: [{ file: contacts.file, line: contact.line, column: 'email', message: `${contact.email} is the organiser of the event`, hint: 'calendars reject an invitation to its own organiser; remove the row' }],
+    });
+  }
+  contacts.contacts = contacts.contacts.filter((c) => c.email.toLowerCase() !== organiser);
+  contacts.rejected.sort((a, b) => a.line - b.line);
+  const rowErrors = rowProblems(contacts);
+
+  for (const builtIn of BUILT_IN_VARIABLES) {
+    if (contacts.columns.includes(builtIn)) {
+      warnings.push({ file: contacts.file, line: 1, column: builtIn, message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, hint: 'rename the column to use it in templates', severity: 'warning' });
     }
   }
-  const organiser = campaign.organiser.email.toLowerCase();
-  for (const contact of contacts.contacts) {
-    if (contact.email.toLowerCase() === organiser) {
-      problems.push({
+  const used = new Set(templatesOf(campaign).flatMap((t) => t.uses.map((u) => u.root)));
+  for (const column of contacts.columns) {
+    if (!used.has(column) || BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number])) continue;
+    const empty = contacts.contacts.filter((c) => (c.fields[column] ?? '').trim() === '').map((c) => c.line);
+    if (empty.length > 0) {
+      warnings.push({
         file: contacts.file,
-        line: contact.line,
-        column: 'email',
-        message: `${contact.email} is the organiser of the event`,
-        hint: 'calendars reject an invitation to its own organiser; remove the row',
+        column,
+        message: `"${column}" is used by the templates but empty on line${empty.length > 1 ? 's' : ''} ${empty.join(', ')}`,
+        hint: 'those letters will show nothing there; fill it in or use {{#if}} in the template',
+        severity: 'warning',
       });
     }
   }
-  if (problems.length > 0) throw new InputError(problems);
-  return { campaign, contacts, now };
+  return { campaign, contacts, now, errors, rowErrors, warnings };
+}
+
+/**
+ * What a sending command needs: every check passed. With `skipInvalid`, rejected rows are
+ * left out (the caller lists them) instead of stopping the run.
+ */
+export function prepare(options: CampaignOptions, io: Io, skipInvalid = false): Prepared {
+  const checked = check(options, io);
+  const fatal = skipInvalid ? checked.errors : [...checked.errors, ...checked.rowErrors];
+  if (fatal.length > 0) throw new InputError(fatal);
+  return { campaign: checked.campaign, contacts: checked.contacts, now: checked.now };
 }

@@ -12,7 +12,7 @@ const campaign = loadCampaign(path.join(import.meta.dirname, 'fixtures/campaign/
 const now = new Date('2026-11-27T12:00:00Z');
 
 function contact(fields: Record<string, string>, timezone?: string): Contact {
-  return { line: 2, email: fields.email ?? 'x@example.com', name: fields.name ?? '', timezone, fields };
+  return { line: 2, email: fields.email ?? 'x@example.com', name: fields.name ?? '', timezone, attachments: [], fields };
 }
 
 describe('compose', () => {

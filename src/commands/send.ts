@@ -17,13 +17,15 @@ export interface SendOptions extends CampaignOptions {
   to?: string;
   json?: boolean;
   insecureTls?: boolean;
+  skipInvalid?: boolean;
 }
 
 export async function sendCommand(options: SendOptions, io: Io): Promise<number> {
   if (options.dryRun && options.out) {
     throw new UsageError('--dry-run and --out cannot be used together', 'use --dry-run to print the messages, or --out DIR to write .eml files');
   }
-  const { campaign, contacts, now } = prepare(options, io);
+  const { campaign, contacts, now } = prepare(options, io, options.skipInvalid);
+  const skipped = contacts.rejected.map((r) => ({ line: r.line, email: r.email, reasons: r.problems.map((p) => p.message) }));
   const selected = select(contacts.contacts, options);
   // Everything is composed before the first message leaves, so a template error stops the run whole.
   const messages = selected.map((contact) => compose(campaign, contact, 'invitation', now));
@@ -62,7 +64,7 @@ export async function sendCommand(options: SendOptions, io: Io): Promise<number>
 
   if (report.stopped && report.accepted.length === 0) throw report.stopped;
 
-  const summary = summarise(report, transport, campaign.id, messages);
+  const summary = { ...summarise(report, transport, campaign.id, messages), skipped };
   if (options.json) {
     io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   }
@@ -70,6 +72,7 @@ export async function sendCommand(options: SendOptions, io: Io): Promise<number>
   if (transport.mode === 'dry-run') lines.push(`Dry run: ${noun(report.accepted.length)} rendered for ${campaign.id}; nothing sent.`);
   else if (transport.mode === 'eml') lines.push(`Wrote ${noun(report.accepted.length)} as .eml files to ${path.relative(process.cwd(), transport.description) || '.'}.`);
   else lines.push(`Sent ${noun(report.accepted.length)} through ${transport.description} as ${campaign.from.email}.`);
+  for (const s of skipped) lines.push(`Skipped (invalid): ${contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`);
   for (const f of report.failed) lines.push(`Not delivered: ${f.message.to.email}: ${f.reason}`);
   if (report.stopped) {
     lines.push(`Stopped: ${report.stopped.message}`);

@@ -1,0 +1,36 @@
+// E-mail addresses as spreadsheets hold them: parsed with an RFC 5322 parser (display names,
+// quoted local parts), Unicode domains turned into punycode for SMTP and the calendar.
+import { domainToASCII } from 'node:url';
+import addresses from 'email-addresses';
+
+export interface ParsedAddress {
+  /** The address as SMTP and the calendar carry it: ASCII, IDN domain in punycode. */
+  address: string;
+  /** A display name written in the cell, e.g. "Ada Lovelace <ada@example.org>". */
+  name?: string;
+}
+
+export type AddressResult = { ok: true; value: ParsedAddress } | { ok: false; reason: string; hint: string };
+
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+export function parseAddress(input: string): AddressResult {
+  const text = input.trim();
+  const parsed = addresses.parseOneAddress({ input: text, rfc6532: true });
+  if (!parsed || parsed.type !== 'mailbox') {
+    const hint = text.includes(',') || text.includes(';') ? 'one address per row; put the others on rows of their own' : 'an address looks like name@example.org';
+    return { ok: false, reason: `"${input}" is not a valid e-mail address`, hint };
+  }
+  const local = parsed.local;
+  if (/[^\x20-\x7e]/.test(local)) {
+    return { ok: false, reason: `"${input}" has non-ASCII letters before the @`, hint: 'few mail servers accept that (SMTPUTF8); ask the contact for another address' };
+  }
+  const ascii = domainToASCII(parsed.domain.toLowerCase());
+  const labels = ascii.split('.');
+  if (!ascii || labels.length < 2 || !labels.every((l) => LABEL.test(l)) || !/^([a-z]{2,63}|xn--[a-z0-9-]+)$/.test(labels.at(-1) ?? '')) {
+    return { ok: false, reason: `"${input}" has an invalid domain "${parsed.domain}"`, hint: 'check the part after the @ for typos, spaces or a missing dot' };
+  }
+  const quotedLocal = DOT_ATOM.test(local) ? local : `"${local.replace(/["\\]/g, '\\$&')}"`;
+  return { ok: true, value: { address: `${quotedLocal}@${ascii}`, name: parsed.name ?? undefined } };
+}

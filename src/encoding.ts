@@ -1,0 +1,92 @@
+// Text encodings of spreadsheet exports: UTF-8 (with or without BOM) is read as is; any other
+// code page must be named, since guessing wrong would put the wrong letters in names. When
+// bytes are not UTF-8, the error names where and suggests the code page that fits best.
+import iconv from 'iconv-lite';
+import { InputError } from './errors.js';
+
+/** Code pages of the Baltic Sea Region's exports, best guess first when scores tie. */
+const CANDIDATES = [
+  { name: 'windows-1257', label: 'Baltic: Estonian, Latvian, Lithuanian' },
+  { name: 'windows-1250', label: 'Central European: Polish' },
+  { name: 'windows-1252', label: 'Western European: Danish, Finnish, German, Swedish' },
+];
+/** Letters of the region's languages beyond ASCII. */
+const REGION_LETTERS = new Set([...'ąčęėįšųūžāēģīķļņōŗõäöüåæøłńóśźżćÄÖÜÅÆØĄČĘĖĮŠŲŪŽĀĒĢĪĶĻŅŌŖÕŁŃÓŚŹŻĆß']);
+
+export function isKnownEncoding(name: string): boolean {
+  return iconv.encodingExists(name);
+}
+
+/**
+ * Decodes a contacts file. With `encoding`, exactly that code page; without, UTF-8 only.
+ * `delimiter` lets the error name the CSV column of a bad byte.
+ */
+export function decodeText(bytes: Buffer, shown: string, encoding: string | undefined, delimiter: string): string {
+  if (encoding && !/^utf-?8$/i.test(encoding)) {
+    if (!iconv.encodingExists(encoding)) {
+      throw new InputError({ file: shown, message: `unknown encoding "${encoding}"`, hint: `e.g. ${CANDIDATES.map((c) => c.name).join(', ')}, iso-8859-13, utf-8` });
+    }
+    return iconv.decode(bytes, encoding, { stripBOM: true });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const lineStart = bytes.lastIndexOf(0x0a, bad - 1) + 1;
+    const line = bytes.subarray(0, bad).filter((b) => b === 0x0a).length + 1;
+    const firstBreak = bytes.indexOf(0x0a);
+    const headers = bytes
+      .subarray(0, firstBreak < 0 ? bytes.length : firstBreak)
+      .toString('latin1')
+      .split(delimiter)
+      .map((h) => h.trim().replace(/^"|"$/g, ''));
+    const index = fieldIndex(bytes.subarray(lineStart, bad).toString('latin1'), delimiter);
+    const guess = likelyEncoding(bytes);
+    throw new InputError({
+      file: shown,
+      line,
+      column: headers[index] ?? index + 1,
+      message: `the file is not UTF-8: byte 0x${bytes[bad]?.toString(16).padStart(2, '0')} here is not a UTF-8 character`,
+      hint: `it reads best as ${guess.name} (${guess.label}): pass --encoding ${guess.name} or set contacts.encoding in invite.yaml, or save it from the spreadsheet as "CSV UTF-8"`,
+    });
+  }
+}
+
+/** Which field of its line `before` ends in: delimiters counted outside quotes. */
+function fieldIndex(before: string, delimiter: string): number {
+  let count = 0;
+  let quoted = false;
+  for (const char of before) {
+    if (char === '"') quoted = !quoted;
+    else if (char === delimiter && !quoted) count++;
+  }
+  return count;
+}
+
+/** The offset of the first byte that does not start a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++) if (i + k >= bytes.length || (bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += length;
+  }
+  return 0; // only overlong forms or surrogates, which TextDecoder refused: point at the start
+}
+
+/** The candidate code page under which the most high bytes become letters of the region. */
+export function likelyEncoding(bytes: Buffer): { name: string; label: string } {
+  let best = CANDIDATES[0]!;
+  let bestScore = -1;
+  for (const candidate of CANDIDATES) {
+    const text = iconv.decode(bytes, candidate.name);
+    let score = 0;
+    for (const char of text) if (REGION_LETTERS.has(char)) score++;
+    if (score > bestScore) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return best;
+}
