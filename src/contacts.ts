@@ -38,6 +38,8 @@ export interface ContactList {
   file: string;
   /** Normalised column identifiers, in file order. */
   columns: string[];
+  /** The headers as written (trimmed), in file order: {{[First name]}} reaches them too. */
+  headers: string[];
   delimiter: string;
   contacts: Contact[];
   rejected: RejectedRow[];
@@ -264,7 +266,7 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
     if (!('name' in fields)) fields.name = name;
     contacts.push({ line: row.line, email, name, timezone, attachments, fields });
   }
-  return { file: shown, columns: [...new Set([...columns, 'email', 'name'])], delimiter, contacts, rejected };
+  return { file: shown, columns: [...new Set([...columns, 'email', 'name'])], headers, delimiter, contacts, rejected };
 }
 
 /** Every problem of every rejected row, in file order. */

@@ -66,7 +66,7 @@ export function check(options: CampaignOptions, io: Io): Checked {
 
   const errors: Problem[] = [...checkTiming(campaign, now)];
   const warnings: Problem[] = [];
-  const available = new Set<string>([...contacts.columns, ...BUILT_IN_VARIABLES]);
+  const available = new Set<string>([...contacts.columns, ...contacts.headers, ...BUILT_IN_VARIABLES]);
   const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${BUILT_IN_VARIABLES.join(', ')}`;
   for (const template of templatesOf(campaign)) errors.push(...checkVariables(template, available, hint));
 

@@ -112,6 +112,7 @@ describe('contacts as spreadsheets export them', () => {
     expect(z?.fields.first_name).toBe('Žydrūnė');
     expect(z?.fields['First name']).toBe('Žydrūnė');
     expect(z?.fields.organisation).toBe('Lithuanian Centre');
+    expect(list.headers).toEqual(['E-mail Address', 'First name', 'Last Name', 'Organisation']);
   });
 
   it('ragged rows: too many and too few fields', () => {

@@ -57,3 +57,11 @@ describe('compileTemplate', () => {
     expect(compileTemplate('{{name}}', 'x', 0, 'header').render(data)).toBe('Tom & "Jerry" <x>');
   });
 });
+
+describe('columns by their header as written', () => {
+  it('{{[First name]}} reads the column and passes the check', () => {
+    const template = compileTemplate('Hi {{[First name]}} / {{first_name}}', 'x.hbs', 0, 'text');
+    expect(checkVariables(template, new Set(['First name', 'first_name']), '')).toEqual([]);
+    expect(template.render({ 'First name': 'Ada', first_name: 'Ada' })).toBe('Hi Ada / Ada');
+  });
+});
