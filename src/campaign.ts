@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import YAML, { LineCounter, isMap, isPair, isScalar, type Node } from 'yaml';
 import { z } from 'zod';
 import { isKnownEncoding } from './encoding.js';
+import { parseRate, type Rate } from './rate.js';
 import { InputError, type Problem } from './errors.js';
 import { loadTemplates, type MailTemplates } from './templates.js';
 
@@ -46,6 +47,17 @@ export interface Attachment {
   size: number;
 }
 
+export interface SendingDefaults {
+  rate?: Rate;
+  connections?: number;
+  retries?: number;
+  /** Seconds before the first retry. */
+  retryDelay?: number;
+  max?: number;
+  /** SMTP socket timeout in seconds. */
+  timeout?: number;
+}
+
 export interface ContactSource {
   /** Absolute path of the contacts CSV. */
   file: string;
@@ -69,6 +81,8 @@ export interface Campaign {
   contacts: ContactSource;
   attachments: Attachment[];
   mails: Record<MailKind, MailTemplates>;
+  /** Defaults for delivery; command-line flags override them. */
+  sending: SendingDefaults;
   /** Problems that do not stop the campaign from being read (dates that do not fit together). */
   problems: Problem[];
 }
@@ -118,6 +132,16 @@ const campaignSchema = z.strictObject({
     .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })]))
     .default([]),
   mails: z.strictObject({ invitation: mailSpec }),
+  sending: z
+    .strictObject({
+      rate: z.string().min(1).optional(),
+      connections: z.int().min(1).max(50).optional(),
+      retries: z.int().min(0).max(20).optional(),
+      retry_delay: z.number().positive().optional(),
+      max: z.int().min(1).optional(),
+      timeout: z.number().positive().optional(),
+    })
+    .default({}),
 });
 
 type CampaignFile = z.infer<typeof campaignSchema>;
@@ -207,6 +231,15 @@ function resolveCampaign(
     at(['contacts', 'encoding'], `unknown encoding "${data.contacts.encoding}"`, 'e.g. windows-1257, windows-1250, windows-1252, iso-8859-13, utf-8');
   }
 
+  let rate: Rate | undefined;
+  if (data.sending.rate) {
+    try {
+      rate = parseRate(data.sending.rate);
+    } catch {
+      at(['sending', 'rate'], `"${data.sending.rate}" is not a sending rate`, 'write it as N/s, N/min or N/h, e.g. 20/s or 100/min');
+    }
+  }
+
   let mails: Record<MailKind, MailTemplates> | undefined;
   try {
     mails = {
@@ -253,6 +286,14 @@ function resolveCampaign(
           },
     attachments,
     mails,
+    sending: {
+      rate,
+      connections: data.sending.connections,
+      retries: data.sending.retries,
+      retryDelay: data.sending.retry_delay,
+      max: data.sending.max,
+      timeout: data.sending.timeout,
+    },
     problems: soft,
   };
 }

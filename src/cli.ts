@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { icsCommand } from './commands/ics.js';
 import { sendCommand } from './commands/send.js';
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
@@ -17,6 +18,40 @@ function delimiter(value: string): string {
   const d = named[value];
   if (!d) throw new InvalidArgumentError('expected one of: , ; | tab');
   return d;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number above 0');
+  return n;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
+  return n;
+}
+
+/** The flags of every command that sends (send, remind, update, cancel). */
+function sendingOptions(command: Command): Command {
+  return command
+    .option('--dry-run', 'render every message and print it; send nothing, write no journal')
+    .option('--out <dir>', 'write every message as an .eml file into DIR instead of sending')
+    .option('--smtp <url>', 'SMTP server, e.g. smtp://smtp.example.org:587 or smtps://smtp.example.org:465 (default: $SMTP_URL)')
+    .option('--yes', 'do not ask for confirmation (for scripts and scheduled jobs)')
+    .option('--limit <n>', 'only the first N contacts still to send', positiveInteger)
+    .option('--to <email>', 'only the contact with this address')
+    .option('--json', 'print one JSON summary on stdout, nothing else')
+    .option('--skip-invalid', 'send to the valid rows and list every skipped row with its reason')
+    .option('--journal <file>', 'the journal of what was sent (default: .invite/journal.jsonl beside invite.yaml)')
+    .option('--resend', 'send again to those the journal shows as already sent (asks first)')
+    .option('--connections <n>', 'parallel SMTP connections (default: sending.connections, else 2)', positiveInteger)
+    .option('--rate <n/unit>', 'at most N messages accepted in any window: 20/s, 100/min, 500/h (default: sending.rate, else no limit)')
+    .option('--max <n>', 'send at most N in this run; the rest waits for the next run (default: sending.max)', positiveInteger)
+    .option('--retries <n>', 'further attempts after a temporary failure (default: sending.retries, else 3)', wholeNumber)
+    .option('--retry-delay <seconds>', 'wait before the first retry, doubled each time, with jitter (default: 2)', positiveNumber)
+    .option('--timeout <seconds>', 'SMTP connection and socket timeout (default: 30)', positiveNumber)
+    .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"));
 }
 
 function campaignOptions(command: Command): Command {
@@ -44,20 +79,11 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
     })
     .exitOverride();
 
-  campaignOptions(contactOptions(
+  sendingOptions(campaignOptions(contactOptions(
     program
       .command('send')
-      .description('send the invitation to every contact (preview with --dry-run, write files with --out)')
-      .option('--dry-run', 'render every message and print it; send nothing')
-      .option('--out <dir>', 'write every message as an .eml file into DIR instead of sending')
-      .option('--smtp <url>', 'SMTP server, e.g. smtp://smtp.example.org:587 or smtps://smtp.example.org:465 (default: $SMTP_URL)')
-      .option('--yes', 'do not ask for confirmation (for scripts and scheduled jobs)')
-      .option('--limit <n>', 'only the first N contacts', positiveInteger)
-      .option('--to <email>', 'only the contact with this address')
-      .option('--json', 'print one JSON summary on stdout, nothing else')
-      .option('--skip-invalid', 'send to the valid rows and list every skipped row with its reason')
-      .addOption(new Option('--insecure-tls', 'do not verify the SMTP server\'s TLS certificate (test servers only)')),
-  ))
+      .description('send the invitation to every contact not yet sent it (preview with --dry-run, write files with --out)'),
+  )))
     .addHelpText(
       'after',
       `
@@ -65,7 +91,8 @@ Examples:
   $ invite send --dry-run                      preview every message
   $ invite send --out out/                     write .eml files to open in a mail client
   $ SMTP_URL=smtp://smtp.example.org:587 SMTP_USER=events@example.org SMTP_PASS=… invite send
-  $ invite send --to info@cc-lithuania.example.org --smtp smtps://smtp.example.org:465`,
+  $ invite send --to info@cc-lithuania.example.org --smtp smtps://smtp.example.org:465
+  $ invite send --yes --rate 20/min --max 400          a provider's limits`,
     )
     .action((options) => run(sendCommand(options, io)));
 
@@ -77,6 +104,16 @@ Examples:
   ))
     .addHelpText('after', '\nExamples:\n  $ invite validate\n  $ invite validate --contacts export.csv --encoding windows-1257')
     .action((options) => run(validateCommand(options, io)));
+
+  campaignOptions(contactOptions(
+    program
+      .command('status')
+      .description('what the journal says was sent, per mail kind: accepted, failed (with reasons), not yet sent')
+      .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')
+      .option('--json', 'print it as one JSON object'),
+  ))
+    .addHelpText('after', '\nExample:\n  $ invite status')
+    .action((options) => run(statusCommand(options, io)));
 
   campaignOptions(
     program
@@ -95,6 +132,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const program = buildProgram(io, (code) => {
     pending = code;
   });
+  io.signals ??= process;
+  io.exit ??= (code) => process.exit(code);
   io.confirm ??= async (question: string) => {
     const { default: inquirer } = await import('inquirer');
     const answer = await inquirer.prompt<{ ok: boolean }>([{ type: 'confirm', name: 'ok', message: question, default: false }]);

@@ -11,7 +11,8 @@ import { cityOfZone } from './zones.js';
 export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender', 'campaign'] as const;
 
 export interface Message {
-  kind: MailKind;
+  /** What the journal records: invitation, reminder:<stage>, update:<sequence>, cancel. */
+  kind: string;
   campaignId: string;
   contact: Contact;
   from: Person;
@@ -31,6 +32,8 @@ export interface Message {
 
 export interface ComposeOptions {
   sequence?: number;
+  /** The kind the journal and the Message-ID use, when it differs from the template kind. */
+  journalKind?: string;
 }
 
 const LOCALE = 'en-GB';
@@ -42,7 +45,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
   const sequence = options.sequence ?? 0;
   const method: CalendarMethod = 'REQUEST';
   return {
-    kind,
+    kind: options.journalKind ?? kind,
     campaignId: campaign.id,
     contact,
     from: campaign.from,
@@ -52,7 +55,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
     text: templates.text.render(context),
     html: templates.html.render(context),
     date: now,
-    messageId: messageIdFor(campaign, kind, contact.email),
+    messageId: messageIdFor(campaign, options.journalKind ?? kind, contact.email),
     calendar: {
       method,
       uid: campaign.event.uid,
@@ -64,10 +67,10 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
   };
 }
 
-export function messageIdFor(campaign: Campaign, kind: MailKind, email: string): string {
+export function messageIdFor(campaign: Campaign, kind: string, email: string): string {
   const digest = createHash('sha256').update(`${campaign.id}\u0000${kind}\u0000${email.toLowerCase()}`).digest('hex').slice(0, 32);
   const domain = campaign.from.email.split('@')[1] ?? 'invite.invalid';
-  return `<${kind}.${digest}@${domain}>`;
+  return `<${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${digest}@${domain}>`;
 }
 
 export interface EventView {

@@ -1,7 +1,10 @@
-// Deliver: hands composed messages to a transport one by one and records what happened to
-// each. A fault that would fail every message (login, TLS, no connection) stops the run.
+// Deliver: everything that can fail at run time. Hands messages to a transport over a bounded
+// number of parallel sends, keeps the rate, retries what may succeed later, writes each
+// outcome to the journal the moment it is known, and stops cleanly when asked to.
 import type { Message } from './compose.js';
 import { DeliveryStop } from './errors.js';
+import type { JournalEntry, JournalWriter } from './journal.js';
+import { RateLimiter, realClock, type Clock } from './rate.js';
 import { RecipientFailure, type Transport } from './transports.js';
 
 export interface Delivered {
@@ -13,45 +16,128 @@ export interface Undelivered {
   message: Message;
   reason: string;
   responseCode?: number;
+  permanent: boolean;
 }
 
 export interface DeliveryReport {
   accepted: Delivered[];
   failed: Undelivered[];
-  /** Messages never tried because the run stopped. */
-  notTried: Message[];
+  /** Recipients never tried, because the run stopped (a fatal fault, or Ctrl-C). */
+  notTried: string[];
   stopped?: DeliveryStop;
+  interrupted: boolean;
 }
 
-export interface DeliveryHooks {
-  onResult?(done: number, total: number, outcome: Delivered | Undelivered): void;
+export interface DeliveryPlan<T> {
+  /** What to send, in order; composed one at a time so memory does not grow with the list. */
+  items: T[];
+  compose(item: T): Message;
+  /** The address of an item, for the list of those not tried. */
+  addressOf(item: T): string;
+  transport: Transport;
+  journal?: JournalWriter;
+  /** Messages being sent at once (at most one per connection). */
+  concurrency: number;
+  limiter?: RateLimiter;
+  /** Further attempts after a temporary failure (4xx, dropped connection, timeout). */
+  retries: number;
+  /** The first retry waits about this long; each further one twice as long, with jitter. */
+  retryDelayMs: number;
+  clock?: Clock;
+  /** Set to stop taking new messages; those in flight finish. */
+  stop?: { requested: boolean };
+  onResult?(outcome: Delivered | Undelivered): void;
+  onRetry?(message: Message, attempt: number, reason: string, delayMs: number): void;
 }
 
-export async function deliver(messages: Message[], transport: Transport, hooks: DeliveryHooks = {}): Promise<DeliveryReport> {
-  const report: DeliveryReport = { accepted: [], failed: [], notTried: [] };
-  try {
-    for (const [index, message] of messages.entries()) {
+/** After this many messages in a row lost to the network with nothing accepted in between, the run stops. */
+const NETWORK_FAILURES_BEFORE_STOP = 5;
+const MAX_RETRY_DELAY_MS = 60_000;
+
+export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport> {
+  const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
+  const limiter = plan.limiter ?? new RateLimiter(undefined);
+  const clock = plan.clock ?? realClock;
+  const stop = plan.stop ?? { requested: false };
+  let next = 0;
+  let networkFailuresInARow = 0;
+
+  const record = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>) => {
+    plan.journal?.append({
+      time: new Date().toISOString(),
+      campaign: message.campaignId,
+      kind: message.kind,
+      recipient: message.to.email.toLowerCase(),
+      messageId: message.messageId,
+      uid: message.calendar.uid,
+      sequence: message.calendar.sequence,
+      ...fields,
+    });
+  };
+
+  const sendOne = async (message: Message): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      await limiter.acquire();
       try {
-        const receipt = await transport.send(message);
+        const receipt = await plan.transport.send(message);
+        limiter.release(true);
+        networkFailuresInARow = 0;
+        record(message, { status: 'accepted', response: receipt.response });
         const outcome = { message, response: receipt.response };
         report.accepted.push(outcome);
-        hooks.onResult?.(index + 1, messages.length, outcome);
+        plan.onResult?.(outcome);
+        return;
       } catch (error) {
-        if (error instanceof DeliveryStop) {
-          report.stopped = error;
-          report.notTried = messages.slice(index);
-          break;
+        limiter.release(false);
+        if (error instanceof DeliveryStop) throw error;
+        const failure =
+          error instanceof RecipientFailure ? error : new RecipientFailure(error instanceof Error ? error.message : String(error), undefined, false, false);
+        // A server that cannot be reached at all, before anything went through: no point going on.
+        if (failure.connectFailure && report.accepted.length === 0) throw new DeliveryStop(failure.message, 'check the host and port of the SMTP URL');
+        if (!failure.permanent && attempt <= plan.retries && !stop.requested) {
+          const base = plan.retryDelayMs * 2 ** (attempt - 1);
+          const delay = Math.min(MAX_RETRY_DELAY_MS, Math.round(base / 2 + Math.random() * base));
+          plan.onRetry?.(message, attempt, failure.message, delay);
+          await clock.sleep(delay);
+          continue;
         }
-        const failure: Undelivered =
-          error instanceof RecipientFailure
-            ? { message, reason: error.message, responseCode: error.responseCode }
-            : { message, reason: error instanceof Error ? error.message : String(error) };
-        report.failed.push(failure);
-        hooks.onResult?.(index + 1, messages.length, failure);
+        record(message, {
+          status: 'failed',
+          failure: { type: failure.permanent ? 'permanent' : 'temporary', code: failure.responseCode, message: failure.message },
+        });
+        const outcome: Undelivered = { message, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
+        report.failed.push(outcome);
+        plan.onResult?.(outcome);
+        if (failure.network) {
+          networkFailuresInARow++;
+          if (networkFailuresInARow >= NETWORK_FAILURES_BEFORE_STOP) {
+            throw new DeliveryStop(`${networkFailuresInARow} messages in a row could not be delivered: ${failure.message}`, 'the server or the network is down; run the same command again later to send the rest');
+          }
+        }
+        return;
       }
     }
+  };
+
+  const worker = async () => {
+    while (!stop.requested && !report.stopped && next < plan.items.length) {
+      const item = plan.items[next++]!;
+      try {
+        await sendOne(plan.compose(item));
+      } catch (error) {
+        if (!(error instanceof DeliveryStop)) throw error;
+        report.stopped ??= error;
+        stop.requested = true;
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(plan.concurrency, plan.items.length)) }, worker));
   } finally {
-    await transport.close();
+    await plan.transport.close();
   }
+  report.notTried = plan.items.slice(next).map(plan.addressOf);
+  report.interrupted = stop.requested && !report.stopped;
   return report;
 }

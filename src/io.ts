@@ -10,6 +10,10 @@ export interface Io {
   confirm?: (question: string) => Promise<boolean>;
   /** The clock, unless --now or INVITE_NOW says otherwise. */
   clock?: () => Date;
+  /** Where SIGINT and SIGTERM arrive (the process); absent in tests that do not need them. */
+  signals?: NodeJS.EventEmitter;
+  /** Ends the process at once (a second Ctrl-C). */
+  exit?: (code: number) => void;
 }
 
 /** A person is at the keyboard: both ends are terminals and no CI system runs us. */

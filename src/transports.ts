@@ -19,6 +19,8 @@ export interface Transport {
   readonly mode: 'smtp' | 'eml' | 'dry-run';
   send(message: Message): Promise<Receipt>;
   close(): Promise<void>;
+  /** Ends every connection now, even one carrying a message (after Ctrl-C's grace time). */
+  abort(): Promise<void>;
 }
 
 export interface SmtpSettings {
@@ -30,10 +32,12 @@ export interface SmtpSettings {
   pass?: string;
   insecureTls: boolean;
   timeoutMs: number;
+  /** Parallel SMTP connections. */
+  connections: number;
 }
 
 /** Reads an smtp:// or smtps:// URL; SMTP_USER and SMTP_PASS override the URL's credentials. */
-export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, insecureTls = false): SmtpSettings {
+export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, extra: { insecureTls?: boolean; timeoutMs?: number; connections?: number } = {}): SmtpSettings {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -54,8 +58,9 @@ export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, insecureTls = 
     secure,
     user,
     pass,
-    insecureTls,
-    timeoutMs: 30_000,
+    insecureTls: extra.insecureTls ?? false,
+    timeoutMs: extra.timeoutMs ?? 30_000,
+    connections: extra.connections ?? 2,
   };
 }
 
@@ -67,7 +72,9 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     auth: settings.user ? { user: settings.user, pass: settings.pass ?? '' } : undefined,
     tls: { rejectUnauthorized: !settings.insecureTls },
     pool: true,
-    maxConnections: 1,
+    maxConnections: settings.connections,
+    // invite keeps the rate itself (see rate.ts); nodemailer's own limiter stays off.
+    maxMessages: Infinity,
     connectionTimeout: settings.timeoutMs,
     greetingTimeout: settings.timeoutMs,
     socketTimeout: settings.timeoutMs,
@@ -87,18 +94,27 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     async close() {
       transporter.close();
     },
+    async abort() {
+      // nodemailer 10.4+: force also ends pooled connections that are delivering a message.
+      (transporter.close as (options?: { force?: boolean }) => void)({ force: true });
+    },
   };
 }
 
 /** A failure for this one recipient; the run goes on. */
 export class RecipientFailure extends Error {
-  readonly responseCode?: number;
-  readonly permanent: boolean;
-  constructor(message: string, responseCode: number | undefined, permanent: boolean) {
+  constructor(
+    message: string,
+    readonly responseCode: number | undefined,
+    /** A 5xx reply: retrying will not help. */
+    readonly permanent: boolean,
+    /** The connection failed (dropped, timed out, refused), not the message. */
+    readonly network: boolean,
+    /** The server could not be reached at all (refused, unknown host). */
+    readonly connectFailure = false,
+  ) {
     super(message);
     this.name = 'RecipientFailure';
-    this.responseCode = responseCode;
-    this.permanent = permanent;
   }
 }
 
@@ -107,28 +123,28 @@ interface NodemailerError {
   responseCode?: number;
   response?: string;
   message?: string;
-  reason?: string;
 }
 
-/** Sorts a nodemailer error into "stop the run" or "this recipient failed". */
+/** Sorts a nodemailer error into "stop the run", "this recipient, for good" or "try again". */
 export function classifySmtpError(error: unknown, settings: SmtpSettings): Error {
   const e = (error ?? {}) as NodemailerError;
-  const text = String(e.message ?? error);
+  const text = stripSecrets(String(e.message ?? error), settings);
   const where = `${settings.host}:${settings.port}`;
   if (e.code === 'EAUTH') {
-    return new DeliveryStop(`the SMTP server ${where} refused the login: ${stripSecrets(text, settings)}`, 'check SMTP_USER and SMTP_PASS (or the user and password in the SMTP URL)');
+    return new DeliveryStop(`the SMTP server ${where} refused the login: ${text}`, 'check SMTP_USER and SMTP_PASS (or the user and password in the SMTP URL)');
   }
   if (/certificate|self[- ]signed|unable to verify|CERT_|hostname\/IP does not match/i.test(text)) {
-    return new DeliveryStop(`the TLS certificate of ${where} could not be verified: ${text}`, 'use the server\'s real host name, add its CA with NODE_EXTRA_CA_CERTS, or (only for a test server) pass --insecure-tls');
+    return new DeliveryStop(`the TLS certificate of ${where} could not be verified: ${text}`, "use the server's real host name, add its CA with NODE_EXTRA_CA_CERTS, or (only for a test server) pass --insecure-tls");
   }
   if (e.code === 'ETLS') {
     return new DeliveryStop(`TLS with ${where} failed: ${text}`, 'smtps:// is usually port 465, smtp:// with STARTTLS port 587');
   }
-  if (e.code === 'ECONNECTION' || e.code === 'EDNS' || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH/.test(text)) {
-    return new DeliveryStop(`cannot connect to the SMTP server ${where}: ${text}`, 'check the host and port of the SMTP URL');
-  }
   const code = e.responseCode;
-  return new RecipientFailure(stripSecrets(text, settings), code, code !== undefined && code >= 500);
+  if (code !== undefined && code >= 500) return new RecipientFailure(text, code, true, false);
+  if (code !== undefined && code >= 400) return new RecipientFailure(text, code, false, false);
+  const connectFailure = e.code === 'EDNS' || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/.test(text);
+  const network = connectFailure || ['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL'].includes(e.code ?? '') || /ECONNRESET|EPIPE|timeout|closed/i.test(text);
+  return new RecipientFailure(connectFailure ? `cannot connect to the SMTP server ${where}: ${text}` : text, code, false, network, connectFailure);
 }
 
 function stripSecrets(text: string, settings: SmtpSettings): string {
@@ -150,6 +166,7 @@ export function emlTransport(dir: string): Transport {
       return { response: `written ${file}` };
     },
     async close() {},
+    async abort() {},
   };
 }
 
@@ -184,6 +201,7 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
       return { response: 'previewed' };
     },
     async close() {},
+    async abort() {},
   };
 }
 

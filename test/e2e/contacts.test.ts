@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
 import { readEvent } from '../helpers/ical.js';
 import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
 
@@ -42,7 +42,7 @@ describe('contacts end to end', () => {
     await smtp.close();
   });
   const send = (args: string[], cwd = ROOT) =>
-    runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW, ...args], {
+    runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW, ...args], {
       cwd,
       env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS },
     });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
 import { physicalLines, readEvent } from '../helpers/ical.js';
 import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
 
@@ -51,7 +51,7 @@ describe('invite send --dry-run', () => {
     const result = await runCli(['send', '--dry-run', '--json', '--limit', '3', '--now', NOW]);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
-    expect(summary).toMatchObject({ command: 'send', mode: 'dry-run', total: 3, accepted: 3 });
+    expect(summary).toMatchObject({ command: 'send', mode: 'dry-run', toSend: 3, accepted: 3, journal: null });
     expect(summary.messages.map((m: { email: string }) => m.email)).toEqual(CONTACTS.slice(0, 3).map((c) => c.email));
   });
 
@@ -103,7 +103,7 @@ describe('invite send through SMTP', () => {
   const env = () => ({ NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS });
 
   it.each(['America/Los_Angeles', 'Asia/Tokyo'])('delivers 9 invitations over STARTTLS with AUTH PLAIN, TZ=%s', async (tz) => {
-    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { env: { ...env(), TZ: tz } });
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], { env: { ...env(), TZ: tz } });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Sent 9 invitations through 127.0.0.1:${smtp.port} as biser@example.org.`);
     expect(result.stdout + result.stderr).not.toContain(TEST_PASS);
@@ -139,8 +139,10 @@ describe('invite send through SMTP', () => {
   });
 
   it('gives every message the same Message-ID on a second run', async () => {
-    const first = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { env: env() });
-    const second = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', '2026-11-28T08:00:00Z'], { env: env() });
+    // --resend: the journal would otherwise (rightly) send nothing the second time.
+    const journal = tmpJournal();
+    const first = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--now', NOW], { env: env() });
+    const second = await runCli(['send', '--smtp', smtp.url, '--yes', '--resend', '--journal', journal, '--now', '2026-11-28T08:00:00Z'], { env: env() });
     expect([first.code, second.code]).toEqual([0, 0]);
     await smtp.close();
     expect(smtp.received).toHaveLength(18);
@@ -153,7 +155,7 @@ describe('invite send through SMTP', () => {
   });
 
   it('refuses to send without a terminal and without --yes: exit 2, nothing sent', async () => {
-    const result = await runCli(['send', '--smtp', smtp.url, '--now', NOW], { env: env() });
+    const result = await runCli(['send', '--smtp', smtp.url, '--journal', tmpJournal(), '--now', NOW], { env: env() });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('without confirmation');
     expect(result.stderr).toContain('--yes');
@@ -162,14 +164,14 @@ describe('invite send through SMTP', () => {
   });
 
   it('refuses also under CI even with a terminal-like environment', async () => {
-    const result = await runCli(['send', '--now', NOW], { env: { ...env(), SMTP_URL: smtp.url, CI: 'true' } });
+    const result = await runCli(['send', '--journal', tmpJournal(), '--now', NOW], { env: { ...env(), SMTP_URL: smtp.url, CI: 'true' } });
     expect(result.code).toBe(2);
     await smtp.close();
     expect(smtp.received).toHaveLength(0);
   });
 
   it('verifies the certificate: an untrusted server stops the run with exit 2 and nothing sent', async () => {
-    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS } });
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], { env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/certificate/);
     expect(result.stderr).toContain('--insecure-tls');
@@ -178,7 +180,7 @@ describe('invite send through SMTP', () => {
   });
 
   it('--insecure-tls sends to an untrusted server, with a warning', async () => {
-    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--insecure-tls', '--limit', '1', '--now', NOW], {
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--insecure-tls', '--limit', '1', '--journal', tmpJournal(), '--now', NOW], {
       env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS },
     });
     expect(result.code).toBe(0);
@@ -188,7 +190,7 @@ describe('invite send through SMTP', () => {
   });
 
   it('a wrong password stops the run: exit 2, nothing sent, the password never echoed', async () => {
-    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], {
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], {
       env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: 'wrong-secret-123' },
     });
     expect(result.code).toBe(2);
@@ -200,7 +202,7 @@ describe('invite send through SMTP', () => {
 
   it('takes the credentials from the URL when SMTP_USER and SMTP_PASS are not set', async () => {
     const url = `smtp://${encodeURIComponent(TEST_USER)}:${encodeURIComponent(TEST_PASS)}@127.0.0.1:${smtp.port}`;
-    const result = await runCli(['send', '--yes', '--limit', '2', '--now', NOW], { env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_URL: url } });
+    const result = await runCli(['send', '--yes', '--limit', '2', '--journal', tmpJournal(), '--now', NOW], { env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_URL: url } });
     expect(result.code).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(encodeURIComponent(TEST_PASS));
     await smtp.close();

@@ -1,10 +1,17 @@
 // Runs the built CLI (bin/invite.js) as a user would: a child process without a terminal.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/invite.js');
+
+/** A fresh journal file in a temporary folder, so a test never touches the shipped campaign's. */
+export function tmpJournal(): string {
+  return path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-journal-')), 'journal.jsonl');
+}
 
 export interface CliResult {
   code: number | null;

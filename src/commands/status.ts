@@ -1,0 +1,69 @@
+// `invite status`: what the journal says, per mail kind: accepted, failed (with the latest
+// reason), and the contacts not yet sent each kind.
+import path from 'node:path';
+import { EXIT } from '../errors.js';
+import { colourFor, type Io } from '../io.js';
+import { journalPath, readJournal, type JournalEntry } from '../journal.js';
+import { check, type CampaignOptions } from '../prepare.js';
+
+export interface StatusOptions extends CampaignOptions {
+  journal?: string;
+  json?: boolean;
+}
+
+interface KindStatus {
+  kind: string;
+  accepted: number;
+  failed: { email: string; type: string; code: number | null; reason: string; time: string }[];
+  notYetSent: string[];
+  lastSent: string | null;
+}
+
+export async function statusCommand(options: StatusOptions, io: Io): Promise<number> {
+  const checked = check(options, io);
+  const { campaign } = checked;
+  const file = journalPath(campaign.dir, options.journal);
+  const journal = readJournal(file);
+  const entries = journal.entries.filter((e) => e.campaign === campaign.id);
+  const addresses = checked.contacts.contacts.map((c) => c.email.toLowerCase());
+
+  const kinds = [...new Set(['invitation', ...entries.map((e) => e.kind)])];
+  const status: KindStatus[] = kinds.map((kind) => summarise(kind, entries.filter((e) => e.kind === kind), addresses));
+
+  if (options.json) {
+    io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: path.relative(process.cwd(), file) || file, tornLastLine: Boolean(journal.torn), kinds: status }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const colour = colourFor(io.stdout, io.env);
+  const lines = [`${campaign.id} — journal ${path.relative(process.cwd(), file) || file}${journal.entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
+  if (journal.torn) lines.push(colour.yellow(`warning: the journal's last line (${journal.torn.line}) was cut short and is ignored`));
+  for (const s of status) {
+    lines.push('', colour.bold(s.kind));
+    lines.push(`  accepted      ${s.accepted}${s.lastSent ? ` (last ${s.lastSent})` : ''}`);
+    lines.push(`  failed        ${s.failed.length}`);
+    for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${f.reason}`));
+    lines.push(`  not yet sent  ${s.notYetSent.length}${s.notYetSent.length > 0 && s.notYetSent.length <= 20 ? `: ${s.notYetSent.join(', ')}` : ''}`);
+  }
+  io.stdout.write(lines.join('\n') + '\n');
+  return EXIT.ok;
+}
+
+function summarise(kind: string, entries: JournalEntry[], addresses: string[]): KindStatus {
+  const accepted = new Set(entries.filter((e) => e.status === 'accepted').map((e) => e.recipient));
+  const lastFailure = new Map<string, JournalEntry>();
+  for (const e of entries) if (e.status === 'failed' && !accepted.has(e.recipient)) lastFailure.set(e.recipient, e);
+  const times = entries.filter((e) => e.status === 'accepted').map((e) => e.time).sort();
+  return {
+    kind,
+    accepted: accepted.size,
+    failed: [...lastFailure.values()].map((e) => ({
+      email: e.recipient,
+      type: e.failure?.type ?? 'failed',
+      code: e.failure?.code ?? null,
+      reason: e.failure?.message ?? '',
+      time: e.time,
+    })),
+    notYetSent: addresses.filter((a) => !accepted.has(a) && !lastFailure.has(a)),
+    lastSent: times.at(-1) ?? null,
+  };
+}

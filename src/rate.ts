@@ -1,0 +1,77 @@
+// Sending rate: never more than N messages accepted in any sliding window. nodemailer's own
+// limiter lets up to twice the limit through at a window's edge and overshoots when the limit
+// is below the connection count, so invite counts for itself: a message may start only when
+// the acceptances of the last window plus the messages still in flight are fewer than N.
+// Then no window, however placed, can hold more than N acceptances.
+import { UsageError } from './errors.js';
+
+export interface Rate {
+  count: number;
+  windowMs: number;
+  /** As the user wrote it, e.g. "20/s". */
+  text: string;
+}
+
+const UNITS: Record<string, number> = { s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3_600_000, hour: 3_600_000 };
+
+export function parseRate(text: string): Rate {
+  const match = /^\s*(\d+)\s*\/\s*([a-z]+)\s*$/i.exec(text);
+  const unit = match?.[2]?.toLowerCase();
+  if (!match || !unit || !(unit in UNITS) || Number(match[1]) < 1) {
+    throw new UsageError(`"${text}" is not a sending rate`, 'write it as N/s, N/min or N/h, e.g. 20/s or 100/min');
+  }
+  return { count: Number(match[1]), windowMs: UNITS[unit]!, text: text.trim() };
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export class RateLimiter {
+  private accepted: number[] = [];
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly rate: Rate | undefined,
+    private readonly clock: Clock = realClock,
+  ) {}
+
+  /** Waits until one more message may start, and counts it as in flight. */
+  async acquire(): Promise<void> {
+    if (!this.rate) {
+      this.inFlight++;
+      return;
+    }
+    for (;;) {
+      const now = this.clock.now();
+      this.accepted = this.accepted.filter((t) => t > now - this.rate!.windowMs);
+      if (this.accepted.length + this.inFlight < this.rate.count) {
+        this.inFlight++;
+        return;
+      }
+      // Wake when the oldest acceptance leaves the window, or when a message in flight ends.
+      const oldest = this.accepted[0];
+      const wait = oldest === undefined ? undefined : oldest + this.rate.windowMs - now + 1;
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        if (wait !== undefined) void this.clock.sleep(wait).then(resolve);
+      });
+    }
+  }
+
+  /** The message that acquire() let start has ended: accepted by the server, or not. */
+  release(accepted: boolean): void {
+    this.inFlight--;
+    if (accepted) this.accepted.push(this.clock.now());
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
