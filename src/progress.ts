@@ -8,7 +8,7 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressFor(stream: NodeJS.WritableStream & { isTTY?: boolean }, total: number, interactive: boolean, everyMs = 5000): Progress {
+export function progressFor(stream: NodeJS.WritableStream & { isTTY?: boolean }, total: number, interactive: boolean, everyMs = 3000): Progress {
   const started = Date.now();
   let sent = 0;
   let failed = 0;

@@ -105,7 +105,7 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
   if (pending.length === 0) {
     await transport.close();
     const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
-    return finish(report, 0);
+    return finish(report, alreadySent.length);
   }
 
   if (transport.mode === 'smtp') {

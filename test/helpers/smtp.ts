@@ -9,6 +9,8 @@ import { SMTPServer } from 'smtp-server';
 
 export interface Received {
   envelope: { from: string; to: string[] };
+  /** performance.now() when the server accepted the message (replied 250). */
+  acceptedAt: number;
   raw: Buffer;
   parsed: ParsedMail;
   secure: boolean;
@@ -41,7 +43,25 @@ function certificate() {
   return cached;
 }
 
-export async function startSmtp(): Promise<TestSmtp> {
+/** A server-side fault for one message: reply with an error, drop the connection, or never answer. */
+export type Fault = { reply: number; text?: string } | 'drop' | 'stall' | undefined;
+
+export interface SmtpOptions {
+  /** Plain SMTP without STARTTLS or AUTH (faster, for the delivery tests). */
+  plain?: boolean;
+  /** Decides the fate of RCPT TO for an address. */
+  onRcpt?(address: string): Fault;
+  /** Decides the fate of a message after DATA; `count` counts every DATA so far, from 1. */
+  onData?(count: number, to: string[]): Fault;
+  /** Milliseconds to wait before accepting each message. */
+  delayMs?: number;
+}
+
+function smtpError(fault: { reply: number; text?: string }): Error {
+  return Object.assign(new Error(fault.text ?? (fault.reply >= 500 ? 'Mailbox unavailable' : 'Try again later')), { responseCode: fault.reply });
+}
+
+export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const { key, cert } = await certificate();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-smtp-'));
   const caFile = path.join(dir, 'ca.pem');
@@ -49,14 +69,26 @@ export async function startSmtp(): Promise<TestSmtp> {
   const received: Received[] = [];
   let closed: Promise<void> | undefined;
   const pending: Promise<void>[] = [];
+  let dataCount = 0;
+  const dropSession = (id: string) => {
+    // smtp-server has no API to cut one connection; its connection objects hold the socket.
+    const connections = (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections;
+    for (const c of connections) if (c.id === id) c._socket.destroy();
+  };
   const server = new SMTPServer({
-    key,
-    cert,
+    ...(options.plain ? { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true } : { key, cert }),
     secure: false,
     authMethods: ['PLAIN', 'LOGIN'],
     // Refuse AUTH before STARTTLS, as real submission servers do.
     allowInsecureAuth: false,
     logger: false,
+    size: 50 * 1024 * 1024,
+    onRcptTo(address, session, callback) {
+      const fault = options.onRcpt?.(address.address);
+      if (fault === 'drop') return dropSession(session.id);
+      if (fault === 'stall') return;
+      callback(fault ? smtpError(fault) : null);
+    },
     onAuth(auth, _session, callback) {
       if (auth.username === TEST_USER && auth.password === TEST_PASS) callback(null, { user: auth.username });
       else callback(new Error('Invalid username or password'));
@@ -72,13 +104,23 @@ export async function startSmtp(): Promise<TestSmtp> {
       const user = session.user as string | undefined;
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        pending.push(
-          simpleParser(raw).then((parsed) => {
-            received.push({ envelope, raw, parsed, secure, user });
-          }),
-        );
-        callback();
+        dataCount++;
+        const fault = options.onData?.(dataCount, envelope.to);
+        if (fault === 'drop') return dropSession(session.id);
+        if (fault === 'stall') return;
+        if (fault) return callback(smtpError(fault));
+        const accept = () => {
+          const raw = Buffer.concat(chunks);
+          const acceptedAt = performance.now();
+          pending.push(
+            simpleParser(raw).then((parsed) => {
+              received.push({ envelope, acceptedAt, raw, parsed, secure, user });
+            }),
+          );
+          callback();
+        };
+        if (options.delayMs) setTimeout(accept, options.delayMs);
+        else accept();
       });
     },
   });
@@ -94,6 +136,8 @@ export async function startSmtp(): Promise<TestSmtp> {
     caFile,
     received,
     async close() {
+      // Cut what is still connected (a stalled or killed client) so close() does not wait for it.
+      for (const c of (server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections) c._socket.destroy();
       if (!closed) closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await closed;
       await Promise.all(pending);
