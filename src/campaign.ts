@@ -10,7 +10,18 @@ import { parseRate, type Rate } from './rate.js';
 import { InputError, type Problem } from './errors.js';
 import { loadTemplates, type MailTemplates } from './templates.js';
 
-export type MailKind = 'invitation';
+/** Which templates a message uses: the invitation, an update, the cancellation, or a reminder stage. */
+export type MailKind = 'invitation' | 'update' | 'cancel' | `reminder:${string}`;
+
+export interface ReminderStage {
+  name: string;
+  /** Days before the registration deadline. */
+  daysBefore: number;
+  /** HH:MM in the event's zone. */
+  time: string;
+  /** When the stage becomes due: UTC milliseconds. */
+  at: number;
+}
 
 export interface Person {
   name: string;
@@ -80,7 +91,10 @@ export interface Campaign {
   replyTo: Person[];
   contacts: ContactSource;
   attachments: Attachment[];
-  mails: Record<MailKind, MailTemplates>;
+  /** Templates per mail kind: invitation always; update, cancel and reminder:<stage> when configured. */
+  mails: Partial<Record<MailKind, MailTemplates>> & { invitation: MailTemplates };
+  /** Reminder stages, earliest first. */
+  reminders: ReminderStage[];
   /** Defaults for delivery; command-line flags override them. */
   sending: SendingDefaults;
   /** Problems that do not stop the campaign from being read (dates that do not fit together). */
@@ -131,7 +145,19 @@ const campaignSchema = z.strictObject({
   attachments: z
     .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })]))
     .default([]),
-  mails: z.strictObject({ invitation: mailSpec }),
+  mails: z.strictObject({ invitation: mailSpec, update: mailSpec.optional(), cancel: mailSpec.optional() }),
+  reminders: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. week-before'),
+        days_before: z.int().min(0).max(365),
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day like 09:00').default('09:00'),
+        subject: z.string().min(1),
+        html: z.string().min(1),
+        text: z.string().min(1),
+      }),
+    )
+    .default([]),
   sending: z
     .strictObject({
       rate: z.string().min(1).optional(),
@@ -240,21 +266,43 @@ function resolveCampaign(
     }
   }
 
-  let mails: Record<MailKind, MailTemplates> | undefined;
-  try {
-    mails = {
-      invitation: loadTemplates(dir, data.mails.invitation, (key) => ({
-        file: shown,
-        line: lineOf(['mails', 'invitation', key]),
-        column: `mails.invitation.${key}`,
-      })),
-    };
-  } catch (error) {
-    if (error instanceof InputError) problems.push(...error.problems);
-    else throw error;
+  let reminders: ReminderStage[] = [];
+  if (data.reminders.length > 0) {
+    if (!data.registration) at(['reminders'], 'reminders need a registration deadline', 'add registration.url and registration.deadline');
+    const names = new Set<string>();
+    data.reminders.forEach((r, i) => {
+      if (names.has(r.name)) at(['reminders', i, 'name'], `two reminder stages are called "${r.name}"`, 'give each stage its own name');
+      names.add(r.name);
+    });
+    if (data.registration && zoneKnown) {
+      const deadlineDay = DateTime.fromISO(data.registration.deadline, { zone });
+      reminders = data.reminders
+        .map((r) => {
+          const [hour, minute] = r.time.split(':').map(Number);
+          const at = deadlineDay.minus({ days: r.days_before }).set({ hour, minute, second: 0, millisecond: 0 });
+          return { name: r.name, daysBefore: r.days_before, time: r.time, at: at.toMillis() };
+        })
+        .sort((a, b) => a.at - b.at);
+    }
   }
 
-  if (problems.length > 0 || !mails) throw new InputError(problems);
+  const mails: Partial<Record<MailKind, MailTemplates>> = {};
+  const specs: [MailKind, { subject: string; html: string; text: string }, (string | number)[]][] = [
+    ['invitation', data.mails.invitation, ['mails', 'invitation']],
+    ...(data.mails.update ? [['update', data.mails.update, ['mails', 'update']] as [MailKind, typeof data.mails.update, string[]]] : []),
+    ...(data.mails.cancel ? [['cancel', data.mails.cancel, ['mails', 'cancel']] as [MailKind, typeof data.mails.cancel, string[]]] : []),
+    ...data.reminders.map((r, i) => [`reminder:${r.name}` as MailKind, r, ['reminders', i]] as [MailKind, typeof r, (string | number)[]]),
+  ];
+  for (const [kind, spec, keys] of specs) {
+    try {
+      mails[kind] = loadTemplates(dir, spec, (key) => ({ file: shown, line: lineOf([...keys, key]), column: [...keys, key].join('.') }));
+    } catch (error) {
+      if (error instanceof InputError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+
+  if (problems.length > 0 || !mails.invitation) throw new InputError(problems);
 
   const organiserDomain = data.organiser.email.split('@')[1] ?? 'invite.invalid';
   return {
@@ -285,7 +333,8 @@ function resolveCampaign(
             attachmentColumn: data.contacts.attachment_column,
           },
     attachments,
-    mails,
+    mails: { ...mails, invitation: mails.invitation },
+    reminders,
     sending: {
       rate,
       connections: data.sending.connections,

@@ -2,7 +2,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { icsCommand } from './commands/ics.js';
 import { sendCommand } from './commands/send.js';
+import { remindCommand } from './commands/remind.js';
 import { statusCommand } from './commands/status.js';
+import { cancelCommand, updateCommand } from './commands/update.js';
 import { validateCommand } from './commands/validate.js';
 import { describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
@@ -67,8 +69,11 @@ function contactOptions(command: Command): Command {
     .option('--encoding <name>', 'the contacts file\'s code page, e.g. windows-1257 (Baltic), windows-1250 (Polish), windows-1252 (default: contacts.encoding, else UTF-8)');
 }
 
-/** Builds the program. Exported so tests can check commands against the real parser. */
-export function buildProgram(io: Io, run: (code: Promise<number>) => void): Command {
+/**
+ * Builds the program. `run` receives each chosen command as a thunk: main() runs it, and a
+ * test can check that a command line parses without running anything.
+ */
+export function buildProgram(io: Io, run: (command: () => Promise<number>) => void): Command {
   const program = new Command('invite')
     .description('Mail-merge event invitations with a real calendar invitation, from a CSV of contacts, through SMTP.')
     .version('0.1.0')
@@ -94,7 +99,43 @@ Examples:
   $ invite send --to info@cc-lithuania.example.org --smtp smtps://smtp.example.org:465
   $ invite send --yes --rate 20/min --max 400          a provider's limits`,
     )
-    .action((options) => run(sendCommand(options, io)));
+    .action((options) => run(() => sendCommand(options, io)));
+
+  sendingOptions(campaignOptions(contactOptions(
+    program
+      .command('remind')
+      .description('send the reminder that is due now to every invited contact who has not registered and has not had it')
+      .option('--registered <csv...>', 'people who have registered: any CSV with an email column, e.g. the registration form\'s export (a `registered` column in the contacts counts too)'),
+  )))
+    .addHelpText(
+      'after',
+      `
+The schedule is reminders: in invite.yaml (stages relative to the registration deadline). On
+each run the latest stage whose time has come is due, until the deadline; a stage missed
+because no run happened is sent on the next run, a stage superseded by a later one is not.
+
+Examples:
+  $ invite remind --dry-run --registered registrations.csv
+  $ invite remind --yes --registered registrations.csv        (a daily scheduled job)
+  $ invite remind --dry-run --now 2027-04-18T09:00            (replay the schedule)`,
+    )
+    .action((options) => run(() => remindCommand(options, io)));
+
+  sendingOptions(campaignOptions(contactOptions(
+    program
+      .command('update')
+      .description('after the event changed in invite.yaml: the updated invitation (same UID, next SEQUENCE) to everyone invited'),
+  )))
+    .addHelpText('after', '\nExample:\n  $ invite update --dry-run          see what changed and who gets it\n  $ invite update --yes')
+    .action((options) => run(() => updateCommand(options, io)));
+
+  sendingOptions(campaignOptions(contactOptions(
+    program
+      .command('cancel')
+      .description('the cancellation (METHOD:CANCEL) to everyone invited; afterwards send, remind and update refuse'),
+  )))
+    .addHelpText('after', '\nExample:\n  $ invite cancel --dry-run\n  $ invite cancel --yes')
+    .action((options) => run(() => cancelCommand(options, io)));
 
   campaignOptions(contactOptions(
     program
@@ -103,7 +144,7 @@ Examples:
       .option('--json', 'print the problems as one JSON object'),
   ))
     .addHelpText('after', '\nExamples:\n  $ invite validate\n  $ invite validate --contacts export.csv --encoding windows-1257')
-    .action((options) => run(validateCommand(options, io)));
+    .action((options) => run(() => validateCommand(options, io)));
 
   campaignOptions(contactOptions(
     program
@@ -113,7 +154,7 @@ Examples:
       .option('--json', 'print it as one JSON object'),
   ))
     .addHelpText('after', '\nExample:\n  $ invite status')
-    .action((options) => run(statusCommand(options, io)));
+    .action((options) => run(() => statusCommand(options, io)));
 
   campaignOptions(
     program
@@ -122,15 +163,15 @@ Examples:
       .option('--out <file>', 'where to write it; - for stdout (default: <campaign id>.ics)'),
   )
     .addHelpText('after', '\nExample:\n  $ invite ics --out workshop.ics')
-    .action((options) => run(icsCommand(options, io)));
+    .action((options) => run(() => icsCommand(options, io)));
 
   return program;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  let pending: Promise<number> | undefined;
-  const program = buildProgram(io, (code) => {
-    pending = code;
+  let chosen: (() => Promise<number>) | undefined;
+  const program = buildProgram(io, (command) => {
+    chosen = command;
   });
   io.signals ??= process;
   io.exit ??= (code) => process.exit(code);
@@ -141,11 +182,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   };
   try {
     await program.parseAsync(argv);
-    if (!pending) {
+    if (!chosen) {
       program.outputHelp();
       return EXIT.badInput;
     }
-    return await pending;
+    return await chosen();
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;

@@ -10,6 +10,13 @@ import { cityOfZone } from './zones.js';
 /** Variables every template has, whatever the contacts' columns. */
 export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender', 'campaign'] as const;
 
+/** Variables only some mail kinds have. */
+export function builtInsFor(kind: MailKind): string[] {
+  if (kind.startsWith('reminder:')) return [...BUILT_IN_VARIABLES, 'stage', 'days_left'];
+  if (kind === 'update') return [...BUILT_IN_VARIABLES, 'changes'];
+  return [...BUILT_IN_VARIABLES];
+}
+
 export interface Message {
   /** What the journal records: invitation, reminder:<stage>, update:<sequence>, cancel. */
   kind: string;
@@ -28,22 +35,51 @@ export interface Message {
   attachments: Attachment[];
   /** The event as the recipient will read it (title, date and time, place), for previews. */
   eventSummary: string;
+  /** What the calendar said about the event, for the journal (to tell later what changed). */
+  event: EventSnapshot;
+}
+
+/** The parts of an event a recipient's calendar shows; a change to any of them needs an update. */
+export interface EventSnapshot {
+  title: string;
+  start: string;
+  end: string;
+  location: string;
+  url: string;
+  /** sha256 of the description: long text stays out of the journal. */
+  description: string;
+}
+
+export function snapshotOf(campaign: Campaign): EventSnapshot {
+  const e = campaign.event;
+  return {
+    title: e.title,
+    start: new Date(e.start).toISOString(),
+    end: new Date(e.end).toISOString(),
+    location: e.location,
+    url: e.url ?? '',
+    description: createHash('sha256').update(e.description).digest('hex').slice(0, 16),
+  };
 }
 
 export interface ComposeOptions {
+  /** The calendar's SEQUENCE: 0 for the first invitation, one more for each update or the cancellation. */
   sequence?: number;
   /** The kind the journal and the Message-ID use, when it differs from the template kind. */
   journalKind?: string;
+  /** More template variables for this kind (stage and days_left, changes). */
+  extra?: Record<string, unknown>;
 }
 
 const LOCALE = 'en-GB';
 
 export function compose(campaign: Campaign, contact: Contact, kind: MailKind, now: Date, options: ComposeOptions = {}): Message {
   const templates = campaign.mails[kind];
-  const context = templateContext(campaign, contact);
+  if (!templates) throw new Error(`no templates for ${kind}`); // callers check the campaign first
+  const context = { ...templateContext(campaign, contact), ...options.extra };
   const to: Person = { name: contact.name, email: contact.email };
   const sequence = options.sequence ?? 0;
-  const method: CalendarMethod = 'REQUEST';
+  const method: CalendarMethod = kind === 'cancel' ? 'CANCEL' : 'REQUEST';
   return {
     kind: options.journalKind ?? kind,
     campaignId: campaign.id,
@@ -60,10 +96,19 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
       method,
       uid: campaign.event.uid,
       sequence,
-      content: buildCalendar({ event: campaign.event, method, sequence, organiser: campaign.organiser, attendee: to, now }),
+      content: buildCalendar({
+        event: campaign.event,
+        method,
+        sequence,
+        organiser: campaign.organiser,
+        attendee: to,
+        now,
+        status: kind === 'cancel' ? 'CANCELLED' : 'CONFIRMED',
+      }),
     },
-    attachments: [...campaign.attachments, ...contact.attachments],
+    attachments: kind === 'cancel' ? [] : [...campaign.attachments, ...contact.attachments],
     eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
+    event: snapshotOf(campaign),
   };
 }
 

@@ -273,3 +273,37 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
 export function rowProblems(list: ContactList): Problem[] {
   return list.rejected.flatMap((r) => r.problems);
 }
+
+/** Values of a `registered` column that mean yes (also in the region's languages, where cheap). */
+const YES = new Set(['yes', 'y', 'true', '1', 'x', '✓', 'ja', 'jah', 'kyllä', 'jā', 'taip', 'tak']);
+
+export function isRegisteredValue(value: string | undefined): boolean {
+  return YES.has((value ?? '').trim().toLowerCase());
+}
+
+/**
+ * Addresses (lower-case, as SMTP carries them) of the people who registered: any CSV with an
+ * email column, e.g. the registration form's export. Rows without a valid address are skipped.
+ */
+export function readRegistered(file: string, options: Pick<ContactOptions, 'encoding' | 'delimiter'> = {}): Set<string> {
+  const shown = path.relative(process.cwd(), file) || file;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    throw new InputError({ file: shown, message: 'registrations file not found', hint: 'pass the registration form\'s export as --registered FILE' });
+  }
+  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
+  const rows = readRows(decodeText(bytes, shown, options.encoding, delimiter), delimiter);
+  const header = rows.shift();
+  const emailIndex = header ? header.fields.map((h) => columnIdentifier(h)).findIndex((c) => EMAIL_HEADERS.has(c)) : -1;
+  if (!header || emailIndex < 0) {
+    throw new InputError({ file: shown, line: header?.line, message: 'no email column in the registrations file', hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do' });
+  }
+  const registered = new Set<string>();
+  for (const row of rows) {
+    const parsed = parseAddress(row.fields[emailIndex] ?? '');
+    if (parsed.ok) registered.add(parsed.value.address.toLowerCase());
+  }
+  return registered;
+}

@@ -71,6 +71,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
       messageId: message.messageId,
       uid: message.calendar.uid,
       sequence: message.calendar.sequence,
+      event: message.event,
       ...fields,
     });
   };

@@ -4,6 +4,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { EventSnapshot } from './compose.js';
 import { InputError, UsageError } from './errors.js';
 
 export type JournalStatus = 'accepted' | 'failed';
@@ -21,6 +22,8 @@ export interface JournalEntry {
   status: JournalStatus;
   /** The server's reply to the message (accepted) or the error (failed). */
   response?: string;
+  /** What the calendar in this message said (time, place, title …), to tell what an update changes. */
+  event?: EventSnapshot;
   /** For failures: permanent (5xx), temporary (4xx, network, timeout after retries). */
   failure?: { type: 'permanent' | 'temporary'; code?: number; message: string };
 }

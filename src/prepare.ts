@@ -2,11 +2,11 @@
 // the current time, and run every check (the same ones `invite validate` prints).
 import path from 'node:path';
 import { DateTime } from 'luxon';
-import { checkTiming, loadCampaign, type Campaign } from './campaign.js';
-import { BUILT_IN_VARIABLES } from './compose.js';
+import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign.js';
+import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
 import { loadContacts, rowProblems, type ContactList } from './contacts.js';
 import { InputError, UsageError, type Problem } from './errors.js';
-import type { Template } from './templates.js';
+import type { MailTemplates, Template } from './templates.js';
 import { checkVariables } from './templates.js';
 import type { Io } from './io.js';
 
@@ -46,8 +46,10 @@ export function loadCampaignOnly(options: CampaignOptions): Campaign {
   return loadCampaign(options.campaign ?? 'invite.yaml');
 }
 
-function templatesOf(campaign: Campaign): Template[] {
-  return Object.values(campaign.mails).flatMap((t) => [t.subject, t.html, t.text]);
+function templatesOf(campaign: Campaign): [MailKind, Template][] {
+  return (Object.entries(campaign.mails) as [MailKind, MailTemplates | undefined][]).flatMap(([kind, t]) =>
+    t ? ([[kind, t.subject], [kind, t.html], [kind, t.text]] as [MailKind, Template][]) : [],
+  );
 }
 
 /** Runs every check. Throws InputError only when the campaign or the contacts file cannot be read at all. */
@@ -55,7 +57,7 @@ export function check(options: CampaignOptions, io: Io): Checked {
   const campaign = loadCampaignOnly(options);
   const now = resolveNow(options.now, campaign.event.timezone, io);
   const source = campaign.contacts;
-  const subjectColumns = Object.values(campaign.mails).flatMap((t) => t.subject.uses.map((u) => u.root));
+  const subjectColumns = Object.values(campaign.mails).flatMap((m) => (m ? m.subject.uses.map((u) => u.root) : []));
   const contacts = loadContacts(options.contacts ? path.resolve(options.contacts) : source.file, {
     delimiter: options.delimiter ?? source.delimiter,
     encoding: options.encoding ?? source.encoding,
@@ -66,9 +68,12 @@ export function check(options: CampaignOptions, io: Io): Checked {
 
   const errors: Problem[] = [...checkTiming(campaign, now)];
   const warnings: Problem[] = [];
-  const available = new Set<string>([...contacts.columns, ...contacts.headers, ...BUILT_IN_VARIABLES]);
-  const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${BUILT_IN_VARIABLES.join(', ')}`;
-  for (const template of templatesOf(campaign)) errors.push(...checkVariables(template, available, hint));
+  for (const [kind, template] of templatesOf(campaign)) {
+    const builtIns = builtInsFor(kind);
+    const available = new Set<string>([...contacts.columns, ...contacts.headers, ...builtIns]);
+    const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${builtIns.join(', ')}`;
+    errors.push(...checkVariables(template, available, hint));
+  }
 
   // Calendars reject an invitation to its own organiser: such a row is rejected like a bad one.
   const organiser = campaign.organiser.email.toLowerCase();
@@ -88,7 +93,7 @@ export function check(options: CampaignOptions, io: Io): Checked {
       warnings.push({ file: contacts.file, line: 1, column: builtIn, message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, hint: 'rename the column to use it in templates', severity: 'warning' });
     }
   }
-  const used = new Set(templatesOf(campaign).flatMap((t) => t.uses.map((u) => u.root)));
+  const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.map((u) => u.root)));
   for (const column of contacts.columns) {
     if (!used.has(column) || BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number])) continue;
     const empty = contacts.contacts.filter((c) => (c.fields[column] ?? '').trim() === '').map((c) => c.line);

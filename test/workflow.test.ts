@@ -1,0 +1,98 @@
+// The example scheduled job: every `invite` command it runs must be one the CLI accepts.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { buildProgram } from '../src/cli.js';
+import type { Io } from '../src/io.js';
+import { ROOT } from './helpers/cli.js';
+
+const WORKFLOW = path.join(ROOT, 'examples/github-actions/reminders.yml');
+
+/** Splits a shell command line into words: quotes, backslash-newline continuations. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let quote: string | undefined;
+  let inWord = false;
+  const text = line.replace(/\\\n/g, ' ');
+  for (const char of text) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else current += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(current);
+      current = '';
+      inWord = false;
+    } else {
+      current += char;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(current);
+  return words;
+}
+
+/** Every `npx invite …` command in the workflow's run steps, as argument lists. */
+function inviteCommands(): string[][] {
+  const workflow = YAML.parse(readFileSync(WORKFLOW, 'utf8')) as { jobs: Record<string, { steps: { run?: string }[] }> };
+  const commands: string[][] = [];
+  for (const job of Object.values(workflow.jobs)) {
+    for (const step of job.steps) {
+      for (const line of (step.run ?? '').replace(/\\\n/g, ' ').split('\n')) {
+        const words = shellWords(line);
+        const at = words.findIndex((w, i) => w === 'invite' && words[i - 1] === 'npx');
+        if (at >= 0) commands.push(words.slice(at + 1));
+      }
+    }
+  }
+  return commands;
+}
+
+function parse(args: string[]): { ok: boolean; command?: string; error: string } {
+  const stderr = new PassThrough();
+  let error = '';
+  stderr.on('data', (c: Buffer) => (error += c.toString()));
+  const io: Io = { env: {}, stdout: new PassThrough(), stderr, stdin: new PassThrough() };
+  let chosen: string | undefined;
+  const program = buildProgram(io, () => {
+    chosen = args[0];
+  });
+  try {
+    program.parse(['node', 'invite', ...args]);
+    return { ok: chosen !== undefined, command: chosen, error };
+  } catch {
+    return { ok: false, error };
+  }
+}
+
+describe('examples/github-actions/reminders.yml', () => {
+  const workflow = YAML.parse(readFileSync(WORKFLOW, 'utf8'));
+
+  it('runs daily, one run at a time, with npm ci and SMTP settings from secrets', () => {
+    expect(workflow.on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
+    expect(workflow.concurrency.group).toBeTruthy();
+    expect(workflow.concurrency['cancel-in-progress']).toBe(false);
+    const steps = workflow.jobs.remind.steps as { run?: string; env?: Record<string, string> }[];
+    expect(steps.some((s) => s.run === 'npm ci')).toBe(true);
+    const remind = steps.find((s) => s.run?.includes('invite remind'))!;
+    expect(remind.env).toEqual({ SMTP_URL: '${{ secrets.SMTP_URL }}', SMTP_USER: '${{ secrets.SMTP_USER }}', SMTP_PASS: '${{ secrets.SMTP_PASS }}' });
+    expect(steps.some((s) => s.run?.includes('git add .invite/journal.jsonl') && s.run.includes('git push'))).toBe(true);
+  });
+
+  it('every invite command in it is accepted by the CLI\'s own parser', () => {
+    const commands = inviteCommands();
+    expect(commands.map((c) => c[0])).toEqual(['validate', 'remind']);
+    expect(commands[1]).toEqual(['remind', '--yes', '--registered', 'registrations.csv', '--rate', '30/min']);
+    for (const args of commands) expect(parse(args), args.join(' ')).toMatchObject({ ok: true });
+  });
+
+  it('the check can fail: a misspelt flag is refused', () => {
+    expect(parse(['remind', '--yes', '--registred', 'x.csv']).ok).toBe(false);
+    expect(parse(['remindd']).ok).toBe(false);
+  });
+});
