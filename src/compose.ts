@@ -153,8 +153,21 @@ export function templateContext(campaign: Campaign, contact: Contact) {
   };
 }
 
+// Formatting dates through Intl is the slowest part of composing; a campaign's event looks the
+// same to everyone in one zone, so each (event, zone) is formatted once.
+const views = new WeakMap<Campaign['event'], Map<string, EventView>>();
+
 /** The event in the organiser's zone, and in the contact's own zone when its clock differs. */
 export function eventView(campaign: Campaign, contactZone?: string): EventView {
+  let byZone = views.get(campaign.event);
+  if (!byZone) views.set(campaign.event, (byZone = new Map()));
+  const key = contactZone ?? '';
+  let view = byZone.get(key);
+  if (!view) byZone.set(key, (view = formatEventView(campaign, contactZone)));
+  return { ...view };
+}
+
+function formatEventView(campaign: Campaign, contactZone?: string): EventView {
   const e = campaign.event;
   const start = DateTime.fromMillis(e.start, { zone: e.timezone }).setLocale(LOCALE);
   const end = DateTime.fromMillis(e.end, { zone: e.timezone }).setLocale(LOCALE);
