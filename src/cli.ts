@@ -160,7 +160,8 @@ Examples:
     program
       .command('ics')
       .description('write the event as an .ics file (METHOD:PUBLISH) for a web page or download')
-      .option('--out <file>', 'where to write it; - for stdout (default: <campaign id>.ics)'),
+      .option('--out <file>', 'where to write it; - for stdout (default: <campaign id>.ics)')
+      .option('--journal <file>', 'the journal, for the current SEQUENCE (default: .invite/journal.jsonl beside invite.yaml)'),
   )
     .addHelpText('after', '\nExample:\n  $ invite ics --out workshop.ics')
     .action((options) => run(() => icsCommand(options, io)));

@@ -7,13 +7,16 @@ import type { JournalEntry, JournalWriter } from './journal.js';
 import { RateLimiter, realClock, type Clock } from './rate.js';
 import { RecipientFailure, type Transport } from './transports.js';
 
+// Outcomes keep the address and Message-ID, not the message: memory must not grow with the list.
 export interface Delivered {
-  message: Message;
+  email: string;
+  messageId: string;
   response: string;
 }
 
 export interface Undelivered {
-  message: Message;
+  email: string;
+  messageId: string;
   reason: string;
   responseCode?: number;
   permanent: boolean;
@@ -84,7 +87,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
         limiter.release(true);
         networkFailuresInARow = 0;
         record(message, { status: 'accepted', response: receipt.response });
-        const outcome = { message, response: receipt.response };
+        const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
         report.accepted.push(outcome);
         plan.onResult?.(outcome);
         return;
@@ -106,7 +109,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
           status: 'failed',
           failure: { type: failure.permanent ? 'permanent' : 'temporary', code: failure.responseCode, message: failure.message },
         });
-        const outcome: Undelivered = { message, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
+        const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
         report.failed.push(outcome);
         plan.onResult?.(outcome);
         if (failure.network) {

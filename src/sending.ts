@@ -206,12 +206,12 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
       toSend: pending.length,
       deferred,
       accepted: report.accepted.length,
-      failed: report.failed.map((f) => ({ email: f.message.to.email, reason: f.reason, responseCode: f.responseCode ?? null, permanent: f.permanent })),
+      failed: report.failed.map((f) => ({ email: f.email, reason: f.reason, responseCode: f.responseCode ?? null, permanent: f.permanent })),
       notSent: report.notTried,
       stopped: report.stopped?.message ?? null,
       interrupted: report.interrupted,
       skipped,
-      messages: report.accepted.map((a) => ({ email: a.message.to.email, messageId: a.message.messageId, response: a.response })),
+      messages: report.accepted.map((a) => ({ email: a.email, messageId: a.messageId, response: a.response })),
     };
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
 
@@ -221,7 +221,7 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
     else if (transport.mode === 'eml') lines.push(`Wrote ${noun(report.accepted.length)} as .eml files to ${options.out}.`);
     else lines.push(`Sent ${noun(report.accepted.length)} through ${transport.description} as ${campaign.from.email}.`);
     for (const s of skipped) lines.push(`Skipped (invalid): ${contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`);
-    for (const f of report.failed) lines.push(colour.red(`Not delivered: ${f.message.to.email}: ${f.reason}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
+    for (const f of report.failed) lines.push(colour.red(`Not delivered: ${f.email}: ${f.reason}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
     if (report.stopped) lines.push(colour.red(`Stopped: ${report.stopped.message}`));
     if (report.interrupted) lines.push(colour.yellow(`Interrupted: ${report.notTried.length} not sent; run the same command again to send them.`));
     else if (report.notTried.length > 0) lines.push(`Not sent (${report.notTried.length}): run the same command again to send them.`);

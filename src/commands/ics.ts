@@ -3,17 +3,29 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildCalendar } from '../calendar.js';
 import { EXIT } from '../errors.js';
+import { journalPath, readJournal } from '../journal.js';
+import { eventState } from '../lifecycle.js';
 import type { Io } from '../io.js';
 import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../prepare.js';
 
 export interface IcsOptions extends CampaignOptions {
   out?: string;
+  journal?: string;
 }
 
 export async function icsCommand(options: IcsOptions, io: Io): Promise<number> {
   const campaign = loadCampaignOnly(options);
   const now = resolveNow(options.now, campaign.event.timezone, io);
-  const content = buildCalendar({ event: campaign.event, method: 'PUBLISH', sequence: 0, organiser: campaign.organiser, now });
+  // The published file says what calendars were last told: the latest SEQUENCE, and cancelled if it was.
+  const state = eventState(readJournal(journalPath(campaign.dir, options.journal)).entries, campaign);
+  const content = buildCalendar({
+    event: campaign.event,
+    method: 'PUBLISH',
+    sequence: Math.max(0, state.sequence),
+    organiser: campaign.organiser,
+    now,
+    status: state.cancelled ? 'CANCELLED' : 'CONFIRMED',
+  });
   const out = options.out ?? `${campaign.id}.ics`;
   if (out === '-') {
     io.stdout.write(content);

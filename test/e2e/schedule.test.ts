@@ -178,6 +178,10 @@ describe('invite update and invite cancel', () => {
     expect(update2[0]!.parsed.text).toContain('Place: Online (video conference; the link follows after registration) → Tallinn, Estonia, and online');
     expect(update2[0]!.parsed.text).not.toContain('Time:');
 
+    // The published .ics follows: the latest SEQUENCE, the new place.
+    const published = await runCli(['ics', '--out', '-', '--now', '2026-12-02T13:00'], { cwd: dir });
+    expect(readEvent(published.stdout)).toMatchObject({ method: 'PUBLISH', sequence: 2, status: 'CONFIRMED' });
+
     const cancelled = await invite('cancel', '2026-12-03T12:00');
     expect(cancelled.code).toBe(0);
     await settle(36);
@@ -190,6 +194,8 @@ describe('invite update and invite cancel', () => {
       expect(text).not.toContain('BEGIN:VALARM');
       expect(m.parsed.attachments.filter((a) => a.contentType === 'application/pdf')).toEqual([]);
     }
+
+    expect(readEvent((await runCli(['ics', '--out', '-', '--now', '2026-12-03T13:00'], { cwd: dir })).stdout).status).toBe('CANCELLED');
 
     for (const command of ['send', 'remind', 'update']) {
       const refused = await invite(command, '2026-12-04T12:00');

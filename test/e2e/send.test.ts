@@ -210,6 +210,23 @@ describe('invite send through SMTP', () => {
   });
 });
 
+describe('invite send through smtps:// (TLS from the first byte)', () => {
+  it('delivers over implicit TLS with the certificate verified', async () => {
+    const smtp = await startSmtp({ implicitTls: true });
+    try {
+      expect(smtp.url.startsWith('smtps://')).toBe(true);
+      const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--limit', '3', '--journal', tmpJournal(), '--now', NOW], {
+        env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS },
+      });
+      expect(result.code).toBe(0);
+      await smtp.close();
+      expect(smtp.received.map((m) => [m.secure, m.user])).toEqual(Array(3).fill([true, TEST_USER]));
+    } finally {
+      await smtp.close();
+    }
+  });
+});
+
 describe('invite send without SMTP', () => {
   it('exits 2 and explains how to configure SMTP or preview', async () => {
     const result = await runCli(['send', '--yes', '--now', NOW], { env: { SMTP_URL: undefined } });

@@ -49,6 +49,8 @@ export type Fault = { reply: number; text?: string } | 'drop' | 'stall' | undefi
 export interface SmtpOptions {
   /** Plain SMTP without STARTTLS or AUTH (faster, for the delivery tests). */
   plain?: boolean;
+  /** TLS from the first byte, as on port 465 (smtps://). */
+  implicitTls?: boolean;
   /** Decides the fate of RCPT TO for an address. */
   onRcpt?(address: string): Fault;
   /** Decides the fate of a message after DATA; `count` counts every DATA so far, from 1. */
@@ -77,7 +79,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   };
   const server = new SMTPServer({
     ...(options.plain ? { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true } : { key, cert }),
-    secure: false,
+    secure: Boolean(options.implicitTls),
     authMethods: ['PLAIN', 'LOGIN'],
     // Refuse AUTH before STARTTLS, as real submission servers do.
     allowInsecureAuth: false,
@@ -132,7 +134,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     port,
-    url: `smtp://127.0.0.1:${port}`,
+    url: `${options.implicitTls ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     caFile,
     received,
     async close() {
