@@ -76,16 +76,20 @@ export function columnIdentifier(header: string): string {
 
 /** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
 export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
-  const shown = path.relative(process.cwd(), file) || file;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    throw new InputError({ file: shown, message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' });
-  }
+  const { shown, bytes } = readInput(file, 'contacts file not found', 'check `contacts:` in invite.yaml or pass --contacts FILE');
   const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
   const text = decodeText(bytes, shown, options.encoding, delimiter);
   return parseContacts(text, shown, { ...options, delimiter });
+}
+
+/** A CSV's bytes, and its path as shown in messages; a missing file is an input error. */
+function readInput(file: string, missing: string, hint: string): { shown: string; bytes: Buffer } {
+  const shown = path.relative(process.cwd(), file) || file;
+  try {
+    return { shown, bytes: readFileSync(file) };
+  } catch {
+    throw new InputError({ file: shown, message: missing, hint });
+  }
 }
 
 /** The delimiter that splits the header line into the most fields. */
@@ -286,13 +290,7 @@ export function isRegisteredValue(value: string | undefined): boolean {
  * email column, e.g. the registration form's export. Rows without a valid address are skipped.
  */
 export function readRegistered(file: string, options: Pick<ContactOptions, 'encoding' | 'delimiter'> = {}): Set<string> {
-  const shown = path.relative(process.cwd(), file) || file;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    throw new InputError({ file: shown, message: 'registrations file not found', hint: 'pass the registration form\'s export as --registered FILE' });
-  }
+  const { shown, bytes } = readInput(file, 'registrations file not found', "pass the registration form's export as --registered FILE");
   const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
   const rows = readRows(decodeText(bytes, shown, options.encoding, delimiter), delimiter);
   const header = rows.shift();

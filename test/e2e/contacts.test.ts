@@ -1,10 +1,11 @@
 // Contacts from real spreadsheet exports, end to end: what reaches the SMTP server, and what
 // `invite validate` and `--skip-invalid` tell the organiser.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { campaignCopy } from '../helpers/campaign.js';
 import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
 import { readEvent } from '../helpers/ical.js';
 import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
@@ -16,15 +17,6 @@ function tmpFile(name: string, content: string | Buffer): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-contacts-')), name);
   writeFileSync(file, content);
   return file;
-}
-
-/** A copy of the shipped campaign, with invite.yaml changed by `edit`. */
-function campaignCopy(edit: (yaml: string) => string = (y) => y): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-campaign-'));
-  for (const part of ['invite.yaml', 'templates', 'contacts', 'attachments']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
-  const file = path.join(dir, 'invite.yaml');
-  writeFileSync(file, edit(readFileSync(file, 'utf8')));
-  return dir;
 }
 
 function calendarText(mail: TestSmtp['received'][number]): string {

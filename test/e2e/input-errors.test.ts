@@ -1,23 +1,12 @@
 // Bad input: one clear message naming where, exit 2, and nothing reaches the server.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
+import { campaignCopy, edit } from '../helpers/campaign.js';
+import { runCli, tmpJournal } from '../helpers/cli.js';
 import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
 
 const NOW = '2026-11-27T12:00:00Z';
-
-/** A copy of the shipped campaign to break. */
-function shippedCampaign(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-bad-'));
-  for (const part of ['invite.yaml', 'templates', 'contacts', 'attachments']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
-  return dir;
-}
-
-function edit(file: string, change: (text: string) => string) {
-  writeFileSync(file, change(readFileSync(file, 'utf8')));
-}
 
 describe('bad input stops the run before anything is sent', () => {
   let smtp: TestSmtp;
@@ -35,7 +24,7 @@ describe('bad input stops the run before anything is sent', () => {
     });
 
   it('a template variable that no column provides: file, line, variable; exit 2', async () => {
-    const dir = shippedCampaign();
+    const dir = campaignCopy();
     edit(path.join(dir, 'templates/invitation.txt.hbs'), (t) => t.replace('Dear {{name}},', 'Dear {{title}} {{name}},'));
     const result = await send(dir);
     expect(result.code).toBe(2);
@@ -46,7 +35,7 @@ describe('bad input stops the run before anything is sent', () => {
   });
 
   it('a bad address in the contacts: file, line, column; exit 2', async () => {
-    const dir = shippedCampaign();
+    const dir = campaignCopy();
     edit(path.join(dir, 'contacts/competence-centres.csv'), (t) => t.replace('info@cc-latvia.example.org', 'info@cc-latvia'));
     const result = await send(dir);
     expect(result.code).toBe(2);
@@ -56,7 +45,7 @@ describe('bad input stops the run before anything is sent', () => {
   });
 
   it('an unknown key in invite.yaml: its name and line; exit 2', async () => {
-    const dir = shippedCampaign();
+    const dir = campaignCopy();
     edit(path.join(dir, 'invite.yaml'), (t) => t.replace('contacts: contacts/', 'contact_file: x.csv\ncontacts: contacts/'));
     const result = await send(dir);
     expect(result.code).toBe(2);

@@ -1,9 +1,9 @@
 // The reminder schedule replayed with --now, and event changes that calendars follow
 // (update, cancel), all against the in-process SMTP server.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { campaignCopy, edit } from '../helpers/campaign.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { physicalLines, readEvent } from '../helpers/ical.js';
 import { startSmtp, type Received, type TestSmtp } from '../helpers/smtp.js';
@@ -13,16 +13,6 @@ const NINE = readFileSync(path.join(ROOT, 'contacts/competence-centres.csv'), 'u
   .split('\n')
   .slice(1)
   .map((l) => l.split(',')[0]!);
-
-function campaignCopy(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-schedule-'));
-  for (const part of ['invite.yaml', 'templates', 'contacts', 'attachments']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
-  return dir;
-}
-
-function edit(file: string, change: (text: string) => string) {
-  writeFileSync(file, change(readFileSync(file, 'utf8')));
-}
 
 let smtp: TestSmtp;
 let dir: string;
