@@ -82,7 +82,20 @@ export function buildProgram(io: Io, run: (command: () => Promise<number>) => vo
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Start here (in the campaign folder, beside invite.yaml):
+  $ invite validate              check campaign, contacts and templates
+  $ invite send --dry-run        preview every message
+  $ invite send                  send through $SMTP_URL (asks first)
+
+Environment: SMTP_URL, SMTP_USER, SMTP_PASS (never printed), INVITE_NOW, NO_COLOR,
+FORCE_COLOR, CI (never prompt).
+Exit codes: 0 done or nothing due · 1 some messages not delivered (validate: errors
+found) · 2 bad usage or input, nothing sent · 130 interrupted.`,
+    );
 
   sendingOptions(campaignOptions(contactOptions(
     program

@@ -55,6 +55,15 @@ describe('invite send --dry-run', () => {
     expect(summary.messages.map((m: { email: string }) => m.email)).toEqual(CONTACTS.slice(0, 3).map((c) => c.email));
   });
 
+  it('colours the preview only when asked to, and NO_COLOR always wins', async () => {
+    const forced = await runCli(['send', '--dry-run', '--limit', '1', '--now', NOW], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    expect(forced.stdout).toContain('\x1b[');
+    const plain = await runCli(['send', '--dry-run', '--limit', '1', '--now', NOW], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } });
+    expect(plain.stdout).not.toContain('\x1b[');
+    const piped = await runCli(['send', '--dry-run', '--limit', '1', '--now', NOW], { env: { NO_COLOR: undefined } });
+    expect(piped.stdout).not.toContain('\x1b['); // not a terminal
+  });
+
   it('--to selects one contact, case-insensitively', async () => {
     const result = await runCli(['send', '--dry-run', '--to', 'INFO@cc-poland.example.org', '--now', NOW]);
     expect(result.code).toBe(0);
