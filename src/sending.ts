@@ -48,6 +48,30 @@ export interface Batch {
   compose(contact: Contact): Message;
 }
 
+function readJournalReporting(file: string, shown: string, io: Io) {
+  const journal = readJournal(file);
+  if (journal.torn) io.stderr.write(`warning: ${shown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
+  return journal;
+}
+
+/** Who gets a message this run: the selection (--to), less those already sent (unless --resend), capped by --limit and --max. */
+function selectPending(batch: Batch, options: SendingOptions, journal: ReturnType<typeof readJournal>) {
+  const already = acceptedRecipients(journal.entries, batch.campaign.id, batch.kind);
+  let selected = batch.recipients;
+  if (options.to) {
+    const wanted = options.to.trim().toLowerCase();
+    selected = selected.filter((c) => c.email.toLowerCase() === wanted || (c.fields.email ?? '').toLowerCase() === wanted);
+    if (selected.length === 0) throw new UsageError(`no contact to send to has the address ${options.to}`, 'check the spelling, or list the contacts with --dry-run');
+  }
+  const alreadySent = selected.filter((c) => already.has(c.email.toLowerCase()));
+  let pending = options.resend ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
+  const cap = options.max ?? batch.campaign.sending.max;
+  if (options.limit !== undefined) pending = pending.slice(0, options.limit);
+  const deferred = cap !== undefined && pending.length > cap ? pending.length - cap : 0;
+  if (cap !== undefined) pending = pending.slice(0, cap);
+  return { pending, alreadySent, deferred, cap };
+}
+
 /** How long in-flight messages may take to finish after Ctrl-C before the run ends anyway. */
 const STOP_GRACE_MS = 15_000;
 
@@ -57,34 +81,37 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
   }
   const { campaign, contacts, kind } = batch;
   const journalFile = journalPath(campaign.dir, options.journal);
-  const journal = readJournal(journalFile);
   const journalShown = path.relative(process.cwd(), journalFile) || journalFile;
-  if (journal.torn) {
-    io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
-  }
-  const already = acceptedRecipients(journal.entries, campaign.id, kind);
-
-  let selected = batch.recipients;
-  if (options.to) {
-    const wanted = options.to.trim().toLowerCase();
-    selected = selected.filter((c) => c.email.toLowerCase() === wanted || (c.fields.email ?? '').toLowerCase() === wanted);
-    if (selected.length === 0) throw new UsageError(`no contact to send to has the address ${options.to}`, 'check the spelling, or list the contacts with --dry-run');
-  }
-  const alreadySent = selected.filter((c) => already.has(c.email.toLowerCase()));
-  let pending = options.resend ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
-  const cap = options.max ?? campaign.sending.max;
-  if (options.limit !== undefined) pending = pending.slice(0, options.limit);
-  const deferred = cap !== undefined && pending.length > cap ? pending.length - cap : 0;
-  if (cap !== undefined) pending = pending.slice(0, cap);
-
-  // Render everything once before the first message leaves: a template error stops the run whole.
-  for (const contact of pending) batch.compose(contact);
-
   const transport = chooseTransport(options, campaign, io);
   const stderr = io.stderr;
+  const noun = batch.noun;
+
+  // A real send takes the journal's lock before reading it: a run that overlaps another then
+  // either waits its turn (exit 2) or, coming after it, sees everything it sent.
+  let lock: ReturnType<typeof lockJournal> | undefined;
+  let writer: JournalWriter | undefined;
+  const cleanup = async () => {
+    writer?.close();
+    lock?.release();
+  };
+  let plan: ReturnType<typeof selectPending>;
+  try {
+    if (transport.mode === 'smtp') {
+      lock = lockJournal(journalFile, batch.command);
+      if (lock.tookOverFrom) stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
+    }
+    plan = selectPending(batch, options, readJournalReporting(journalFile, journalShown, io));
+    // Render everything once before the first message leaves: a template error stops the run whole.
+    for (const contact of plan.pending) batch.compose(contact);
+  } catch (error) {
+    await transport.close();
+    await cleanup();
+    throw error;
+  }
+  const { pending, alreadySent, deferred, cap } = plan;
+
   const summaryOut = options.json ? io.stderr : io.stdout;
   const colour = colourFor(io.stderr, io.env);
-  const noun = batch.noun;
   const skipped = contacts.rejected.map((r) => ({ line: r.line, email: r.email, reasons: r.problems.map((p) => p.message) }));
 
   const headline =
@@ -95,22 +122,14 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
         : undefined;
   if (headline) stderr.write(headline + '\n');
 
-  let lock: ReturnType<typeof lockJournal> | undefined;
-  let writer: JournalWriter | undefined;
-  const cleanup = async () => {
-    writer?.close();
-    lock?.release();
-  };
-
   if (pending.length === 0) {
     await transport.close();
+    await cleanup();
     const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
     return finish(report, alreadySent.length);
   }
 
   if (transport.mode === 'smtp') {
-    lock = lockJournal(journalFile, batch.command);
-    if (lock.tookOverFrom) stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
     try {
       const verb = options.resend ? `Resend ${noun(pending.length)} (${alreadySent.length} of them already sent)` : `Send ${noun(pending.length)}`;
       const question = `${verb} through ${transport.description.replace(/:\d+$/, '')} as ${campaign.from.email}?`;
