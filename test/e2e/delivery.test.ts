@@ -45,6 +45,18 @@ function journalLines(file: string) {
     .map((l) => JSON.parse(l) as { recipient: string; status: string; kind: string; messageId: string; failure?: { type: string; code?: number } });
 }
 
+/** Resolves once the server holds at least `n` messages (checked every 5 ms). */
+function whenReceived(smtp: TestSmtp, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (smtp.received.length >= n) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+}
+
 function countBy(list: string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const x of list) counts.set(x, (counts.get(x) ?? 0) + 1);
@@ -107,15 +119,8 @@ describe('faults during a run, then a re-run', () => {
     const contacts = manyContacts(500);
     const smtp = await server();
     const run = spawnCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--contacts', contacts, '--connections', '2', '--now', NOW]);
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (smtp.received.length >= 100) {
-          run.child.kill('SIGKILL');
-          clearInterval(timer);
-          resolve();
-        }
-      }, 5);
-    });
+    await whenReceived(smtp, 100);
+    run.child.kill('SIGKILL');
     await run.done;
     const second = await send(smtp, journal, ['--contacts', contacts, '--connections', '2']);
     expect(second.code).toBe(0);
@@ -276,18 +281,10 @@ describe('Ctrl-C', () => {
     const contacts = manyContacts(30);
     const smtp = await server({ delayMs: 400 });
     const run = spawnCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--contacts', contacts, '--now', NOW]);
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (smtp.received.length >= 4) {
-          clearInterval(timer);
-          run.child.kill('SIGINT');
-          setTimeout(() => {
-            run.child.kill('SIGINT');
-            resolve();
-          }, 50);
-        }
-      }, 5);
-    });
+    await whenReceived(smtp, 4);
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGINT');
     const started = performance.now();
     const result = await run.done;
     expect(result.code).toBe(130);
@@ -309,15 +306,8 @@ describe('Ctrl-C', () => {
     const contacts = manyContacts(60);
     const smtp = await server({ delayMs: 50 });
     const run = spawnCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--contacts', contacts, '--now', NOW]);
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (smtp.received.length >= 10) {
-          run.child.kill('SIGINT');
-          clearInterval(timer);
-          resolve();
-        }
-      }, 5);
-    });
+    await whenReceived(smtp, 10);
+    run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('Stopping: no new messages');
