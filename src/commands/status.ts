@@ -4,6 +4,7 @@ import path from 'node:path';
 import { EXIT } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import { journalPath, readJournal, type JournalEntry } from '../journal.js';
+import { eventState } from '../lifecycle.js';
 import { check, type CampaignOptions } from '../prepare.js';
 
 export interface StatusOptions extends CampaignOptions {
@@ -28,7 +29,11 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   const addresses = checked.contacts.contacts.map((c) => c.email.toLowerCase());
 
   const kinds = [...new Set(['invitation', ...entries.map((e) => e.kind)])];
-  const status: KindStatus[] = kinds.map((kind) => summarise(kind, entries.filter((e) => e.kind === kind), addresses));
+  // Reminders, updates and the cancellation go only to those invited: count the rest against them.
+  const invited = eventState(journal.entries, campaign).invited;
+  const status: KindStatus[] = kinds.map((kind) =>
+    summarise(kind, entries.filter((e) => e.kind === kind), kind === 'invitation' ? addresses : addresses.filter((a) => invited.has(a))),
+  );
 
   if (options.json) {
     io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: path.relative(process.cwd(), file) || file, tornLastLine: Boolean(journal.torn), kinds: status }, null, 2) + '\n');

@@ -74,6 +74,10 @@ describe('invite remind, replayed day by day', () => {
       expect(m.parsed.text).toContain('Days left to register: 7.');
     }
 
+    // status counts a reminder against the invited only (the European centre was never invited).
+    const status = JSON.parse((await runCli(['status', '--json', '--now', '2027-04-18T10:00'], { cwd: dir })).stdout);
+    expect(status.kinds.find((k: { kind: string }) => k.kind === 'reminder:week-before')).toMatchObject({ accepted: 7, notYetSent: ['info@cc-denmark.example.org'] });
+
     mark = smtp.received.length;
     const again = await remind('2027-04-18T16:00');
     expect(again.code).toBe(0);
