@@ -1,6 +1,7 @@
 // MIME: turns a composed message into the exact RFC 5322 bytes that go over SMTP or into
 // an .eml file, with nodemailer's MailComposer (the calendar both as a text/calendar
 // alternative and as an invite.ics attachment with the same bytes).
+import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Message } from './compose.js';
 
@@ -24,6 +25,11 @@ export function mailOptions(message: Message): ComposerOptions {
     icalEvent: { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content },
     attachments: message.attachments.map((a) => ({ filename: a.filename, path: a.path })),
     headers: { 'X-Invite-Campaign': message.campaignId },
+    // Boundaries from the Message-ID rather than chance: the same message builds to the same
+    // bytes every time, so an .eml file from --out is exactly what SMTP carries.
+    baseBoundary: createHash('sha256').update(message.messageId).digest('hex').slice(0, 16),
+    // RFC 5322 lines end in CRLF; templates written on Linux or macOS have bare LF.
+    newline: 'windows',
   };
 }
 

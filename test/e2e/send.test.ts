@@ -81,7 +81,9 @@ describe('invite send --out', () => {
     expect(files).toHaveLength(9);
     for (const [index, file] of files.entries()) {
       const contact = CONTACTS[index]!;
-      const mail = await simpleParser(readFileSync(path.join(dir, file)));
+      const bytes = readFileSync(path.join(dir, file));
+      expect(bytes.toString('latin1')).not.toMatch(/[^\r]\n/); // RFC 5322: every line ends in CRLF
+      const mail = await simpleParser(bytes);
       expect(toAddresses(mail)).toEqual([{ address: contact.email, name: contact.name }]);
       expect(mail.subject).toBe('Invitation: Social Innovation in BSR – 2nd workshop, Thursday 6 May 2027');
       expect(mail.text).toContain(`Dear ${contact.name},`);
@@ -144,6 +146,20 @@ describe('invite send through SMTP', () => {
       expect(event.attendee?.cn).toBe(contact.name);
       for (const line of physicalLines(text)) expect(Buffer.byteLength(line, 'utf8')).toBeLessThanOrEqual(75);
       expect(text).not.toMatch(/[^\r]\n/); // CRLF only
+    }
+  });
+
+  it('--out writes exactly the bytes SMTP carries', async () => {
+    const dir = tmp();
+    expect((await runCli(['send', '--out', dir, '--now', NOW])).code).toBe(0);
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], { env: env() });
+    expect(result.code).toBe(0);
+    await smtp.close();
+    const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(9);
+    for (const [index, file] of files.entries()) {
+      const arrived = smtp.received.find((m) => m.envelope.to[0] === CONTACTS[index]!.email)!;
+      expect(arrived.raw.equals(readFileSync(path.join(dir, file))), file).toBe(true);
     }
   });
 
