@@ -56,6 +56,11 @@ function sendingOptions(command: Command): Command {
     .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"));
 }
 
+/** A command that sends (send, remind, update, cancel): every flag of the shared table. */
+function sendingCommand(program: Command, name: string, description: string): Command {
+  return sendingOptions(campaignOptions(contactOptions(program.command(name).description(description))));
+}
+
 function campaignOptions(command: Command): Command {
   return command
     .option('--campaign <file>', 'the campaign file', 'invite.yaml')
@@ -97,11 +102,7 @@ Exit codes: 0 done or nothing due · 1 some messages not delivered (validate: er
 found) · 2 bad usage or input, nothing sent · 130 interrupted.`,
     );
 
-  sendingOptions(campaignOptions(contactOptions(
-    program
-      .command('send')
-      .description('send the invitation to every contact not yet sent it (preview with --dry-run, write files with --out)'),
-  )))
+  sendingCommand(program, 'send', 'send the invitation to every contact not yet sent it (preview with --dry-run, write files with --out)')
     .addHelpText(
       'after',
       `
@@ -114,12 +115,8 @@ Examples:
     )
     .action((options) => run(() => sendCommand(options, io)));
 
-  sendingOptions(campaignOptions(contactOptions(
-    program
-      .command('remind')
-      .description('send the reminder that is due now to every invited contact who has not registered and has not had it')
-      .option('--registered <csv...>', 'people who have registered: any CSV with an email column, e.g. the registration form\'s export (a `registered` column in the contacts counts too)'),
-  )))
+  sendingCommand(program, 'remind', 'send the reminder that is due now to every invited contact who has not registered and has not had it')
+    .option('--registered <csv...>', "people who have registered: any CSV with an email column, e.g. the registration form's export (a `registered` column in the contacts counts too)")
     .addHelpText(
       'after',
       `
@@ -134,19 +131,11 @@ Examples:
     )
     .action((options) => run(() => remindCommand(options, io)));
 
-  sendingOptions(campaignOptions(contactOptions(
-    program
-      .command('update')
-      .description('after the event changed in invite.yaml: the updated invitation (same UID, next SEQUENCE) to everyone invited'),
-  )))
+  sendingCommand(program, 'update', 'after the event changed in invite.yaml: the updated invitation (same UID, next SEQUENCE) to everyone invited')
     .addHelpText('after', '\nExample:\n  $ invite update --dry-run          see what changed and who gets it\n  $ invite update --yes')
     .action((options) => run(() => updateCommand(options, io)));
 
-  sendingOptions(campaignOptions(contactOptions(
-    program
-      .command('cancel')
-      .description('the cancellation (METHOD:CANCEL) to everyone invited; afterwards send, remind and update refuse'),
-  )))
+  sendingCommand(program, 'cancel', 'the cancellation (METHOD:CANCEL) to everyone invited; afterwards send, remind and update refuse')
     .addHelpText('after', '\nExample:\n  $ invite cancel --dry-run\n  $ invite cancel --yes')
     .action((options) => run(() => cancelCommand(options, io)));
 

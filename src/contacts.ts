@@ -64,6 +64,11 @@ const EMAIL_HEADERS = new Set([
 const NAME_HEADERS = ['name', 'full_name', 'contact_name', 'contact_person', 'contact'];
 const DELIMITERS = [',', ';', '\t', '|'];
 
+/** The index of the e-mail column among normalised headers, or -1. */
+function emailColumnOf(columns: string[]): number {
+  return columns.findIndex((c) => EMAIL_HEADERS.has(c));
+}
+
 /** `First name` → `first_name`: what a template can write as {{first_name}}. */
 export function columnIdentifier(header: string): string {
   return header
@@ -166,7 +171,7 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
       });
     } else firstOf.set(column, index);
   });
-  const emailIndex = columns.findIndex((c) => EMAIL_HEADERS.has(c));
+  const emailIndex = emailColumnOf(columns);
   if (emailIndex < 0) {
     fileProblems.push({
       file: shown,
@@ -294,7 +299,7 @@ export function readRegistered(file: string, options: Pick<ContactOptions, 'enco
   const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
   const rows = readRows(decodeText(bytes, shown, options.encoding, delimiter), delimiter);
   const header = rows.shift();
-  const emailIndex = header ? header.fields.map((h) => columnIdentifier(h)).findIndex((c) => EMAIL_HEADERS.has(c)) : -1;
+  const emailIndex = header ? emailColumnOf(header.fields.map(columnIdentifier)) : -1;
   if (!header || emailIndex < 0) {
     throw new InputError({ file: shown, line: header?.line, message: 'no email column in the registrations file', hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do' });
   }

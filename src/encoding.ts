@@ -23,7 +23,7 @@ export function isKnownEncoding(name: string): boolean {
  */
 export function decodeText(bytes: Buffer, shown: string, encoding: string | undefined, delimiter: string): string {
   if (encoding && !/^utf-?8$/i.test(encoding)) {
-    if (!iconv.encodingExists(encoding)) {
+    if (!isKnownEncoding(encoding)) {
       throw new InputError({ file: shown, message: `unknown encoding "${encoding}"`, hint: `e.g. ${CANDIDATES.map((c) => c.name).join(', ')}, iso-8859-13, utf-8` });
     }
     return iconv.decode(bytes, encoding, { stripBOM: true });

@@ -1,7 +1,7 @@
 // The journal: .invite/journal.jsonl, one JSON line per message the server accepted (and per
 // failure), appended and fsynced before the next message counts as done. It is the record of
 // what was sent, so a re-run sends exactly what is missing. A lock file keeps two runs apart.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { EventSnapshot } from './compose.js';
@@ -79,13 +79,15 @@ export class JournalWriter {
   private fd: number;
   constructor(readonly file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a+');
     // A torn last line (no newline) is cut off so the next entry starts on a line of its own.
-    if (existsSync(file)) {
-      const text = readFileSync(file);
-      const end = text.lastIndexOf(0x0a) + 1;
-      if (end < text.length) truncateSync(file, end);
+    // Only the last byte is read; the whole file only when it really is torn.
+    const size = fstatSync(this.fd).size;
+    const last = Buffer.alloc(1);
+    if (size > 0 && readSync(this.fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
+      const end = readFileSync(file).lastIndexOf(0x0a) + 1;
+      ftruncateSync(this.fd, end);
     }
-    this.fd = openSync(file, 'a');
   }
 
   append(entry: JournalEntry): void {

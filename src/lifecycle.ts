@@ -77,7 +77,8 @@ export function describeChanges(before: EventSnapshot | undefined, campaign: Cam
     const zone = campaign.event.timezone;
     const fmt = (iso: string) => DateTime.fromISO(iso, { zone }).setLocale('en-GB');
     const old = `${fmt(before.start).toFormat('cccc d LLLL yyyy, HH:mm')}–${fmt(before.end).toFormat('HH:mm ZZZZ')}`;
-    changes.push(`Time: ${old} → ${eventView(campaign).date}, ${eventView(campaign).time}`);
+    const view = eventView(campaign);
+    changes.push(`Time: ${old} → ${view.date}, ${view.time}`);
   }
   if (before.location !== now.location) changes.push(`Place: ${before.location || '(none)'} → ${now.location || '(none)'}`);
   if (before.title !== now.title) changes.push(`Title: ${before.title} → ${now.title}`);

@@ -94,6 +94,11 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
     writer?.close();
     lock?.release();
   };
+  // Leaving before delivery (which closes the transport itself): close it here.
+  const abandon = async () => {
+    await transport.close();
+    await cleanup();
+  };
   let plan: ReturnType<typeof selectPending>;
   try {
     if (transport.mode === 'smtp') {
@@ -104,8 +109,7 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
     // Render everything once before the first message leaves: a template error stops the run whole.
     for (const contact of plan.pending) batch.compose(contact);
   } catch (error) {
-    await transport.close();
-    await cleanup();
+    await abandon();
     throw error;
   }
   const { pending, alreadySent, deferred, cap } = plan;
@@ -123,8 +127,7 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
   if (headline) stderr.write(headline + '\n');
 
   if (pending.length === 0) {
-    await transport.close();
-    await cleanup();
+    await abandon();
     const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
     return finish(report, alreadySent.length);
   }
@@ -141,16 +144,14 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
           );
         }
         if (!(await io.confirm(question))) {
-          await transport.close();
-          await cleanup();
+          await abandon();
           stderr.write('Nothing sent.\n');
           return EXIT.ok;
         }
       }
       writer = new JournalWriter(journalFile);
     } catch (error) {
-      await transport.close();
-      await cleanup();
+      await abandon();
       throw error;
     }
   }
@@ -158,6 +159,8 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
   const stop = { requested: false };
   const signals = io.signals;
   let interrupts = 0;
+  // After Ctrl-C, messages in flight get a bounded time to finish; then their connections are cut.
+  let graceTimer: NodeJS.Timeout | undefined;
   const onSignal = () => {
     interrupts++;
     if (interrupts > 1) {
@@ -168,6 +171,7 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
       return;
     }
     stop.requested = true;
+    graceTimer = setTimeout(() => void transport.abort(), STOP_GRACE_MS);
     stderr.write('\nStopping: no new messages; waiting for those in flight (press Ctrl-C again to quit at once).\n');
   };
   signals?.on('SIGINT', onSignal);
@@ -175,11 +179,6 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
 
   const progress = transport.mode === 'smtp' ? progressFor(stderr, pending.length, isInteractive(io)) : undefined;
   const counts = { accepted: 0, failed: 0 };
-  // After Ctrl-C, messages in flight get a bounded time to finish; then their connections are cut.
-  let graceTimer: NodeJS.Timeout | undefined;
-  const graceWatch = setInterval(() => {
-    if (stop.requested && !graceTimer) graceTimer = setTimeout(() => void transport.abort(), STOP_GRACE_MS);
-  }, 50);
   let report: DeliveryReport;
   try {
     const rate = options.rate ? parseRate(options.rate) : campaign.sending.rate;
@@ -202,7 +201,6 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
         progress?.note(colour.yellow(`retry ${attempt} for ${message.to.email} in ${(delayMs / 1000).toFixed(1)}s: ${reason}`)),
     });
   } finally {
-    clearInterval(graceWatch);
     if (graceTimer) clearTimeout(graceTimer);
     progress?.stop();
     signals?.off('SIGINT', onSignal);
