@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkTiming, loadCampaign } from '../src/campaign.js';
-import { InputError, type Problem } from '../src/errors.js';
+import { problemsOf } from './helpers/problems.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/campaign');
 
@@ -16,15 +16,7 @@ function campaignWith(edit: (yaml: string) => string): string {
   return file;
 }
 
-function problemsOf(file: string): Problem[] {
-  try {
-    loadCampaign(file);
-  } catch (error) {
-    if (error instanceof InputError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const campaignProblems = (file: string) => problemsOf(() => loadCampaign(file));
 
 describe('loadCampaign', () => {
   it('reads the fixture and turns local times into UTC', () => {
@@ -36,7 +28,7 @@ describe('loadCampaign', () => {
 
   it('names an unknown key and its line', () => {
     const file = campaignWith((y) => y.replace('  location: Online\n', '  location: Online\n  venue: Room 1\n'));
-    const [problem, ...rest] = problemsOf(file);
+    const [problem, ...rest] = campaignProblems(file);
     expect(rest).toEqual([]);
     expect(problem).toMatchObject({ line: 10, column: 'event.venue', message: 'unknown key "venue"' });
     expect(problem?.hint).toContain('location');
@@ -44,12 +36,12 @@ describe('loadCampaign', () => {
 
   it('names a wrong type and its line', () => {
     const file = campaignWith((y) => y.replace('  title: Test workshop', '  title: [a, b]'));
-    expect(problemsOf(file)).toEqual([expect.objectContaining({ line: 4, column: 'event.title', message: expect.stringContaining('expected string') })]);
+    expect(campaignProblems(file)).toEqual([expect.objectContaining({ line: 4, column: 'event.title', message: expect.stringContaining('expected string') })]);
   });
 
   it('names a missing key at its parent', () => {
     const file = campaignWith((y) => y.replace('  timezone: Europe/Stockholm\n', ''));
-    expect(problemsOf(file)).toEqual([expect.objectContaining({ line: 3, message: 'missing required key "event.timezone"' })]);
+    expect(campaignProblems(file)).toEqual([expect.objectContaining({ line: 3, message: 'missing required key "event.timezone"' })]);
   });
 
   it('rejects an event that ends before it starts', () => {
@@ -61,14 +53,14 @@ describe('loadCampaign', () => {
 
   it('rejects an unknown time zone and a missing attachment', () => {
     const file = campaignWith((y) => y.replace('Europe/Stockholm', 'Europe/Stokholm') + 'attachments:\n  - missing.pdf\n');
-    const problems = problemsOf(file);
+    const problems = campaignProblems(file);
     expect(problems.map((p) => p.message)).toEqual(['unknown time zone "Europe/Stokholm"', 'attachment "missing.pdf" not found']);
     expect(problems[1]?.line).toBe(24);
   });
 
   it('reports YAML syntax errors with their line', () => {
     const file = campaignWith((y) => y.replace('  title: Test workshop', '  title: "unclosed'));
-    expect(problemsOf(file)[0]?.message).toMatch(/^YAML:/);
+    expect(campaignProblems(file)[0]?.message).toMatch(/^YAML:/);
   });
 
   it('says an event in the past is over', () => {

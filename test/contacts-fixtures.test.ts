@@ -6,7 +6,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { loadContacts, type ContactOptions } from '../src/contacts.js';
-import { InputError } from '../src/errors.js';
+import { problemsOf } from './helpers/problems.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures/contacts');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -17,15 +17,7 @@ function rowProblems(name: string, options: ContactOptions = {}) {
   return loadContacts(fixture(name), options).rejected.flatMap((r) => r.problems.map((p) => [p.file, p.line, p.column, p.message]));
 }
 
-function fileProblems(file: string, options: ContactOptions = {}) {
-  try {
-    loadContacts(file, options);
-  } catch (error) {
-    if (error instanceof InputError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const fileProblems = (file: string, options: ContactOptions = {}) => problemsOf(() => void loadContacts(file, options));
 
 /** A semicolon-delimited windows-1257 export, as Excel in Vilnius or Riga writes it. */
 function baltic1257(): { file: string; names: string[] } {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { columnIdentifier, parseContacts } from '../src/contacts.js';
-import { InputError, type Problem } from '../src/errors.js';
+import { problemsOf } from './helpers/problems.js';
 
-/** File-level problems (thrown) and row problems (rejected rows), in that order. */
-function problemsOf(text: string): Problem[] {
-  try {
-    return parseContacts(text, 'c.csv').rejected.flatMap((r) => r.problems);
-  } catch (error) {
-    if (error instanceof InputError) return error.problems;
-    throw error;
-  }
-}
+/** File-level problems (thrown) or row problems (of the rejected rows). */
+const contactProblems = (text: string) => problemsOf(() => parseContacts(text, 'c.csv').rejected.flatMap((r) => r.problems));
 
 describe('parseContacts', () => {
   it('reads names with the region\'s letters, and reaches columns by identifier and header', () => {
@@ -30,7 +23,7 @@ describe('parseContacts', () => {
   });
 
   it('lists every problem at once with line and column', () => {
-    const problems = problemsOf(
+    const problems = contactProblems(
       [
         'email,name',
         'a@example.org,A',
@@ -51,11 +44,11 @@ describe('parseContacts', () => {
   });
 
   it('requires an email column', () => {
-    expect(problemsOf('name,organisation\nA,B\n')[0]?.message).toContain('no email column');
+    expect(contactProblems('name,organisation\nA,B\n')[0]?.message).toContain('no email column');
   });
 
   it('rejects an unknown time zone', () => {
-    expect(problemsOf('email,timezone\na@example.org,Mars/Olympus\n')[0]).toMatchObject({ line: 2, column: 'timezone' });
+    expect(contactProblems('email,timezone\na@example.org,Mars/Olympus\n')[0]).toMatchObject({ line: 2, column: 'timezone' });
   });
 });
 

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
 import { checkVariables, compileTemplate } from '../src/templates.js';
-
-function problemsOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { problemsOf } from './helpers/problems.js';
 
 describe('checkVariables', () => {
   it('names file, line, column and variable for a name no column or built-in provides', () => {

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { campaignCopy } from '../helpers/campaign.js';
 import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
 import { readEvent } from '../helpers/ical.js';
-import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
+import { expectNothingArrived, startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 const FIXTURES = path.join(ROOT, 'test/fixtures');
@@ -124,8 +124,7 @@ describe('contacts end to end', () => {
     const result = await send([], dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('contacts/with-files.csv:2:file: attachment "files/missing.pdf" not found');
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 });
 

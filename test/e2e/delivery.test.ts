@@ -34,8 +34,13 @@ function manyContacts(n: number): string {
   return file;
 }
 
+/** `invite send` to this server with this journal, without asking. */
+function sendArgs(smtp: TestSmtp, journal: string, extra: string[] = []): string[] {
+  return ['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--now', NOW, ...extra];
+}
+
 function send(smtp: TestSmtp, journal: string, extra: string[] = [], env: Record<string, string> = {}) {
-  return runCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--now', NOW, '--retry-delay', '0.05', ...extra], { env });
+  return runCli(sendArgs(smtp, journal, ['--retry-delay', '0.05', ...extra]), { env });
 }
 
 function journalLines(file: string) {
@@ -118,7 +123,7 @@ describe('faults during a run, then a re-run', () => {
     const journal = tmpJournal();
     const contacts = manyContacts(500);
     const smtp = await server();
-    const run = spawnCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--contacts', contacts, '--connections', '2', '--now', NOW]);
+    const run = spawnCli(sendArgs(smtp, journal, ['--contacts', contacts, '--connections', '2']));
     await whenReceived(smtp, 100);
     run.child.kill('SIGKILL');
     await run.done;
@@ -282,7 +287,7 @@ describe('Ctrl-C', () => {
     const journal = tmpJournal();
     const contacts = manyContacts(30);
     const smtp = await server({ delayMs: 400 });
-    const run = spawnCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--contacts', contacts, '--now', NOW]);
+    const run = spawnCli(sendArgs(smtp, journal, ['--contacts', contacts]));
     await whenReceived(smtp, 4);
     run.child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 50));
@@ -307,7 +312,7 @@ describe('Ctrl-C', () => {
     const journal = tmpJournal();
     const contacts = manyContacts(60);
     const smtp = await server({ delayMs: 50 });
-    const run = spawnCli(['send', '--smtp', smtp.url, '--yes', '--journal', journal, '--contacts', contacts, '--now', NOW]);
+    const run = spawnCli(sendArgs(smtp, journal, ['--contacts', contacts]));
     await whenReceived(smtp, 10);
     run.child.kill('SIGINT');
     const result = await run.done;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { campaignCopy, edit } from '../helpers/campaign.js';
 import { runCli, tmpJournal } from '../helpers/cli.js';
-import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
+import { expectNothingArrived, startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 
@@ -30,8 +30,7 @@ describe('bad input stops the run before anything is sent', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('templates/invitation.txt.hbs:1:8: the template uses "{{title}}"');
     expect(result.stderr).toContain('columns of contacts/competence-centres.csv: email, name, organisation, country, timezone');
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 
   it('a bad address in the contacts: file, line, column; exit 2', async () => {
@@ -40,8 +39,7 @@ describe('bad input stops the run before anything is sent', () => {
     const result = await send(dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('contacts/competence-centres.csv:6:email: "info@cc-latvia" has an invalid domain "cc-latvia"');
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 
   it('an unknown key in invite.yaml: its name and line; exit 2', async () => {
@@ -50,8 +48,7 @@ describe('bad input stops the run before anything is sent', () => {
     const result = await send(dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/invite\.yaml:\d+:contact_file: unknown key "contact_file"/);
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 
   it('an event already over: exit 2', async () => {

@@ -6,7 +6,7 @@ import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
 import { physicalLines, readEvent } from '../helpers/ical.js';
-import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
+import { expectNothingArrived, startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 const CONTACTS = readFileSync(path.join(ROOT, 'contacts/competence-centres.csv'), 'utf8')
@@ -186,15 +186,13 @@ describe('invite send through SMTP', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('without confirmation');
     expect(result.stderr).toContain('--yes');
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 
   it('refuses also under CI even with a terminal-like environment', async () => {
     const result = await runCli(['send', '--journal', tmpJournal(), '--now', NOW], { env: { ...env(), SMTP_URL: smtp.url, CI: 'true' } });
     expect(result.code).toBe(2);
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 
   it('verifies the certificate: an untrusted server stops the run with exit 2 and nothing sent', async () => {
@@ -202,8 +200,7 @@ describe('invite send through SMTP', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/certificate/);
     expect(result.stderr).toContain('--insecure-tls');
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 
   it('--insecure-tls sends to an untrusted server, with a warning', async () => {
@@ -223,8 +220,7 @@ describe('invite send through SMTP', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('refused the login');
     expect(result.stdout + result.stderr).not.toContain('wrong-secret-123');
-    await smtp.close();
-    expect(smtp.received).toHaveLength(0);
+    await expectNothingArrived(smtp);
   });
 
   it('takes the credentials from the URL when SMTP_USER and SMTP_PASS are not set', async () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import selfsigned from 'selfsigned';
 import { SMTPServer } from 'smtp-server';
+import { expect } from 'vitest';
 
 export interface Received {
   envelope: { from: string; to: string[] };
@@ -24,6 +25,12 @@ export interface TestSmtp {
   caFile: string;
   received: Received[];
   close(): Promise<void>;
+}
+
+/** Closes the server (waiting for what it is still parsing) and asserts that nothing arrived. */
+export async function expectNothingArrived(smtp: TestSmtp): Promise<void> {
+  await smtp.close();
+  expect(smtp.received).toHaveLength(0);
 }
 
 export const TEST_USER = 'events@example.org';
