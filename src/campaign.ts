@@ -212,8 +212,10 @@ function resolveCampaign(
 ): Campaign {
   const dir = path.dirname(absolute);
   const problems: Problem[] = [];
-  const at = (keys: (string | number)[], message: string, hint?: string) =>
-    problems.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
+  // A problem at a key, into one list or the other.
+  const problemAt = (list: Problem[]) => (keys: (string | number)[], message: string, hint?: string) =>
+    list.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
+  const at = problemAt(problems);
 
   const zoneKnown = DateTime.local().setZone(data.event.timezone).isValid;
   if (!zoneKnown) {
@@ -227,8 +229,7 @@ function resolveCampaign(
   if (!end.isValid) at(['event', 'end'], `"${data.event.end}" is not a valid date and time`);
   // Dates that do not fit together are reported with every other check, not instead of them.
   const soft: Problem[] = [];
-  const softAt = (keys: (string | number)[], message: string, hint?: string) =>
-    soft.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
+  const softAt = problemAt(soft);
   if (start.isValid && end.isValid && end <= start) {
     softAt(['event', 'end'], `the event ends (${data.event.end}) before it starts (${data.event.start})`, 'check event.start and event.end');
   }
