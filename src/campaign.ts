@@ -173,8 +173,8 @@ const campaignSchema = z.strictObject({
 type CampaignFile = z.infer<typeof campaignSchema>;
 
 /** Reads, checks and resolves a campaign. Every problem found is reported at once. */
-export function loadCampaign(file: string): Campaign {
-  const absolute = path.resolve(file);
+export function loadCampaign(fileOrDir: string): Campaign {
+  const absolute = campaignFile(fileOrDir);
   const shown = path.relative(process.cwd(), absolute) || absolute;
   let source: string;
   try {
@@ -183,7 +183,7 @@ export function loadCampaign(file: string): Campaign {
     throw new InputError({
       file: shown,
       message: 'campaign file not found',
-      hint: 'run invite in the campaign folder, pass --campaign FILE, or create one with `invite init`',
+      hint: 'run invite in the campaign folder, pass --campaign DIR (a folder holding invite.yaml) or --campaign FILE, or start one with `invite init DIR`',
     });
   }
   const lineCounter = new LineCounter();
@@ -202,6 +202,17 @@ export function loadCampaign(file: string): Campaign {
   }
   const lineOf = (keys: (string | number)[]) => lineAt(doc, lineCounter, keys);
   return resolveCampaign(parsed.data, absolute, shown, lineOf);
+}
+
+/** --campaign names a folder (meaning its invite.yaml) or the file itself. */
+export function campaignFile(fileOrDir: string): string {
+  const absolute = path.resolve(fileOrDir);
+  try {
+    if (statSync(absolute).isDirectory()) return path.join(absolute, 'invite.yaml');
+  } catch {
+    // not there: reported as "campaign file not found" by the reader
+  }
+  return absolute;
 }
 
 function resolveCampaign(

@@ -6,6 +6,7 @@ import { remindCommand } from './commands/remind.js';
 import { statusCommand } from './commands/status.js';
 import { cancelCommand, updateCommand } from './commands/update.js';
 import { validateCommand } from './commands/validate.js';
+import { initCommand } from './commands/init.js';
 import { describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
 
@@ -63,7 +64,7 @@ function sendingCommand(program: Command, name: string, description: string): Co
 
 function campaignOptions(command: Command): Command {
   return command
-    .option('--campaign <file>', 'the campaign file', 'invite.yaml')
+    .option('--campaign <dir or file>', 'the campaign: a folder (its invite.yaml) or the file itself', 'invite.yaml')
     .option('--now <iso8601>', 'the current time, for tests and replays (default: $INVITE_NOW or the clock; without an offset, in the event\'s zone)');
 }
 
@@ -88,19 +89,43 @@ export function buildProgram(io: Io, run: (command: () => Promise<number>) => vo
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride()
+    .option('--debug', 'on an internal error, print where it happened (also DEBUG=invite)')
     .addHelpText(
       'after',
       `
-Start here (in the campaign folder, beside invite.yaml):
+Start here:
+  $ invite init my-event         a new campaign folder with sample values to edit
+  $ cd my-event                  (or pass --campaign my-event to any command)
   $ invite validate              check campaign, contacts and templates
   $ invite send --dry-run        preview every message
   $ invite send                  send through $SMTP_URL (asks first)
 
 Environment: SMTP_URL, SMTP_USER, SMTP_PASS (never printed), INVITE_NOW, NO_COLOR,
-FORCE_COLOR, CI (never prompt).
+FORCE_COLOR, CI (never prompt), DEBUG=invite (same as --debug).
 Exit codes: 0 done or nothing due · 1 some messages not delivered (validate: errors
-found) · 2 bad usage or input, nothing sent · 130 interrupted.`,
+found) · 2 bad usage or input, nothing sent · 70 internal error (a bug: please report
+it) · 130 interrupted.`,
     );
+
+  program
+    .command('init')
+    .description('write a new campaign folder (invite.yaml, contacts, templates, .gitignore, the reminder workflow) that dry-runs at once')
+    .argument('[dir]', 'the folder to create or fill (default: the current folder)', '.')
+    .option('--yes', 'ask nothing: take sample values and say what to edit (also when there is no terminal)')
+    .option('--now <iso8601>', 'the current time, from which the sample dates are chosen (default: $INVITE_NOW or the clock)')
+    .addHelpText(
+      'after',
+      `
+On a terminal it asks for the event (title, date, start and end, time zone, place or link),
+the organiser and the registration (link and deadline). It never overwrites a file: if any
+it would write exists, it stops and names them.
+
+Examples:
+  $ invite init spring-meetup                  answer the questions
+  $ invite init spring-meetup --yes            sample values, to edit afterwards
+  $ invite send --dry-run --campaign spring-meetup`,
+    )
+    .action((dir: string, options) => run(() => initCommand(dir, options, io)));
 
   sendingCommand(program, 'send', 'send the invitation to every contact not yet sent it (preview with --dry-run, write files with --out)')
     .addHelpText(
@@ -195,7 +220,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       return EXIT.badInput;
     }
-    const { lines, code } = describeFailure(error);
+    const debug = argv.includes('--debug') || /(^|,)\s*invite\b/.test(io.env.DEBUG ?? '');
+    const { lines, code } = describeFailure(error, debug);
     io.stderr.write(lines.join('\n') + '\n');
     return code;
   }

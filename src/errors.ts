@@ -5,6 +5,8 @@ export const EXIT = {
   ok: 0,
   someFailed: 1,
   badInput: 2,
+  /** A bug in invite (sysexits' EX_SOFTWARE): never 1, which means "some messages not delivered". */
+  internal: 70,
   interrupted: 130,
 } as const;
 
@@ -60,8 +62,27 @@ export function formatProblem(p: Problem): string {
   return `${where ? `${where}: ` : ''}${p.message}${hint}`;
 }
 
-/** Turns anything thrown by a command into the lines for stderr and the exit code. */
-export function describeFailure(error: unknown): { lines: string[]; code: number } {
+/** Ctrl-C at a question (inquirer's ExitPromptError, or ours): nothing was done, exit 130. */
+export class PromptInterrupted extends Error {
+  constructor(readonly outcome = 'Nothing sent.') {
+    super(outcome);
+    this.name = 'PromptInterrupted';
+  }
+}
+
+/** inquirer rejects a prompt closed by Ctrl-C with an ExitPromptError (matched by name: it is not imported on every run). */
+export function isPromptInterrupt(error: unknown): boolean {
+  return error instanceof PromptInterrupted || (error instanceof Error && error.name === 'ExitPromptError');
+}
+
+/**
+ * Turns anything thrown by a command into the lines for stderr and the exit code. An internal
+ * error is one line asking for a report; its stack only with `debug` (--debug or DEBUG=invite).
+ */
+export function describeFailure(error: unknown, debug = false): { lines: string[]; code: number } {
+  if (isPromptInterrupt(error)) {
+    return { lines: [error instanceof PromptInterrupted ? error.outcome : 'Nothing sent.'], code: EXIT.interrupted };
+  }
   if (error instanceof InputError) {
     return { lines: error.problems.map((p) => `invite: ${formatProblem(p)}`), code: EXIT.badInput };
   }
@@ -70,6 +91,8 @@ export function describeFailure(error: unknown): { lines: string[]; code: number
     if (error.hint) lines.push(`hint: ${error.hint}`);
     return { lines, code: EXIT.badInput };
   }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return { lines: [`invite: internal error: ${message}`], code: EXIT.someFailed };
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const lines = [`invite: internal error (a bug in invite): ${message} — please report it with the command you ran; run it again with --debug to see where it happened`];
+  if (debug && error instanceof Error && error.stack) lines.push(error.stack);
+  return { lines, code: EXIT.internal };
 }

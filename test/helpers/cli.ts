@@ -19,7 +19,7 @@ export interface CliResult {
   stderr: string;
 }
 
-function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key] as string;
   env.NO_COLOR = '1';
