@@ -1,0 +1,48 @@
+// invite as a user installs it: packed from a clean checkout (no dist/), installed from the
+// tarball into a prefix of its own, and used from an empty folder for a campaign of the
+// user's own — no file of this repository in reach.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, ROOT } from '../helpers/cli.js';
+
+const run = promisify(execFile);
+const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `invite-${name}-`));
+
+describe('the packed package', () => {
+  it('packs with its built code, installs from the tarball, and runs init and a dry run anywhere', async () => {
+    // A clean checkout: the sources only, the dependencies already installed beside them.
+    const checkout = tmp('checkout');
+    for (const part of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'bin', 'src', 'starter']) {
+      cpSync(path.join(ROOT, part), path.join(checkout, part), { recursive: true });
+    }
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'));
+    expect(existsSync(path.join(checkout, 'dist'))).toBe(false);
+
+    const packs = tmp('pack');
+    const env = cleanEnv();
+    await run('npm', ['pack', '--pack-destination', packs], { cwd: checkout, env });
+    const tarballs = readdirSync(packs);
+    expect(tarballs).toHaveLength(1);
+    // The name npx cannot mistake for the unrelated `invite` on the registry; the command is still `invite`.
+    expect(tarballs[0]).toMatch(/^invite-mailmerge-\d+\.\d+\.\d+\.tgz$/);
+
+    const prefix = tmp('prefix');
+    await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(packs, tarballs[0]!)], { cwd: packs, env });
+    const invite = path.join(prefix, 'bin', 'invite');
+    expect(existsSync(invite)).toBe(true);
+
+    const work = tmp('user');
+    const init = await run(invite, ['init', 'my-event', '--yes'], { cwd: work, env });
+    expect(init.stdout).toContain('Created the campaign');
+    const dry = await run(invite, ['send', '--dry-run', '--campaign', 'my-event'], { cwd: work, env });
+    expect(dry.stdout).toContain('To: Ada Lovelace <ada.lovelace@example.org>');
+    expect(dry.stdout).toMatch(/Dry run: 3 invitations rendered for annual-members-meeting-\d{4}; nothing sent\./);
+    // The campaign file itself is accepted too.
+    const validate = await run(invite, ['validate', '--campaign', path.join('my-event', 'invite.yaml')], { cwd: work, env });
+    expect(validate.stdout).toContain('✓ 3 contacts ready');
+  });
+});
