@@ -5,10 +5,10 @@ import { DateTime } from 'luxon';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
 import { loadContacts, rowProblems, type ContactList } from './contacts.js';
-import { InputError, UsageError, type Problem } from './errors.js';
+import { formatProblem, InputError, UsageError, type Problem } from './errors.js';
 import type { MailTemplates, Template } from './templates.js';
 import { checkVariables } from './templates.js';
-import type { Io } from './io.js';
+import { colourFor, type Io } from './io.js';
 
 export interface CampaignOptions {
   campaign?: string;
@@ -118,5 +118,8 @@ export function prepare(options: CampaignOptions, io: Io, skipInvalid = false): 
   const checked = check(options, io);
   const fatal = skipInvalid ? checked.errors : [...checked.errors, ...checked.rowErrors];
   if (fatal.length > 0) throw new InputError(fatal);
+  // The same warnings `invite validate` prints, before anything is previewed, written or asked.
+  const yellow = colourFor(io.stderr, io.env).yellow;
+  for (const warning of checked.warnings) io.stderr.write(yellow(`warning: ${formatProblem(warning)}`) + '\n');
   return { campaign: checked.campaign, contacts: checked.contacts, now: checked.now };
 }

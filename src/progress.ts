@@ -14,7 +14,9 @@ export function progressFor(stream: NodeJS.WritableStream & { isTTY?: boolean },
   let failed = 0;
   const rate = () => sent / Math.max(0.001, (Date.now() - started) / 1000);
   if (interactive && stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
+    // A MultiBar (of one) prints logged lines above the bar and redraws relative to it; the
+    // SingleBar restores a cursor position saved at start, which lands on printed lines.
+    const bars = new cliProgress.MultiBar(
       {
         stream,
         format: 'sending [{bar}] {value}/{total} sent · {failed} failed · {left} left · {rate}/s · ETA {eta_formatted}',
@@ -24,7 +26,7 @@ export function progressFor(stream: NodeJS.WritableStream & { isTTY?: boolean },
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { failed: 0, left: total, rate: '0.0' });
+    const bar = bars.create(total, 0, { failed: 0, left: total, rate: '0.0' });
     return {
       update(s, f) {
         sent = s;
@@ -32,12 +34,12 @@ export function progressFor(stream: NodeJS.WritableStream & { isTTY?: boolean },
         bar.update(s, { failed: f, left: total - s - f, rate: rate().toFixed(1) });
       },
       note(line) {
-        // cli-progress redraws on the same line; print above it.
-        stream.write(`\r\x1b[K${line}\n`);
-        bar.render();
+        bars.log(line + '\n');
       },
       stop() {
-        bar.stop();
+        // Flush what was logged since the last redraw, then leave the bar's final state on its own line.
+        bars.update();
+        bars.stop();
       },
     };
   }

@@ -45,6 +45,8 @@ export interface Batch {
   /** "invitation" / "invitations", "reminder" / "reminders", … */
   noun(count: number): string;
   recipients: Contact[];
+  /** Why a listed contact is not among the recipients (for --to): "has registered", "was not invited". */
+  excluded?(contact: Contact): string;
   compose(contact: Contact): Message;
 }
 
@@ -61,7 +63,7 @@ function selectPending(batch: Batch, options: SendingOptions, journal: ReturnTyp
   if (options.to) {
     const wanted = options.to.trim().toLowerCase();
     selected = selected.filter((c) => c.email.toLowerCase() === wanted || (c.fields.email ?? '').toLowerCase() === wanted);
-    if (selected.length === 0) throw new UsageError(`no contact to send to has the address ${options.to}`, 'check the spelling, or list the contacts with --dry-run');
+    if (selected.length === 0) throw notARecipient(batch, options.to, wanted);
   }
   const alreadySent = selected.filter((c) => already.has(c.email.toLowerCase()));
   let pending = options.resend ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
@@ -70,6 +72,23 @@ function selectPending(batch: Batch, options: SendingOptions, journal: ReturnTyp
   const deferred = cap !== undefined && pending.length > cap ? pending.length - cap : 0;
   if (cap !== undefined) pending = pending.slice(0, cap);
   return { pending, alreadySent, deferred, cap };
+}
+
+/** --to names nobody this run sends to: say whether the address is no contact at all, or why that contact gets nothing. */
+function notARecipient(batch: Batch, given: string, wanted: string): UsageError {
+  const { contacts } = batch;
+  const listed = contacts.contacts.find((c) => c.email.toLowerCase() === wanted || (c.fields.email ?? '').toLowerCase() === wanted);
+  if (listed) {
+    return new UsageError(
+      `${given} is a contact (${contacts.file}:${listed.line}), but gets no ${batch.noun(1).replace(/^1 /, '')} in this run: ${batch.excluded?.(listed) ?? 'not among the recipients'}`,
+      'run without --to to see who does',
+    );
+  }
+  const rejected = contacts.rejected.find((r) => r.email.toLowerCase() === wanted);
+  if (rejected) {
+    return new UsageError(`${given} is on ${contacts.file}:${rejected.line}, but that row is invalid: ${rejected.problems.map((p) => p.message).join('; ')}`, 'fix the row (invite validate lists every problem)');
+  }
+  return new UsageError(`${given} is not a contact: no row of ${contacts.file} has this address`, 'check the spelling, or list the contacts with --dry-run');
 }
 
 /** How long in-flight messages may take to finish after Ctrl-C before the run ends anyway. */
@@ -156,6 +175,9 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
     }
   }
 
+  // Everything printed while the bar is live goes through it, so a redraw never overwrites it.
+  const progress = transport.mode === 'smtp' ? progressFor(stderr, pending.length, isInteractive(io)) : undefined;
+  const say = (line: string) => (progress ? progress.note(line) : stderr.write(line + '\n'));
   const stop = { requested: false };
   const signals = io.signals;
   let interrupts = 0;
@@ -165,6 +187,7 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
     interrupts++;
     if (interrupts > 1) {
       // Every journal line is written whole before the next message starts; nothing to flush.
+      progress?.stop();
       writer?.close();
       lock?.release();
       io.exit?.(EXIT.interrupted);
@@ -172,12 +195,11 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
     }
     stop.requested = true;
     graceTimer = setTimeout(() => void transport.abort(), STOP_GRACE_MS);
-    stderr.write('\nStopping: no new messages; waiting for those in flight (press Ctrl-C again to quit at once).\n');
+    say(colour.yellow('Stopping: no new messages; waiting for those in flight (press Ctrl-C again to quit at once).'));
   };
   signals?.on('SIGINT', onSignal);
   signals?.on('SIGTERM', onSignal);
 
-  const progress = transport.mode === 'smtp' ? progressFor(stderr, pending.length, isInteractive(io)) : undefined;
   const counts = { accepted: 0, failed: 0 };
   let report: DeliveryReport;
   try {

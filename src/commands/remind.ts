@@ -2,7 +2,9 @@
 // registered and has not had it. Never before its time, never after the deadline.
 import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign.js';
+import path from 'node:path';
 import { compose } from '../compose.js';
+import type { Contact } from '../contacts.js';
 import { isRegisteredValue, readRegistered } from '../contacts.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -42,7 +44,9 @@ export async function remindCommand(options: RemindOptions, io: Io): Promise<num
   if (campaign.reminders.length === 0) {
     throw new UsageError('the campaign has no reminder schedule', 'add `reminders:` to invite.yaml (see the README, "Scheduled reminders")');
   }
-  const state = eventState(readJournal(journalPath(campaign.dir, options.journal)).entries, campaign);
+  const journalFile = journalPath(campaign.dir, options.journal);
+  const journal = { shown: path.relative(process.cwd(), journalFile) || journalFile };
+  const state = eventState(readJournal(journalFile).entries, campaign);
   refuseIfCancelled(state, 'remind');
 
   const zone = campaign.event.timezone;
@@ -63,17 +67,32 @@ export async function remindCommand(options: RemindOptions, io: Io): Promise<num
   const stage = due.stage;
   const registered = new Set<string>();
   for (const file of options.registered ?? []) for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
-  const recipients = contacts.contacts.filter(
-    (c) => state.invited.has(c.email.toLowerCase()) && !registered.has(c.email.toLowerCase()) && !isRegisteredValue(c.fields.registered),
-  );
+  const hasRegistered = (c: Contact) => registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered);
+  // Before any invitation went out a reminder can only be previewed. A real send then means the
+  // journal was lost — typically a scheduled job's fresh checkout without it — and "nothing to
+  // send" would hide that every reminder is being skipped.
+  const preview = state.invited.size === 0;
+  if (preview && !options.dryRun && !options.out) {
+    throw new UsageError(
+      `the reminder "${stage.name}" is due, but the journal ${journal.shown} records no invitation for ${campaign.id}, so nobody can be reminded`,
+      `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal.shown} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in the README). To see the reminders before anything was sent: invite remind --dry-run`,
+    );
+  }
+  const recipients = contacts.contacts.filter((c) => (preview || state.invited.has(c.email.toLowerCase())) && !hasRegistered(c));
   // Calendar days from today to the deadline day, both in the event's zone: 7 on 18 April for 25 April.
   const today = DateTime.fromJSDate(now, { zone }).startOf('day');
   const deadlineDay = DateTime.fromISO(campaign.registration!.deadline, { zone });
   const daysLeft = Math.max(0, Math.round(deadlineDay.diff(today, 'days').days));
-  io.stderr.write(
-    `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
-      ` (${state.invited.size} invited, ${contacts.contacts.filter((c) => state.invited.has(c.email.toLowerCase())).length - recipients.length} registered).\n`,
-  );
+  if (preview) {
+    io.stderr.write(
+      `Preview: no invitation has been sent yet (the journal ${journal.shown} records none); this is what the ${recipients.length} contacts who have not registered would receive as the reminder "${stage.name}" (due since ${when(stage.at)}).\n`,
+    );
+  } else {
+    io.stderr.write(
+      `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
+        ` (${state.invited.size} invited, ${contacts.contacts.filter((c) => state.invited.has(c.email.toLowerCase())).length - recipients.length} registered).\n`,
+    );
+  }
   const kind = `reminder:${stage.name}` as const;
   return runSending(
     {
@@ -83,6 +102,7 @@ export async function remindCommand(options: RemindOptions, io: Io): Promise<num
       kind,
       noun: reminders,
       recipients,
+      excluded: (contact) => (hasRegistered(contact) ? 'has registered' : 'was not invited (the journal records no invitation to this address)'),
       compose: (contact) =>
         compose(campaign, contact, kind, now, {
           sequence: Math.max(0, state.sequence),
