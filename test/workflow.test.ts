@@ -9,6 +9,8 @@ import type { Io } from '../src/io.js';
 import { ROOT } from './helpers/cli.js';
 
 const WORKFLOW = path.join(ROOT, 'examples/github-actions/reminders.yml');
+/** The workflow `invite init` writes into a new campaign (invite installed globally there, so no npx). */
+const STARTER_WORKFLOW = path.join(ROOT, 'starter/github/workflows/reminders.yml');
 
 /** Splits a shell command line into words: quotes, backslash-newline continuations. */
 function shellWords(line: string): string[] {
@@ -37,15 +39,16 @@ function shellWords(line: string): string[] {
   return words;
 }
 
-/** Every `npx invite …` command in the workflow's run steps, as argument lists. */
-function inviteCommands(): string[][] {
-  const workflow = YAML.parse(readFileSync(WORKFLOW, 'utf8')) as { jobs: Record<string, { steps: { run?: string }[] }> };
+/** Every `npx invite …` (or plain `invite …`) command in the workflow's run steps, as argument lists; $VARS from its env filled in. */
+function inviteCommands(file = WORKFLOW): string[][] {
+  const workflow = YAML.parse(readFileSync(file, 'utf8')) as { env?: Record<string, string>; jobs: Record<string, { steps: { run?: string }[] }> };
+  const vars = workflow.env ?? {};
   const commands: string[][] = [];
   for (const job of Object.values(workflow.jobs)) {
     for (const step of job.steps) {
       for (const line of (step.run ?? '').replace(/\\\n/g, ' ').split('\n')) {
-        const words = shellWords(line);
-        const at = words.findIndex((w, i) => w === 'invite' && words[i - 1] === 'npx');
+        const words = shellWords(line.replace(/\$(\w+)/g, (whole, name: string) => vars[name] ?? whole));
+        const at = words.findIndex((w, i) => w === 'invite' && (words[i - 1] === 'npx' || i === 0));
         if (at >= 0) commands.push(words.slice(at + 1));
       }
     }
@@ -94,5 +97,24 @@ describe('examples/github-actions/reminders.yml', () => {
   it('the check can fail: a misspelt flag is refused', () => {
     expect(parse(['remind', '--yes', '--registred', 'x.csv']).ok).toBe(false);
     expect(parse(['remindd']).ok).toBe(false);
+  });
+});
+
+describe('the workflow invite init writes (starter/github/workflows/reminders.yml)', () => {
+  const workflow = YAML.parse(readFileSync(STARTER_WORKFLOW, 'utf8'));
+
+  it('installs invite itself (a campaign folder has no package.json) and commits the journal back', () => {
+    const steps = workflow.jobs.remind.steps as { run?: string; env?: Record<string, string> }[];
+    expect(steps.some((s) => s.run?.startsWith('npm install --global'))).toBe(true);
+    const remind = steps.find((s) => s.run?.includes('invite remind'))!;
+    expect(remind.env).toEqual({ SMTP_URL: '${{ secrets.SMTP_URL }}', SMTP_USER: '${{ secrets.SMTP_USER }}', SMTP_PASS: '${{ secrets.SMTP_PASS }}' });
+    expect(steps.some((s) => s.run?.includes('git add "$CAMPAIGN/.invite/journal.jsonl"') && s.run.includes('git push'))).toBe(true);
+  });
+
+  it("every invite command in it is accepted by the CLI's own parser", () => {
+    const commands = inviteCommands(STARTER_WORKFLOW);
+    expect(commands.map((c) => c[0])).toEqual(['validate', 'remind']);
+    expect(commands[1]).toEqual(['remind', '--yes', '--campaign', '.', '--registered', 'registrations.csv', '--rate', '30/min']);
+    for (const args of commands) expect(parse(args), args.join(' ')).toMatchObject({ ok: true });
   });
 });

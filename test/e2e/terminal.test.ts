@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { campaignCopy } from '../helpers/campaign.js';
+import { campaignCopy, edit } from '../helpers/campaign.js';
 import { expectNothingArrived, startSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { runInTerminal } from '../helpers/terminal.js';
 
@@ -16,11 +16,17 @@ afterEach(async () => {
 const NOW = '2026-11-28T10:00:00Z';
 
 describe('Ctrl-C on a terminal', () => {
-  it('at "Send 9 invitations …?": exit 130, "Nothing sent.", no stack, nothing sent, no lock left', async () => {
+  it('at "Send 9 invitations …?": warnings shown above it; Ctrl-C: exit 130, "Nothing sent.", no stack, nothing sent, no lock left', async () => {
     smtp = await startSmtp({ plain: true });
     const dir = campaignCopy();
+    edit(path.join(dir, 'contacts/competence-centres.csv'), (csv) => csv.replace('info@cc-estonia.example.org,Tõnu Põld,', 'info@cc-estonia.example.org,,'));
     const t = runInTerminal(['send', '--smtp', smtp.url, '--now', NOW], { cwd: dir });
-    await t.waitFor('Send 9 invitations through 127.0.0.1 as biser@example.org?');
+    const question = 'Send 9 invitations through 127.0.0.1 as biser@example.org?';
+    await t.waitFor(question);
+    const asked = await t.screen();
+    const warning = asked.findIndex((l) => l.startsWith('warning: contacts/competence-centres.csv:name: "name" is used by the templates but empty on line 3'));
+    expect(warning).toBeGreaterThanOrEqual(0);
+    expect(warning).toBeLessThan(asked.findIndex((l) => l.includes(question)));
     t.type('\x03');
     const result = await t.done;
     expect(result.code).toBe(130);
