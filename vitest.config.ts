@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Fails the run if any test touched the repository's own .invite/ (the real journal).
+    globalSetup: ['test/global/campaign-untouched.ts'],
+    setupFiles: ['test/global/after-each-file.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // End-to-end tests spawn the CLI; two cores, so keep the pool small.

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
+import { campaignCopy } from '../helpers/campaign.js';
 import { physicalLines, readEvent } from '../helpers/ical.js';
+import { runInTerminal } from '../helpers/terminal.js';
 import { expectNothingArrived, startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
 
 const NOW = '2026-11-27T12:00:00Z';
@@ -189,9 +191,14 @@ describe('invite send through SMTP', () => {
     await expectNothingArrived(smtp);
   });
 
-  it('refuses also under CI even with a terminal-like environment', async () => {
-    const result = await runCli(['send', '--journal', tmpJournal(), '--now', NOW], { env: { ...env(), SMTP_URL: smtp.url, CI: 'true' } });
+  it('refuses also under CI, even on a real terminal: exit 2, no question, nothing sent', async () => {
+    // Without CI the same terminal gets the question (terminal.test.ts), so this can fail.
+    const t = runInTerminal(['send', '--journal', tmpJournal(), '--now', NOW], { cwd: campaignCopy(), env: { ...env(), SMTP_URL: smtp.url, CI: 'true' } });
+    const result = await t.done;
     expect(result.code).toBe(2);
+    const screen = (await t.screen()).join('\n');
+    expect(screen).toContain('not sending 9 invitations without confirmation');
+    expect(screen).not.toContain('Send 9 invitations');
     await expectNothingArrived(smtp);
   });
 

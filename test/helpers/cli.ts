@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { campaignCopy } from './campaign.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/invite.js');
@@ -37,9 +38,13 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-/** Starts `invite ARGS` without waiting for it: for tests that interrupt or kill it. */
+/**
+ * Starts `invite ARGS` without waiting for it: for tests that interrupt or kill it. Without a
+ * `cwd` it runs in a fresh copy of the shipped campaign, never in the repository itself, so no
+ * test reads or writes the campaign's own journal.
+ */
 export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? campaignCopy(), env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -51,7 +56,7 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
   return { child, output: () => ({ stdout, stderr }), done };
 }
 
-/** Runs `invite ARGS` in `cwd` with a clean environment plus `env`. */
+/** Runs `invite ARGS` in `cwd` (default: a fresh copy of the shipped campaign) with a clean environment plus `env`. */
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
   return spawnCli(args, options).done;
 }
