@@ -1,5 +1,5 @@
 // E-mail addresses as spreadsheets hold them: parsed with an RFC 5322 parser (display names,
-// quoted local parts), Unicode domains turned into punycode for SMTP and the calendar.
+// no quoted local parts: calendars cannot carry them), Unicode domains turned into punycode for SMTP and the calendar.
 import { domainToASCII } from 'node:url';
 import addresses from 'email-addresses';
 
@@ -26,11 +26,15 @@ export function parseAddress(input: string): AddressResult {
   if (/[^\x20-\x7e]/.test(local)) {
     return { ok: false, reason: `"${input}" has non-ASCII letters before the @`, hint: 'few mail servers accept that (SMTPUTF8); ask the contact for another address' };
   }
+  if (!DOT_ATOM.test(local)) {
+    // RFC 5322 allows "john doe"@example.org, but a calendar's ATTENDEE (a mailto: URI) and
+    // most clients do not: refuse it here, where validate and send both see it.
+    return { ok: false, reason: `"${input}" has a quoted part before the @`, hint: 'calendar invitations cannot be addressed to it; ask the contact for a plain address such as john.doe@example.org' };
+  }
   const ascii = domainToASCII(parsed.domain.toLowerCase());
   const labels = ascii.split('.');
   if (!ascii || labels.length < 2 || !labels.every((l) => LABEL.test(l)) || !/^([a-z]{2,63}|xn--[a-z0-9-]+)$/.test(labels.at(-1) ?? '')) {
     return { ok: false, reason: `"${input}" has an invalid domain "${parsed.domain}"`, hint: 'check the part after the @ for typos, spaces or a missing dot' };
   }
-  const quotedLocal = DOT_ATOM.test(local) ? local : `"${local.replace(/["\\]/g, '\\$&')}"`;
-  return { ok: true, value: { address: `${quotedLocal}@${ascii}`, name: parsed.name ?? undefined } };
+  return { ok: true, value: { address: `${local}@${ascii}`, name: parsed.name ?? undefined } };
 }

@@ -7,7 +7,7 @@ import YAML, { LineCounter, isMap, isPair, isScalar, type Node } from 'yaml';
 import { z } from 'zod';
 import { isKnownEncoding } from './encoding.js';
 import { parseRate, type Rate } from './rate.js';
-import { InputError, type Problem } from './errors.js';
+import { InputError, type Problem, shownPath } from './errors.js';
 import { loadTemplates, type MailTemplates } from './templates.js';
 
 /** Which templates a message uses: the invitation, an update, the cancellation, or a reminder stage. */
@@ -101,6 +101,8 @@ export interface Campaign {
   problems: Problem[];
 }
 
+/** A web link: http or https only (a calendar URL, an HTML href), written out as the WHATWG URL parser normalises it. */
+const webUrl = z.url({ protocol: /^https?$/, error: 'expected a web address starting with https:// (or http://)' }).transform((u) => new URL(u).href);
 const email = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, 'expected an e-mail address like events@example.org');
 const person = z.strictObject({ name: z.string().min(1), email });
 const localTime = z
@@ -118,7 +120,7 @@ const campaignSchema = z.strictObject({
     title: z.string().min(1),
     description: z.string().default(''),
     location: z.string().default(''),
-    url: z.url().optional(),
+    url: webUrl.optional(),
     start: localTime,
     end: localTime,
     timezone: z.string().min(1),
@@ -126,7 +128,7 @@ const campaignSchema = z.strictObject({
   }),
   registration: z
     .strictObject({
-      url: z.url(),
+      url: webUrl,
       deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date like 2027-04-25'),
     })
     .optional(),
@@ -175,7 +177,7 @@ type CampaignFile = z.infer<typeof campaignSchema>;
 /** Reads, checks and resolves a campaign. Every problem found is reported at once. */
 export function loadCampaign(fileOrDir: string): Campaign {
   const absolute = campaignFile(fileOrDir);
-  const shown = path.relative(process.cwd(), absolute) || absolute;
+  const shown = shownPath(absolute);
   let source: string;
   try {
     source = readFileSync(absolute, 'utf8');
@@ -362,7 +364,7 @@ function resolveCampaign(
 /** The campaign's own problems and those relative to the current time (kept apart so loading stays clock-free). */
 export function checkTiming(campaign: Campaign, now: Date): Problem[] {
   const problems: Problem[] = [...campaign.problems];
-  const file = path.relative(process.cwd(), campaign.file) || campaign.file;
+  const file = shownPath(campaign.file);
   if (campaign.event.end <= now.getTime()) {
     problems.push({
       file,

@@ -5,16 +5,30 @@ import { DateTime } from 'luxon';
 import { buildCalendar, type CalendarMethod } from './calendar.js';
 import type { Attachment, Campaign, MailKind, Person } from './campaign.js';
 import type { Contact } from './contacts.js';
+import type { Shape } from './templates.js';
 import { cityOfZone } from './zones.js';
 
 /** Variables every template has, whatever the contacts' columns. */
 export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender', 'campaign'] as const;
 
-/** Variables only some mail kinds have. */
-export function builtInsFor(kind: MailKind): string[] {
-  if (kind.startsWith('reminder:')) return [...BUILT_IN_VARIABLES, 'stage', 'days_left'];
-  if (kind === 'update') return [...BUILT_IN_VARIABLES, 'changes'];
-  return [...BUILT_IN_VARIABLES];
+const PERSON = { name: 'value', email: 'value' } as const satisfies Shape;
+const EVENT_PARTS = {
+  title: 'value', description: 'value', location: 'value', url: 'value', date: 'value', start: 'value', end: 'value',
+  time: 'value', timezone: 'value', zone_abbreviation: 'value', local_time: 'value', when: 'value',
+} as const satisfies Record<keyof EventView, 'value'>;
+
+/** The built-in variables of a mail kind, to the end of every path (what templateContext and the commands' extras provide). */
+export function builtInsFor(kind: MailKind): Record<string, Shape> {
+  const common = {
+    event: EVENT_PARTS,
+    registration: { url: 'value', deadline: 'value', deadline_iso: 'value' },
+    organiser: PERSON,
+    sender: PERSON,
+    campaign: { id: 'value' },
+  } as const satisfies Record<(typeof BUILT_IN_VARIABLES)[number], Shape>;
+  if (kind.startsWith('reminder:')) return { ...common, stage: { name: 'value', days_before: 'value', days_left: 'value' }, days_left: 'value' };
+  if (kind === 'update') return { ...common, changes: 'list' };
+  return common;
 }
 
 export interface Message {

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { parseAddress } from './address.js';
 import type { Attachment } from './campaign.js';
 import { decodeText } from './encoding.js';
-import { InputError, type Problem } from './errors.js';
+import { InputError, type Problem, shownPath } from './errors.js';
 import { zoneForCountry } from './zones.js';
 
 export interface Contact {
@@ -89,7 +89,7 @@ export function loadContacts(file: string, options: ContactOptions = {}): Contac
 
 /** A CSV's bytes, and its path as shown in messages; a missing file is an input error. */
 function readInput(file: string, missing: string, hint: string): { shown: string; bytes: Buffer } {
-  const shown = path.relative(process.cwd(), file) || file;
+  const shown = shownPath(file);
   try {
     return { shown, bytes: readFileSync(file) };
   } catch {
@@ -186,6 +186,9 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
     if (attachmentIndex < 0) {
       fileProblems.push({ file: shown, line: header.line, message: `no column "${options.attachmentColumn}" for per-row attachments`, hint: `the headers are: ${headers.join(', ')}` });
     }
+  }
+  if (rows.length === 0) {
+    fileProblems.push({ file: shown, line: header.line, message: 'the contacts file has a header but no rows: nobody to write to', hint: 'add one row per recipient below the header' });
   }
   if (fileProblems.length > 0) throw new InputError(fileProblems);
 

@@ -1,6 +1,13 @@
 // Errors as values with a home: every input problem carries where it is and how to fix it,
 // and exitCodeFor/formatProblem are the one place that turns them into text and exit codes.
 
+import path from 'node:path';
+
+/** A file as messages show it: relative to where the organiser runs invite, else absolute. */
+export function shownPath(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
 export const EXIT = {
   ok: 0,
   someFailed: 1,

@@ -5,7 +5,7 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, 
 import os from 'node:os';
 import path from 'node:path';
 import type { EventSnapshot } from './compose.js';
-import { InputError, UsageError } from './errors.js';
+import { InputError, UsageError, shownPath } from './errors.js';
 
 export type JournalStatus = 'accepted' | 'failed';
 
@@ -45,7 +45,7 @@ export function readJournal(file: string): JournalRead {
   const lines = text.split('\n');
   const entries: JournalEntry[] = [];
   let torn: JournalRead['torn'];
-  const shown = path.relative(process.cwd(), file) || file;
+  const shown = shownPath(file);
   for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
     const isLast = index === lines.length - 1; // no newline after it: the write never finished
@@ -146,8 +146,8 @@ export function lockJournal(file: string, command: string): { release(): void; t
       }
       const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.started})` : 'another run';
       throw new UsageError(
-        `the journal ${path.relative(process.cwd(), file) || file} is in use by ${who}`,
-        `wait for it to finish; if no such run exists any more, delete ${path.relative(process.cwd(), lockFile) || lockFile}`,
+        `the journal ${shownPath(file)} is in use by ${who}`,
+        `wait for it to finish; if no such run exists any more, delete ${shownPath(lockFile)}`,
       );
     }
   }

@@ -2,12 +2,13 @@
 // the current time, and run every check (the same ones `invite validate` prints).
 import path from 'node:path';
 import { DateTime } from 'luxon';
+import { buildCalendar } from './calendar.js';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
 import { loadContacts, rowProblems, type ContactList } from './contacts.js';
-import { formatProblem, InputError, UsageError, type Problem } from './errors.js';
+import { formatProblem, InputError, shownPath, UsageError, type Problem } from './errors.js';
 import type { MailTemplates, Template } from './templates.js';
-import { checkVariables } from './templates.js';
+import { checkVariables, type Shape } from './templates.js';
 import { colourFor, type Io } from './io.js';
 
 export interface CampaignOptions {
@@ -52,6 +53,16 @@ function templatesOf(campaign: Campaign): [MailKind, Template][] {
   );
 }
 
+/** The event's calendar is built once here, so nothing that validate passes can fail there at send time. */
+function checkCalendar(campaign: Campaign, now: Date): Problem[] {
+  try {
+    buildCalendar({ event: campaign.event, method: 'REQUEST', sequence: 0, organiser: campaign.organiser, attendee: campaign.organiser, now });
+    return [];
+  } catch (error) {
+    return [{ file: shownPath(campaign.file), column: 'event', message: `the calendar invitation cannot be built: ${error instanceof Error ? error.message : String(error)}`, hint: 'check event.title, event.url and the organiser in invite.yaml' }];
+  }
+}
+
 /** Runs every check. Throws InputError only when the campaign or the contacts file cannot be read at all. */
 export function check(options: CampaignOptions, io: Io): Checked {
   const campaign = loadCampaignOnly(options);
@@ -66,12 +77,13 @@ export function check(options: CampaignOptions, io: Io): Checked {
     headerColumns: subjectColumns,
   });
 
-  const errors: Problem[] = [...checkTiming(campaign, now)];
+  const errors: Problem[] = [...checkTiming(campaign, now), ...checkCalendar(campaign, now)];
   const warnings: Problem[] = [];
   for (const [kind, template] of templatesOf(campaign)) {
     const builtIns = builtInsFor(kind);
-    const available = new Set<string>([...contacts.columns, ...contacts.headers, ...builtIns]);
-    const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${builtIns.join(', ')}`;
+    const available: Record<string, Shape> = Object.fromEntries([...contacts.columns, ...contacts.headers].map((c) => [c, 'value' as const]));
+    Object.assign(available, builtIns); // a built-in hides a column of the same name, as in the message
+    const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${Object.keys(builtIns).join(', ')}`;
     errors.push(...checkVariables(template, available, hint));
   }
 

@@ -6,7 +6,7 @@ import type { Campaign } from './campaign.js';
 import type { Message } from './compose.js';
 import type { Contact, ContactList } from './contacts.js';
 import { deliver, type DeliveryReport } from './deliver.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError, shownPath } from './errors.js';
 import { colourFor, isInteractive, type Io } from './io.js';
 import { acceptedRecipients, journalPath, JournalWriter, lockJournal, readJournal } from './journal.js';
 import type { CampaignOptions } from './prepare.js';
@@ -100,7 +100,7 @@ export async function runSending(batch: Batch, options: SendingOptions, io: Io):
   }
   const { campaign, contacts, kind } = batch;
   const journalFile = journalPath(campaign.dir, options.journal);
-  const journalShown = path.relative(process.cwd(), journalFile) || journalFile;
+  const journalShown = shownPath(journalFile);
   const transport = chooseTransport(options, campaign, io);
   const stderr = io.stderr;
   const noun = batch.noun;

@@ -1,10 +1,10 @@
 // Templates: compiles the Handlebars subject, HTML and text of each mail kind, and checks
-// before anything is sent that every variable a template uses is provided by a contact
-// column or a built-in, and that every helper it calls exists.
+// before anything is sent that every variable a template uses is provided, to the end of its
+// path, by a contact column or a built-in, and that every helper it calls exists.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { InputError, type Problem } from './errors.js';
+import { InputError, type Problem, shownPath } from './errors.js';
 
 type Program = hbs.AST.Program;
 type Statement = hbs.AST.Statement;
@@ -18,6 +18,8 @@ const CONTEXT_BLOCKS = new Set(['each', 'with']);
 export interface VariableUse {
   /** The first segment of the path: a column or a built-in such as `event`. */
   root: string;
+  /** Every segment: `event.title` → ['event', 'title']. */
+  parts: string[];
   /** The full dotted path as written. */
   path: string;
   line: number;
@@ -56,7 +58,7 @@ export function loadTemplates(
   const problems: Problem[] = [];
   const read = (key: 'html' | 'text'): Template | undefined => {
     const file = path.resolve(dir, spec[key]);
-    const shown = path.relative(process.cwd(), file) || file;
+    const shown = shownPath(file);
     let source: string;
     try {
       source = readFileSync(file, 'utf8');
@@ -104,14 +106,8 @@ export function compileTemplate(source: string, file: string, lineOffset: number
   }
   const uses: VariableUse[] = [];
   const helperProblems: Problem[] = [];
-  walkProgram(ast, 0, uses, (name, loc) =>
-    helperProblems.push({
-      file,
-      line: loc.start.line + lineOffset,
-      column: loc.start.column + 1,
-      message: `unknown helper "${name}"`,
-      hint: `available helpers: ${[...BUILT_IN_HELPERS].join(', ')}`,
-    }),
+  walkProgram(ast, 0, uses, (message, hint, loc) =>
+    helperProblems.push({ file, line: loc.start.line + lineOffset, column: loc.start.column + 1, message, hint }),
   );
   if (helperProblems.length > 0) throw new InputError(helperProblems);
   const compiled = handlebars.compile(ast, { strict: true, noEscape: mode !== 'html', knownHelpersOnly: false });
@@ -136,33 +132,67 @@ export function compileTemplate(source: string, file: string, lineOffset: number
   };
 }
 
-/** Problems for variables that neither a column nor a built-in provides. */
-export function checkVariables(template: Template, available: Set<string>, columnsHint: string): Problem[] {
-  return template.uses
-    .filter((use) => !available.has(use.root))
-    .map((use) => ({
-      file: template.file,
-      line: use.line + template.lineOffset,
-      column: use.column,
-      message: `the template uses "{{${use.path}}}", but no contact column or built-in variable "${use.root}" exists`,
-      hint: columnsHint,
-    }));
+/**
+ * What a template can reach, to the end of every path: a text value, a list (each item
+ * reached inside {{#each}}), or an object with named parts (`event` → title, date, …).
+ */
+export type Shape = 'value' | 'list' | { readonly [key: string]: Shape };
+
+/** Problems for variables that no column or built-in provides, checked segment by segment: {{event.titel}} as much as {{nmae}}. */
+export function checkVariables(template: Template, available: Record<string, Shape>, columnsHint: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const use of template.uses) {
+    const at = (message: string, hint: string) =>
+      problems.push({ file: template.file, line: use.line + template.lineOffset, column: use.column, message: `the template uses "{{${use.path}}}", but ${message}`, hint });
+    let shape: Shape | undefined = Object.hasOwn(available, use.root) ? available[use.root] : undefined;
+    if (shape === undefined) {
+      at(`no contact column or built-in variable "${use.root}" exists`, columnsHint);
+      continue;
+    }
+    for (let i = 1; i < use.parts.length; i++) {
+      const part = use.parts[i]!;
+      const owner = use.parts.slice(0, i).join('.');
+      if (shape === 'list') break; // an item or `length`: what a list holds is not known here
+      if (shape === 'value') {
+        at(`"${owner}" is a text value with no parts`, `write {{${owner}}}`);
+        break;
+      }
+      const next: Shape | undefined = Object.hasOwn(shape, part) ? shape[part] : undefined;
+      if (next === undefined) {
+        at(`"${owner}" has no "${part}"`, `${owner} has: ${Object.keys(shape).join(', ')}`);
+        break;
+      }
+      shape = next;
+    }
+  }
+  return problems;
 }
 
-type UnknownHelper = (name: string, loc: hbs.AST.SourceLocation) => void;
+type Report = (message: string, hint: string, loc: hbs.AST.SourceLocation) => void;
 
-function walkProgram(program: Program | undefined, depth: number, uses: VariableUse[], unknown: UnknownHelper): void {
+const unknownHelper = (name: string) => [`unknown helper "${name}"`, `available helpers: ${[...BUILT_IN_HELPERS].join(', ')}`] as const;
+
+function walkProgram(program: Program | undefined, depth: number, uses: VariableUse[], unknown: Report): void {
   if (!program) return;
   for (const statement of program.body) walkStatement(statement, depth, uses, unknown);
 }
 
-function walkStatement(node: Statement, depth: number, uses: VariableUse[], unknown: UnknownHelper): void {
+function walkStatement(node: Statement, depth: number, uses: VariableUse[], unknown: Report): void {
+  if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') {
+    const name = ((node as hbs.AST.PartialStatement).name as hbs.AST.PathExpression).original ?? '';
+    unknown(`partials are not supported ({{> ${name}}})`, 'write the text into the template itself; every template is one file', node.loc);
+    return;
+  }
+  if (node.type === 'DecoratorBlock' || node.type === 'Decorator') {
+    unknown('decorators ({{* …}}) are not supported', 'remove it', node.loc);
+    return;
+  }
   if (node.type === 'MustacheStatement' || node.type === 'BlockStatement') {
     const call = node as hbs.AST.MustacheStatement | hbs.AST.BlockStatement;
     const isCall = call.params.length > 0 || (call.hash?.pairs.length ?? 0) > 0;
     const name = call.path.type === 'PathExpression' ? (call.path as hbs.AST.PathExpression).original : '';
     if (isCall) {
-      if (!BUILT_IN_HELPERS.has(name)) unknown(name, call.loc);
+      if (!BUILT_IN_HELPERS.has(name)) unknown(...unknownHelper(name), call.loc);
     } else {
       walkExpression(call.path as Expression, depth, uses, unknown);
     }
@@ -178,11 +208,11 @@ function walkStatement(node: Statement, depth: number, uses: VariableUse[], unkn
   }
 }
 
-function walkExpression(node: Expression, depth: number, uses: VariableUse[], unknown: UnknownHelper): void {
+function walkExpression(node: Expression, depth: number, uses: VariableUse[], unknown: Report): void {
   if (node.type === 'SubExpression') {
     const sub = node as hbs.AST.SubExpression;
     const name = (sub.path as hbs.AST.PathExpression).original;
-    if (!BUILT_IN_HELPERS.has(name)) unknown(name, sub.loc);
+    if (!BUILT_IN_HELPERS.has(name)) unknown(...unknownHelper(name), sub.loc);
     for (const param of sub.params) walkExpression(param, depth, uses, unknown);
     return;
   }
@@ -191,6 +221,6 @@ function walkExpression(node: Expression, depth: number, uses: VariableUse[], un
   if (p.data || p.depth > 0 || depth > 0) return; // @index, ../x and names inside {{#each}}
   const root = p.parts[0];
   if (root === undefined || p.original === 'this' || p.original.startsWith('this.')) return;
-  uses.push({ root, path: p.original, line: p.loc.start.line, column: p.loc.start.column + 1 });
+  uses.push({ root, parts: [...p.parts], path: p.original, line: p.loc.start.line, column: p.loc.start.column + 1 });
 }
 

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { checkVariables, compileTemplate } from '../src/templates.js';
+import { builtInsFor } from '../src/compose.js';
+import { checkVariables, compileTemplate, type Shape } from '../src/templates.js';
 import { problemsOf } from './helpers/problems.js';
+
+/** Columns (text values) plus the invitation's built-ins. */
+const columns = (...names: string[]): Record<string, Shape> => ({ ...Object.fromEntries(names.map((n) => [n, 'value' as const])), ...builtInsFor('invitation') });
 
 describe('checkVariables', () => {
   it('names file, line, column and variable for a name no column or built-in provides', () => {
     const template = compileTemplate('Dear {{name}},\n\n{{#if vip}}Hi {{first_nmae}}{{/if}}\n{{event.title}}', 'templates/t.txt.hbs', 0, 'text');
-    const problems = checkVariables(template, new Set(['name', 'vip', 'event']), 'columns: name, vip');
+    const problems = checkVariables(template, columns('name', 'vip'), 'columns: name, vip');
     expect(problems).toEqual([
       {
         file: 'templates/t.txt.hbs',
@@ -19,12 +23,28 @@ describe('checkVariables', () => {
 
   it('does not treat names inside {{#each}} as top-level variables', () => {
     const template = compileTemplate('{{#each items}}{{label}}{{/each}}', 'x.hbs', 0, 'text');
-    expect(checkVariables(template, new Set(['items']), '')).toEqual([]);
+    expect(checkVariables(template, { items: 'list' }, '')).toEqual([]);
+  });
+
+  it('follows every path to its end: {{event.titel}} is as wrong as {{nmae}}', () => {
+    const template = compileTemplate('{{event.titel}} {{event.title}} {{name.first}} {{registration.url}} {{organiser.mail}}', 'invite.yaml', 9, 'header');
+    expect(checkVariables(template, columns('name'), '')).toEqual([
+      { file: 'invite.yaml', line: 10, column: 3, message: 'the template uses "{{event.titel}}", but "event" has no "titel"', hint: expect.stringMatching(/^event has: title, description, .*when$/) },
+      { file: 'invite.yaml', line: 10, column: 35, message: 'the template uses "{{name.first}}", but "name" is a text value with no parts', hint: 'write {{name}}' },
+      { file: 'invite.yaml', line: 10, column: 71, message: 'the template uses "{{organiser.mail}}", but "organiser" has no "mail"', hint: 'organiser has: name, email' },
+    ]);
+  });
+
+  it('a reminder has {{stage.days_left}} and an update {{changes}}; an invitation has neither', () => {
+    const template = compileTemplate('{{stage.days_left}} {{#each changes}}{{this}}{{/each}}', 'x.hbs', 0, 'text');
+    expect(checkVariables(template, builtInsFor('reminder:week-before'), '').map((p) => p.message)).toEqual([expect.stringContaining('"changes"')]);
+    expect(checkVariables(template, builtInsFor('update'), '').map((p) => p.message)).toEqual([expect.stringContaining('"stage"')]);
+    expect(checkVariables(template, builtInsFor('invitation'), '')).toHaveLength(2);
   });
 
   it('adds the line offset of a subject written inside invite.yaml', () => {
     const template = compileTemplate('Hello {{nmae}}', 'invite.yaml', 41, 'header');
-    expect(checkVariables(template, new Set(['name']), '')[0]).toMatchObject({ file: 'invite.yaml', line: 42 });
+    expect(checkVariables(template, columns('name'), '')[0]).toMatchObject({ file: 'invite.yaml', line: 42 });
   });
 });
 
@@ -32,6 +52,13 @@ describe('compileTemplate', () => {
   it('rejects an unknown helper with its position', () => {
     const problems = problemsOf(() => compileTemplate('a\n  {{uppercase name}}', 'x.hbs', 0, 'text'));
     expect(problems).toEqual([{ file: 'x.hbs', line: 2, column: 3, message: 'unknown helper "uppercase"', hint: expect.stringContaining('if, unless, each') }]);
+  });
+
+  it('reports partials and decorators, which no template can use', () => {
+    expect(problemsOf(() => compileTemplate('a {{> footer}}', 'x.hbs', 0, 'text'))).toEqual([
+      { file: 'x.hbs', line: 1, column: 3, message: 'partials are not supported ({{> footer}})', hint: expect.stringContaining('write the text into the template') },
+    ]);
+    expect(problemsOf(() => compileTemplate('{{#> layout}}x{{/layout}}', 'x.hbs', 0, 'text'))[0]?.message).toBe('partials are not supported ({{> layout}})');
   });
 
   it('reports a syntax error with its line', () => {
@@ -51,7 +78,7 @@ describe('compileTemplate', () => {
 describe('columns by their header as written', () => {
   it('{{[First name]}} reads the column and passes the check', () => {
     const template = compileTemplate('Hi {{[First name]}} / {{first_name}}', 'x.hbs', 0, 'text');
-    expect(checkVariables(template, new Set(['First name', 'first_name']), '')).toEqual([]);
+    expect(checkVariables(template, columns('First name', 'first_name'), '')).toEqual([]);
     expect(template.render({ 'First name': 'Ada', first_name: 'Ada' })).toBe('Hi Ada / Ada');
   });
 });

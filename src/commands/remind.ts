@@ -2,11 +2,10 @@
 // registered and has not had it. Never before its time, never after the deadline.
 import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign.js';
-import path from 'node:path';
 import { compose } from '../compose.js';
 import type { Contact } from '../contacts.js';
 import { isRegisteredValue, readRegistered } from '../contacts.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, UsageError, shownPath } from '../errors.js';
 import type { Io } from '../io.js';
 import { journalPath, readJournal } from '../journal.js';
 import { eventState, refuseIfCancelled } from '../lifecycle.js';
@@ -45,7 +44,7 @@ export async function remindCommand(options: RemindOptions, io: Io): Promise<num
     throw new UsageError('the campaign has no reminder schedule', 'add `reminders:` to invite.yaml (see the README, "Scheduled reminders")');
   }
   const journalFile = journalPath(campaign.dir, options.journal);
-  const journal = { shown: path.relative(process.cwd(), journalFile) || journalFile };
+  const journal = { shown: shownPath(journalFile) };
   const state = eventState(readJournal(journalFile).entries, campaign);
   refuseIfCancelled(state, 'remind');
 

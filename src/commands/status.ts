@@ -1,7 +1,6 @@
 // `invite status`: what the journal says, per mail kind: accepted, failed (with the latest
 // reason), and the contacts not yet sent each kind.
-import path from 'node:path';
-import { EXIT } from '../errors.js';
+import { EXIT, shownPath } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import { journalPath, readJournal, type JournalEntry } from '../journal.js';
 import { eventState } from '../lifecycle.js';
@@ -36,11 +35,11 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   );
 
   if (options.json) {
-    io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: path.relative(process.cwd(), file) || file, tornLastLine: Boolean(journal.torn), kinds: status }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: shownPath(file), tornLastLine: Boolean(journal.torn), kinds: status }, null, 2) + '\n');
     return EXIT.ok;
   }
   const colour = colourFor(io.stdout, io.env);
-  const lines = [`${campaign.id} — journal ${path.relative(process.cwd(), file) || file}${journal.entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
+  const lines = [`${campaign.id} — journal ${shownPath(file)}${journal.entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
   if (journal.torn) lines.push(colour.yellow(`warning: the journal's last line (${journal.torn.line}) was cut short and is ignored`));
   for (const s of status) {
     lines.push('', colour.bold(s.kind));
