@@ -63,6 +63,23 @@ export class DeliveryStop extends Error {
   }
 }
 
+/** A failure for this one recipient (a refused address, a full mailbox, a dropped connection); the run goes on. */
+export class RecipientFailure extends Error {
+  constructor(
+    message: string,
+    readonly responseCode: number | undefined,
+    /** A 5xx reply: retrying will not help. */
+    readonly permanent: boolean,
+    /** The connection failed (dropped, timed out, refused), not the message. */
+    readonly network: boolean,
+    /** The server could not be reached at all (refused, unknown host). */
+    readonly connectFailure = false,
+  ) {
+    super(message);
+    this.name = 'RecipientFailure';
+  }
+}
+
 export function formatProblem(p: Problem): string {
   const where = [p.file, p.line, p.column].filter((part) => part !== undefined && part !== '').join(':');
   const hint = p.hint ? ` (${p.hint})` : '';

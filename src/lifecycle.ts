@@ -32,6 +32,21 @@ export function eventState(entries: JournalEntry[], campaign: Campaign): EventSt
   return state;
 }
 
+/**
+ * The invited people the contacts still list (an update or cancellation needs their columns),
+ * and a note naming those it can no longer reach.
+ */
+export function invitedRecipients<C extends { email: string }>(state: EventState, contacts: C[], what: string): { recipients: C[]; notes: string[] } {
+  const recipients = contacts.filter((c) => state.invited.has(c.email.toLowerCase()));
+  const listed = new Set(contacts.map((c) => c.email.toLowerCase()));
+  const missing = [...state.invited].filter((e) => !listed.has(e));
+  const notes =
+    missing.length > 0
+      ? [`warning: ${missing.length} invited address${missing.length === 1 ? ' is' : 'es are'} no longer in the contacts and will not get the ${what}: ${missing.join(', ')}`]
+      : [];
+  return { recipients, notes };
+}
+
 /** Refuses to go on for an event whose cancellation went out. */
 export function refuseIfCancelled(state: EventState, command: string): void {
   if (state.cancelled) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { ChalkInstance } from 'chalk';
 import type { Message } from './compose.js';
-import { DeliveryStop, UsageError } from './errors.js';
+import { DeliveryStop, RecipientFailure, shownPath, UsageError } from './errors.js';
 import { buildRaw, envelopeOf } from './mime.js';
 
 export interface Receipt {
@@ -13,10 +13,26 @@ export interface Receipt {
   response: string;
 }
 
+/** What a transport asks of the run around it, so no caller has to switch on which one it is. */
+export interface TransportNeeds {
+  /** Messages really leave: take the journal's lock, record every outcome, ask before starting. */
+  journal: boolean;
+  /** Temporary failures are worth retrying, at a kept rate, over several connections. */
+  retries: boolean;
+  /** A progress bar (on a terminal) or progress lines (in a log) while it works. */
+  progress: boolean;
+}
+
 export interface Transport {
   /** What the organiser reads in prompts and summaries; never a secret. */
   readonly description: string;
+  /** For the JSON summary only. */
   readonly mode: 'smtp' | 'eml' | 'dry-run';
+  readonly needs: TransportNeeds;
+  /** Messages at once (one per connection). */
+  readonly connections: number;
+  /** The summary's first line: "Sent 9 invitations through …", "Wrote 9 invitations as .eml files to out/". */
+  done(what: string, sender: string): string;
   send(message: Message): Promise<Receipt>;
   close(): Promise<void>;
   /** Ends every connection now, even one carrying a message (after Ctrl-C's grace time). */
@@ -79,9 +95,13 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     greetingTimeout: settings.timeoutMs,
     socketTimeout: settings.timeoutMs,
   });
+  const description = `${settings.host}:${settings.port}`;
   return {
-    description: `${settings.host}:${settings.port}`,
+    description,
     mode: 'smtp',
+    needs: { journal: true, retries: true, progress: true },
+    connections: settings.connections,
+    done: (what, sender) => `Sent ${what} through ${description} as ${sender}.`,
     async send(message) {
       const raw = await buildRaw(message);
       try {
@@ -99,23 +119,6 @@ export function smtpTransport(settings: SmtpSettings): Transport {
       (transporter.close as (options?: { force?: boolean }) => void)({ force: true });
     },
   };
-}
-
-/** A failure for this one recipient; the run goes on. */
-export class RecipientFailure extends Error {
-  constructor(
-    message: string,
-    readonly responseCode: number | undefined,
-    /** A 5xx reply: retrying will not help. */
-    readonly permanent: boolean,
-    /** The connection failed (dropped, timed out, refused), not the message. */
-    readonly network: boolean,
-    /** The server could not be reached at all (refused, unknown host). */
-    readonly connectFailure = false,
-  ) {
-    super(message);
-    this.name = 'RecipientFailure';
-  }
 }
 
 interface NodemailerError {
@@ -158,6 +161,9 @@ export function emlTransport(dir: string): Transport {
   return {
     description: dir,
     mode: 'eml',
+    needs: { journal: false, retries: false, progress: false },
+    connections: 1,
+    done: (what) => `Wrote ${what} as .eml files to ${shownPath(dir)}.`,
     async send(message) {
       count += 1;
       const safe = message.to.email.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_');
@@ -171,11 +177,14 @@ export function emlTransport(dir: string): Transport {
 }
 
 /** Prints each message readably: headers, text body, attachments, the event. Sends nothing. */
-export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstance): Transport {
+export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstance, campaignId: string): Transport {
   let count = 0;
   return {
     description: 'preview (dry run)',
     mode: 'dry-run',
+    needs: { journal: false, retries: false, progress: false },
+    connections: 1,
+    done: (what) => `Dry run: ${what} rendered for ${campaignId}; nothing sent.`,
     async send(message) {
       count += 1;
       const person = (p: { name: string; email: string }) => (p.name ? `${p.name} <${p.email}>` : p.email);

@@ -3,18 +3,13 @@
 import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign.js';
 import { compose } from '../compose.js';
-import type { Contact } from '../contacts.js';
-import { isRegisteredValue, readRegistered } from '../contacts.js';
-import { EXIT, UsageError, shownPath } from '../errors.js';
+import { isRegisteredValue, type Contact } from '../contacts.js';
+import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { journalPath, readJournal } from '../journal.js';
 import { eventState, refuseIfCancelled } from '../lifecycle.js';
-import { prepare } from '../prepare.js';
-import { runSending, type SendingOptions } from '../sending.js';
-
-export interface RemindOptions extends SendingOptions {
-  registered?: string[];
-}
+import type { SendingOptions } from '../sending/options.js';
+import { counted, type Plan, type PlanContext } from '../sending/plan.js';
+import { runSending } from '../sending/run.js';
 
 export type ReminderDue =
   | { state: 'due'; stage: ReminderStage }
@@ -36,68 +31,58 @@ export function dueReminder(campaign: Campaign, now: Date): ReminderDue {
   return { state: 'early', next: campaign.reminders[0]! };
 }
 
-const reminders = (n: number) => `${n} reminder${n === 1 ? '' : 's'}`;
+const reminders = counted('reminder');
 
-export async function remindCommand(options: RemindOptions, io: Io): Promise<number> {
-  const { campaign, contacts, now } = prepare(options, io, options.skipInvalid);
+function requireSchedule(campaign: Campaign): void {
   if (campaign.reminders.length === 0) {
     throw new UsageError('the campaign has no reminder schedule', 'add `reminders:` to invite.yaml (see the README, "Scheduled reminders")');
   }
-  const journalFile = journalPath(campaign.dir, options.journal);
-  const journal = { shown: shownPath(journalFile) };
-  const state = eventState(readJournal(journalFile).entries, campaign);
-  refuseIfCancelled(state, 'remind');
+}
 
+/**
+ * The due stage, to the invited who have not registered. Before any invitation went out a
+ * reminder can only be previewed (to every unregistered contact); a real send then means the
+ * journal was lost — typically a scheduled job's fresh checkout without it — and "nothing to
+ * send" would hide that every reminder is being skipped.
+ */
+export function planReminder({ campaign, contacts, now, entries, journal, preview, registered }: PlanContext): Plan {
+  const state = eventState(entries, campaign);
+  refuseIfCancelled(state, 'remind');
   const zone = campaign.event.timezone;
   const when = (ms: number, format = 'cccc d LLLL yyyy, HH:mm ZZZZ') => DateTime.fromMillis(ms, { zone }).setLocale('en-GB').toFormat(format);
   const due = dueReminder(campaign, now);
-  if (due.state !== 'due') {
-    const message =
-      due.state === 'closed'
-        ? `Registration closed on ${when(registrationCloses(campaign) - 1, 'd LLLL yyyy')}, no reminder sent.`
-        : `No reminder due yet: the next reminder (${due.next.name}) is due on ${when(due.next.at)}.`;
-    if (options.json) {
-      io.stdout.write(JSON.stringify({ command: 'remind', campaign: campaign.id, due: null, closed: due.state === 'closed', next: due.state === 'early' ? { stage: due.next.name, at: new Date(due.next.at).toISOString() } : null, accepted: 0 }, null, 2) + '\n');
-      io.stderr.write(message + '\n');
-    } else io.stdout.write(message + '\n');
-    return EXIT.ok;
+  if (due.state === 'closed') {
+    return { nothing: `Registration closed on ${when(registrationCloses(campaign) - 1, 'd LLLL yyyy')}, no reminder sent.`, json: { due: null, closed: true, next: null } };
+  }
+  if (due.state === 'early') {
+    return {
+      nothing: `No reminder due yet: the next reminder (${due.next.name}) is due on ${when(due.next.at)}.`,
+      json: { due: null, closed: false, next: { stage: due.next.name, at: new Date(due.next.at).toISOString() } },
+    };
   }
 
   const stage = due.stage;
-  const registered = new Set<string>();
-  for (const file of options.registered ?? []) for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
-  const hasRegistered = (c: Contact) => registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered);
-  // Before any invitation went out a reminder can only be previewed. A real send then means the
-  // journal was lost — typically a scheduled job's fresh checkout without it — and "nothing to
-  // send" would hide that every reminder is being skipped.
-  const preview = state.invited.size === 0;
-  if (preview && !options.dryRun && !options.out) {
+  const noInvitation = state.invited.size === 0;
+  if (noInvitation && !preview) {
     throw new UsageError(
-      `the reminder "${stage.name}" is due, but the journal ${journal.shown} records no invitation for ${campaign.id}, so nobody can be reminded`,
-      `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal.shown} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in the README). To see the reminders before anything was sent: invite remind --dry-run`,
+      `the reminder "${stage.name}" is due, but the journal ${journal} records no invitation for ${campaign.id}, so nobody can be reminded`,
+      `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in the README). To see the reminders before anything was sent: invite remind --dry-run`,
     );
   }
-  const recipients = contacts.contacts.filter((c) => (preview || state.invited.has(c.email.toLowerCase())) && !hasRegistered(c));
+  const hasRegistered = (c: Contact) => registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered);
+  const invited = (c: Contact) => state.invited.has(c.email.toLowerCase());
+  const recipients = contacts.contacts.filter((c) => (noInvitation || invited(c)) && !hasRegistered(c));
   // Calendar days from today to the deadline day, both in the event's zone: 7 on 18 April for 25 April.
   const today = DateTime.fromJSDate(now, { zone }).startOf('day');
-  const deadlineDay = DateTime.fromISO(campaign.registration!.deadline, { zone });
-  const daysLeft = Math.max(0, Math.round(deadlineDay.diff(today, 'days').days));
-  if (preview) {
-    io.stderr.write(
-      `Preview: no invitation has been sent yet (the journal ${journal.shown} records none); this is what the ${recipients.length} contacts who have not registered would receive as the reminder "${stage.name}" (due since ${when(stage.at)}).\n`,
-    );
-  } else {
-    io.stderr.write(
-      `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
-        ` (${state.invited.size} invited, ${contacts.contacts.filter((c) => state.invited.has(c.email.toLowerCase())).length - recipients.length} registered).\n`,
-    );
-  }
+  const daysLeft = Math.max(0, Math.round(DateTime.fromISO(campaign.registration!.deadline, { zone }).diff(today, 'days').days));
+  const note = noInvitation
+    ? `Preview: no invitation has been sent yet (the journal ${journal} records none); this is what the ${recipients.length} contacts who have not registered would receive as the reminder "${stage.name}" (due since ${when(stage.at)}).`
+    : `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
+      ` (${state.invited.size} invited, ${contacts.contacts.filter(invited).length - recipients.length} registered).`;
   const kind = `reminder:${stage.name}` as const;
-  return runSending(
-    {
-      command: 'remind',
-      campaign,
-      contacts,
+  return {
+    notes: [note],
+    batch: {
       kind,
       noun: reminders,
       recipients,
@@ -108,7 +93,9 @@ export async function remindCommand(options: RemindOptions, io: Io): Promise<num
           extra: { stage: { name: stage.name, days_before: stage.daysBefore, days_left: daysLeft }, days_left: daysLeft },
         }),
     },
-    options,
-    io,
-  );
+  };
+}
+
+export function remindCommand(options: SendingOptions, io: Io): Promise<number> {
+  return runSending({ name: 'remind', requires: requireSchedule, plan: planReminder }, options, io);
 }

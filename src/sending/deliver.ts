@@ -1,11 +1,12 @@
 // Deliver: everything that can fail at run time. Hands messages to a transport over a bounded
 // number of parallel sends, keeps the rate, retries what may succeed later, writes each
-// outcome to the journal the moment it is known, and stops cleanly when asked to.
-import type { Message } from './compose.js';
-import { DeliveryStop } from './errors.js';
-import type { JournalEntry, JournalWriter } from './journal.js';
-import { RateLimiter, realClock, type Clock } from './rate.js';
-import { RecipientFailure, type Transport } from './transports.js';
+// outcome to the journal the moment it is known, and stops cleanly when asked to. The run
+// that called it owns the transport and closes it.
+import type { Message } from '../compose.js';
+import { DeliveryStop, RecipientFailure } from '../errors.js';
+import type { JournalEntry, JournalWriter } from '../journal.js';
+import { RateLimiter, realClock, type Clock } from '../rate.js';
+import type { Transport } from '../transports.js';
 
 // Outcomes keep the address and Message-ID, not the message: memory must not grow with the list.
 export interface Delivered {
@@ -136,11 +137,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
     }
   };
 
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(plan.concurrency, plan.items.length)) }, worker));
-  } finally {
-    await plan.transport.close();
-  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(plan.concurrency, plan.items.length)) }, worker));
   report.notTried = plan.items.slice(next).map(plan.addressOf);
   report.interrupted = stop.requested && !report.stopped;
   return report;

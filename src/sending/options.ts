@@ -1,0 +1,111 @@
+// Step 1 of a sending command: settle the options. Every flag is parsed and checked here, once,
+// before the campaign is read, the journal locked or anything rendered; the campaign's own
+// defaults (sending: in invite.yaml) are merged in one place, with invite's.
+import path from 'node:path';
+import type { Campaign } from '../campaign.js';
+import { UsageError } from '../errors.js';
+import { colourFor, type Io } from '../io.js';
+import type { CampaignOptions } from '../prepare.js';
+import { parseRate, type Rate } from '../rate.js';
+import { emlTransport, parseSmtpUrl, previewTransport, smtpTransport, type SmtpSettings, type Transport } from '../transports.js';
+
+/** The command line of send, remind, update and cancel, as commander hands it over. */
+export interface SendingOptions extends CampaignOptions {
+  dryRun?: boolean;
+  out?: string;
+  smtp?: string;
+  yes?: boolean;
+  limit?: number;
+  to?: string;
+  json?: boolean;
+  insecureTls?: boolean;
+  skipInvalid?: boolean;
+  journal?: string;
+  resend?: boolean;
+  connections?: number;
+  rate?: string;
+  max?: number;
+  retries?: number;
+  /** Seconds. */
+  retryDelay?: number;
+  /** Seconds. */
+  timeout?: number;
+  /** remind: CSVs of the people who registered. */
+  registered?: string[];
+}
+
+/** invite's own defaults, where neither a flag nor invite.yaml says otherwise. */
+export const DEFAULTS = { connections: 2, retries: 3, retryDelaySeconds: 2, timeoutSeconds: 30 } as const;
+
+/** Where the messages go, as the flags chose it. */
+export type Destination = { kind: 'dry-run' } | { kind: 'eml'; dir: string } | { kind: 'smtp'; url: string } | { kind: 'unset' };
+
+export interface Settled {
+  destination: Destination;
+  rate?: Rate;
+  /** Who, of those the plan names: --to, --limit, --max, --resend. */
+  selection: { to?: string; limit?: number; max?: number; resend: boolean };
+  yes: boolean;
+  json: boolean;
+  skipInvalid: boolean;
+}
+
+export function settleOptions(options: SendingOptions, io: Io): Settled {
+  if (options.dryRun && options.out) {
+    throw new UsageError('--dry-run and --out cannot be used together', 'use --dry-run to print the messages, or --out DIR to write .eml files');
+  }
+  const url = options.smtp ?? io.env.SMTP_URL;
+  const destination: Destination = options.dryRun
+    ? { kind: 'dry-run' }
+    : options.out
+      ? { kind: 'eml', dir: path.resolve(options.out) }
+      : url
+        ? { kind: 'smtp', url }
+        : { kind: 'unset' };
+  // A bad URL is a usage error now, not after the lock and the question.
+  if (destination.kind === 'smtp') parseSmtpUrl(destination.url, io.env);
+  return {
+    destination,
+    rate: options.rate === undefined ? undefined : parseRate(options.rate),
+    selection: { to: options.to, limit: options.limit, max: options.max, resend: Boolean(options.resend) },
+    yes: Boolean(options.yes),
+    json: Boolean(options.json),
+    skipInvalid: Boolean(options.skipInvalid),
+  };
+}
+
+/** How delivery behaves: the flag, else invite.yaml's `sending:`, else invite's default. */
+export function deliverySettings(options: SendingOptions, settled: Settled, campaign: Campaign) {
+  const defaults = campaign.sending;
+  return {
+    connections: options.connections ?? defaults.connections ?? DEFAULTS.connections,
+    retries: options.retries ?? defaults.retries ?? DEFAULTS.retries,
+    retryDelayMs: (options.retryDelay ?? defaults.retryDelay ?? DEFAULTS.retryDelaySeconds) * 1000,
+    timeoutMs: (options.timeout ?? defaults.timeout ?? DEFAULTS.timeoutSeconds) * 1000,
+    rate: settled.rate ?? defaults.rate,
+    max: settled.selection.max ?? defaults.max,
+  };
+}
+
+export type DeliverySettings = ReturnType<typeof deliverySettings>;
+
+/** The transport the destination names; undefined when no SMTP server is configured (a plan with nothing to send still runs). */
+export function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io): Transport | undefined {
+  const { destination } = settled;
+  if (destination.kind === 'dry-run') {
+    const stream = settled.json ? io.stderr : io.stdout;
+    return previewTransport(stream, colourFor(stream, io.env), campaign.id);
+  }
+  if (destination.kind === 'eml') return emlTransport(destination.dir);
+  if (destination.kind === 'unset') return undefined;
+  const smtp: SmtpSettings = parseSmtpUrl(destination.url, io.env, { insecureTls: options.insecureTls, timeoutMs: delivery.timeoutMs, connections: delivery.connections });
+  if (options.insecureTls) io.stderr.write("warning: --insecure-tls: the server's TLS certificate is not checked; anyone on the path could read the mail and the password\n");
+  return smtpTransport(smtp);
+}
+
+export function noSmtpConfigured(): UsageError {
+  return new UsageError(
+    'no SMTP server configured, so nothing can be sent',
+    'set SMTP_URL (e.g. smtp://smtp.example.org:587, with SMTP_USER and SMTP_PASS) or pass --smtp URL; to look first, use --dry-run or --out DIR',
+  );
+}

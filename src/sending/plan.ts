@@ -1,0 +1,90 @@
+// Step 3 of a sending command: the plan. Pure: from the campaign, the contacts, the time and
+// the journal entries read under the lock, it says who gets which message (kind, SEQUENCE),
+// or that nothing is due and why, or refuses. Each command's planner lives beside its command
+// (commands/send.ts → planInvitations, …); what they share is here.
+import type { Campaign } from '../campaign.js';
+import type { Message } from '../compose.js';
+import type { Contact, ContactList } from '../contacts.js';
+import { UsageError } from '../errors.js';
+import { acceptedRecipients, type JournalEntry } from '../journal.js';
+
+export interface PlanContext {
+  campaign: Campaign;
+  contacts: ContactList;
+  now: Date;
+  /** Everything the journal holds, read once, under the lock when messages really leave. */
+  entries: JournalEntry[];
+  /** The journal as messages show it. */
+  journal: string;
+  /** Nothing really leaves (--dry-run, --out): a plan may show what would go out. */
+  preview: boolean;
+  /** remind: lower-case addresses of the people who registered (--registered files). */
+  registered: Set<string>;
+}
+
+/** One kind of message to a list of contacts. */
+export interface Batch {
+  /** The journal's kind: invitation, reminder:<stage>, update:<n>, cancel. */
+  kind: string;
+  /** "1 invitation", "9 reminders", … */
+  noun(count: number): string;
+  recipients: Contact[];
+  /** Why a listed contact is not among the recipients (for --to): "has registered", "was not invited". */
+  excluded?(contact: Contact): string;
+  compose(contact: Contact): Message;
+}
+
+export type Plan =
+  /** Nothing is due: said on stdout (stderr under --json), exit 0. `json` joins the JSON summary. */
+  | { nothing: string; json?: Record<string, unknown> }
+  /** `notes` are printed on stderr before anything else (what stage is due, what changed). */
+  | { batch: Batch; notes: string[] };
+
+export type Planner = (context: PlanContext) => Plan;
+
+/** "1 invitation" / "2 invitations". */
+export function counted(word: string): (count: number) => string {
+  return (count) => `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+export interface Selection {
+  /** Who gets a message in this run, in file order. */
+  pending: Contact[];
+  /** Of those selected, the ones the journal shows as already sent this kind. */
+  alreadySent: Contact[];
+  /** Left for the next run by --max. */
+  deferred: number;
+}
+
+/** Who of the planned recipients gets a message this run: --to, less those already sent (unless --resend), capped by --limit and --max. */
+export function selectPending(batch: Batch, contacts: ContactList, campaign: Campaign, entries: JournalEntry[], options: { to?: string; limit?: number; max?: number; resend: boolean }): Selection {
+  const already = acceptedRecipients(entries, campaign.id, batch.kind);
+  let selected = batch.recipients;
+  if (options.to) {
+    const wanted = options.to.trim().toLowerCase();
+    selected = selected.filter((c) => c.email.toLowerCase() === wanted || (c.fields.email ?? '').toLowerCase() === wanted);
+    if (selected.length === 0) throw notARecipient(batch, contacts, options.to, wanted);
+  }
+  const alreadySent = selected.filter((c) => already.has(c.email.toLowerCase()));
+  let pending = options.resend ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
+  if (options.limit !== undefined) pending = pending.slice(0, options.limit);
+  const deferred = options.max !== undefined && pending.length > options.max ? pending.length - options.max : 0;
+  if (options.max !== undefined) pending = pending.slice(0, options.max);
+  return { pending, alreadySent, deferred };
+}
+
+/** --to names nobody this run sends to: say whether the address is no contact at all, or why that contact gets nothing. */
+function notARecipient(batch: Batch, contacts: ContactList, given: string, wanted: string): UsageError {
+  const listed = contacts.contacts.find((c) => c.email.toLowerCase() === wanted || (c.fields.email ?? '').toLowerCase() === wanted);
+  if (listed) {
+    return new UsageError(
+      `${given} is a contact (${contacts.file}:${listed.line}), but gets no ${batch.noun(1).replace(/^1 /, '')} in this run: ${batch.excluded?.(listed) ?? 'not among the recipients'}`,
+      'run without --to to see who does',
+    );
+  }
+  const rejected = contacts.rejected.find((r) => r.email.toLowerCase() === wanted);
+  if (rejected) {
+    return new UsageError(`${given} is on ${contacts.file}:${rejected.line}, but that row is invalid: ${rejected.problems.map((p) => p.message).join('; ')}`, 'fix the row (invite validate lists every problem)');
+  }
+  return new UsageError(`${given} is not a contact: no row of ${contacts.file} has this address`, 'check the spelling, or list the contacts with --dry-run');
+}

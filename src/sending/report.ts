@@ -1,0 +1,83 @@
+// Step 5 of a sending command: the report. One summary, from which the JSON (--json) and the
+// organiser's text are both written, and the exit code the contract gives it.
+import type { ChalkInstance } from 'chalk';
+import type { ContactList } from '../contacts.js';
+import { EXIT } from '../errors.js';
+import type { Transport } from '../transports.js';
+import type { DeliveryReport } from './deliver.js';
+import type { Batch, Selection } from './plan.js';
+
+export interface RunSummary {
+  command: string;
+  campaign: string;
+  kind: string;
+  mode: Transport['mode'];
+  target: string;
+  journal: string | null;
+  alreadySent: number;
+  toSend: number;
+  deferred: number;
+  accepted: number;
+  failed: { email: string; reason: string; responseCode: number | null; permanent: boolean }[];
+  notSent: string[];
+  stopped: string | null;
+  interrupted: boolean;
+  skipped: { line: number; email: string; reasons: string[] }[];
+  messages: { email: string; messageId: string; response: string }[];
+}
+
+export interface ReportInput {
+  command: string;
+  campaignId: string;
+  sender: string;
+  batch: Batch;
+  contacts: ContactList;
+  transport: Transport;
+  journal: string;
+  selection: Selection;
+  resend: boolean;
+  delivery: DeliveryReport;
+}
+
+export function summarise(input: ReportInput): RunSummary {
+  const { delivery, selection, transport } = input;
+  return {
+    command: input.command,
+    campaign: input.campaignId,
+    kind: input.batch.kind,
+    mode: transport.mode,
+    target: transport.description,
+    journal: transport.needs.journal ? input.journal : null,
+    alreadySent: input.resend ? 0 : selection.alreadySent.length,
+    toSend: selection.pending.length,
+    deferred: selection.deferred,
+    accepted: delivery.accepted.length,
+    failed: delivery.failed.map((f) => ({ email: f.email, reason: f.reason, responseCode: f.responseCode ?? null, permanent: f.permanent })),
+    notSent: delivery.notTried,
+    stopped: delivery.stopped?.message ?? null,
+    interrupted: delivery.interrupted,
+    skipped: input.contacts.rejected.map((r) => ({ line: r.line, email: r.email, reasons: r.problems.map((p) => p.message) })),
+    messages: delivery.accepted.map((a) => ({ email: a.email, messageId: a.messageId, response: a.response })),
+  };
+}
+
+/** The lines the organiser reads at the end. */
+export function summaryText(summary: RunSummary, input: ReportInput, colour: ChalkInstance): string[] {
+  const noun = input.batch.noun;
+  const lines: string[] = [];
+  if (summary.toSend === 0) lines.push(summary.alreadySent > 0 ? `Nothing to send: ${noun(summary.alreadySent)} already sent.` : 'Nothing to send.');
+  else lines.push(input.transport.done(noun(summary.accepted), input.sender));
+  for (const s of summary.skipped) lines.push(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`);
+  for (const f of summary.failed) lines.push(colour.red(`Not delivered: ${f.email}: ${f.reason}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
+  if (summary.stopped) lines.push(colour.red(`Stopped: ${summary.stopped}`));
+  if (summary.interrupted) lines.push(colour.yellow(`Interrupted: ${summary.notSent.length} not sent; run the same command again to send them.`));
+  else if (summary.notSent.length > 0) lines.push(`Not sent (${summary.notSent.length}): run the same command again to send them.`);
+  if (summary.failed.length > 0 || summary.stopped) lines.push('Run the same command again to retry: what the server accepted will not be sent twice.');
+  return lines;
+}
+
+/** 130 interrupted, 1 some messages not delivered, else 0. */
+export function exitCodeOf(summary: RunSummary): number {
+  if (summary.interrupted) return EXIT.interrupted;
+  return summary.failed.length > 0 || summary.stopped ? EXIT.someFailed : EXIT.ok;
+}

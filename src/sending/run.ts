@@ -1,0 +1,180 @@
+// The one path of every sending command (send, remind, update, cancel), as five named steps:
+// settle the options → lock and read the journal once → plan (pure) → deliver → report.
+// The plan is made from what was read under the lock, never from an earlier read, so a run
+// that overlaps another (a cancel and a send) either waits its turn or sees what it did.
+import type { Campaign } from '../campaign.js';
+import { readRegistered } from '../contacts.js';
+import { EXIT, shownPath, UsageError } from '../errors.js';
+import { colourFor, isInteractive, type Io } from '../io.js';
+import { journalPath, JournalWriter, lockJournal, readJournal } from '../journal.js';
+import { prepare } from '../prepare.js';
+import { progressFor } from '../progress.js';
+import { RateLimiter } from '../rate.js';
+import type { Transport } from '../transports.js';
+import { deliver, type DeliveryReport } from './deliver.js';
+import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, type DeliverySettings, type SendingOptions } from './options.js';
+import { selectPending, type Batch, type Planner, type Selection } from './plan.js';
+import { exitCodeOf, summarise, summaryText } from './report.js';
+
+export interface SendingCommand {
+  name: 'send' | 'remind' | 'update' | 'cancel';
+  /** What the campaign must have for this command at all (a reminder schedule, an update letter). */
+  requires?(campaign: Campaign): void;
+  plan: Planner;
+}
+
+/** How long in-flight messages may take to finish after Ctrl-C before the run ends anyway. */
+const STOP_GRACE_MS = 15_000;
+
+export async function runSending(command: SendingCommand, options: SendingOptions, io: Io): Promise<number> {
+  // 1. Settle the options: every flag, then the campaign and its checks, before any lock or render.
+  const settled = settleOptions(options, io);
+  const { campaign, contacts, now } = prepare(options, io, settled.skipInvalid);
+  command.requires?.(campaign);
+  const registered = new Set<string>();
+  for (const file of options.registered ?? []) for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
+  const delivery = deliverySettings(options, settled, campaign);
+  const journalFile = journalPath(campaign.dir, options.journal);
+  const journalShown = shownPath(journalFile);
+  const transport = openTransport(settled, options, delivery, campaign, io);
+
+  let lock: ReturnType<typeof lockJournal> | undefined;
+  let writer: JournalWriter | undefined;
+  try {
+    // 2. Lock and read the journal, once. Without a real send there is nothing to keep apart.
+    if (transport?.needs.journal) {
+      lock = lockJournal(journalFile, command.name);
+      if (lock.tookOverFrom) io.stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
+    }
+    const journal = readJournal(journalFile);
+    if (journal.torn) io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
+
+    // 3. Plan: pure, from what was just read.
+    const plan = command.plan({ campaign, contacts, now, entries: journal.entries, journal: journalShown, preview: transport ? !transport.needs.journal : false, registered });
+    if ('nothing' in plan) {
+      (settled.json ? io.stderr : io.stdout).write(plan.nothing + '\n');
+      if (settled.json) io.stdout.write(JSON.stringify({ command: command.name, campaign: campaign.id, accepted: 0, ...plan.json }, null, 2) + '\n');
+      return EXIT.ok;
+    }
+    for (const note of plan.notes) io.stderr.write(note + '\n');
+    if (!transport) throw noSmtpConfigured();
+    const { batch } = plan;
+    const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
+    const headline = headlineOf(batch, selection, settled.selection.resend, delivery.max);
+    if (headline) io.stderr.write(headline + '\n');
+
+    let report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
+    if (selection.pending.length > 0) {
+      if (transport.needs.journal) {
+        if (!(await confirmed(batch, selection, settled, transport, campaign, io))) {
+          io.stderr.write('Nothing sent.\n');
+          return EXIT.ok;
+        }
+        writer = new JournalWriter(journalFile);
+      }
+      // 4. Deliver.
+      const journalWriter = writer;
+      report = await deliverWatched(batch, selection, transport, delivery, journalWriter, io, () => {
+        journalWriter?.close();
+        lock?.release();
+      });
+      if (report.stopped && report.accepted.length === 0) throw report.stopped;
+    }
+
+    // 5. Report.
+    const input = { command: command.name, campaignId: campaign.id, sender: campaign.from.email, batch, contacts, transport, journal: journalShown, selection, resend: settled.selection.resend, delivery: report };
+    const summary = summarise(input);
+    if (settled.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    (settled.json ? io.stderr : io.stdout).write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
+    return exitCodeOf(summary);
+  } finally {
+    writer?.close();
+    lock?.release();
+    await transport?.close();
+  }
+}
+
+function headlineOf(batch: Batch, selection: Selection, resend: boolean, max: number | undefined): string | undefined {
+  const { pending, alreadySent, deferred } = selection;
+  const later = deferred ? `${deferred} more left for the next run by --max ${max}` : '';
+  if (alreadySent.length > 0 && !resend) return `${alreadySent.length} already sent, ${pending.length} to send${later ? ` (${later})` : ''}.`;
+  if (later) return `${pending.length} to send, ${later}.`;
+  return undefined;
+}
+
+/** Asks "Send 9 invitations through … as …?" on a terminal; --yes answers for a script; without a terminal, refuses. */
+async function confirmed(batch: Batch, selection: Selection, settled: ReturnType<typeof settleOptions>, transport: Transport, campaign: Campaign, io: Io): Promise<boolean> {
+  if (settled.yes) return true;
+  const { pending, alreadySent } = selection;
+  if (!isInteractive(io) || !io.confirm) {
+    throw new UsageError(
+      `not sending ${batch.noun(pending.length)} without confirmation: there is no terminal to ask on`,
+      'pass --yes to send from a script or CI job, or preview first with --dry-run',
+    );
+  }
+  const verb = settled.selection.resend ? `Resend ${batch.noun(pending.length)} (${alreadySent.length} of them already sent)` : `Send ${batch.noun(pending.length)}`;
+  return io.confirm(`${verb} through ${transport.description.replace(/:\d+$/, '')} as ${campaign.from.email}?`);
+}
+
+/** deliver(), with what a person at the terminal or a CI job needs around it: Ctrl-C and SIGTERM handling, progress. */
+async function deliverWatched(
+  batch: Batch,
+  selection: Selection,
+  transport: Transport,
+  delivery: DeliverySettings,
+  writer: JournalWriter | undefined,
+  io: Io,
+  /** Closes the journal and releases the lock before a second Ctrl-C ends the process at once. */
+  beforeQuit: () => void,
+): Promise<DeliveryReport> {
+  const { pending } = selection;
+  const stderr = io.stderr;
+  const colour = colourFor(stderr, io.env);
+  // Everything printed while the bar is live goes through it, so a redraw never overwrites it.
+  const progress = transport.needs.progress ? progressFor(stderr, pending.length, isInteractive(io)) : undefined;
+  const say = (line: string) => (progress ? progress.note(line) : stderr.write(line + '\n'));
+  const stop = { requested: false };
+  let interrupts = 0;
+  // After Ctrl-C, messages in flight get a bounded time to finish; then their connections are cut.
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      // Every journal line is written whole before the next message starts; nothing to flush.
+      progress?.stop();
+      beforeQuit();
+      io.exit?.(EXIT.interrupted);
+      return;
+    }
+    stop.requested = true;
+    graceTimer = setTimeout(() => void transport.abort(), STOP_GRACE_MS);
+    say(colour.yellow('Stopping: no new messages; waiting for those in flight (press Ctrl-C again to quit at once).'));
+  };
+  io.signals?.on('SIGINT', onSignal);
+  io.signals?.on('SIGTERM', onSignal);
+  const counts = { accepted: 0, failed: 0 };
+  try {
+    return await deliver({
+      items: pending,
+      compose: batch.compose,
+      addressOf: (c) => c.email,
+      transport,
+      journal: writer,
+      concurrency: transport.connections,
+      limiter: transport.needs.retries ? new RateLimiter(delivery.rate) : undefined,
+      retries: transport.needs.retries ? delivery.retries : 0,
+      retryDelayMs: delivery.retryDelayMs,
+      stop,
+      onResult: (outcome) => {
+        counts['reason' in outcome ? 'failed' : 'accepted']++;
+        progress?.update(counts.accepted, counts.failed);
+      },
+      onRetry: (message, attempt, reason, delayMs) => say(colour.yellow(`retry ${attempt} for ${message.to.email} in ${(delayMs / 1000).toFixed(1)}s: ${reason}`)),
+    });
+  } finally {
+    if (graceTimer) clearTimeout(graceTimer);
+    progress?.stop();
+    io.signals?.off('SIGINT', onSignal);
+    io.signals?.off('SIGTERM', onSignal);
+  }
+}
