@@ -1,13 +1,6 @@
 // The command line: wires commander to the commands and maps every outcome to an exit code.
+// A command's modules are loaded only when it runs: `invite --help` loads none of them.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { icsCommand } from './commands/ics.js';
-import { sendCommand } from './commands/send.js';
-import { remindCommand } from './commands/remind.js';
-import { statusCommand } from './commands/status.js';
-import { updateCommand } from './commands/update.js';
-import { cancelCommand } from './commands/cancel.js';
-import { validateCommand } from './commands/validate.js';
-import { initCommand } from './commands/init.js';
 import { describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
 
@@ -126,7 +119,7 @@ Examples:
   $ invite init spring-meetup --yes            sample values, to edit afterwards
   $ invite send --dry-run --campaign spring-meetup`,
     )
-    .action((dir: string, options) => run(() => initCommand(dir, options, io)));
+    .action((dir: string, options) => run(async () => (await import('./commands/init.js')).initCommand(dir, options, io)));
 
   sendingCommand(program, 'send', 'send the invitation to every contact not yet sent it (preview with --dry-run, write files with --out)')
     .addHelpText(
@@ -139,7 +132,7 @@ Examples:
   $ invite send --to info@cc-lithuania.example.org --smtp smtps://smtp.example.org:465
   $ invite send --yes --rate 20/min --max 400          a provider's limits`,
     )
-    .action((options) => run(() => sendCommand(options, io)));
+    .action((options) => run(async () => (await import('./commands/send.js')).sendCommand(options, io)));
 
   sendingCommand(program, 'remind', 'send the reminder that is due now to every invited contact who has not registered and has not had it')
     .option('--registered <csv...>', "people who have registered: any CSV with an email column, e.g. the registration form's export (a `registered` column in the contacts counts too)")
@@ -155,15 +148,15 @@ Examples:
   $ invite remind --yes --registered registrations.csv        (a daily scheduled job)
   $ invite remind --dry-run --now 2027-04-18T09:00            (replay the schedule)`,
     )
-    .action((options) => run(() => remindCommand(options, io)));
+    .action((options) => run(async () => (await import('./commands/remind.js')).remindCommand(options, io)));
 
   sendingCommand(program, 'update', 'after the event changed in invite.yaml: the updated invitation (same UID, next SEQUENCE) to everyone invited')
     .addHelpText('after', '\nExample:\n  $ invite update --dry-run          see what changed and who gets it\n  $ invite update --yes')
-    .action((options) => run(() => updateCommand(options, io)));
+    .action((options) => run(async () => (await import('./commands/update.js')).updateCommand(options, io)));
 
   sendingCommand(program, 'cancel', 'the cancellation (METHOD:CANCEL) to everyone invited; afterwards send, remind and update refuse')
     .addHelpText('after', '\nExample:\n  $ invite cancel --dry-run\n  $ invite cancel --yes')
-    .action((options) => run(() => cancelCommand(options, io)));
+    .action((options) => run(async () => (await import('./commands/cancel.js')).cancelCommand(options, io)));
 
   campaignOptions(contactOptions(
     program
@@ -172,7 +165,7 @@ Examples:
       .option('--json', 'print the problems as one JSON object'),
   ))
     .addHelpText('after', '\nExamples:\n  $ invite validate\n  $ invite validate --contacts export.csv --encoding windows-1257')
-    .action((options) => run(() => validateCommand(options, io)));
+    .action((options) => run(async () => (await import('./commands/validate.js')).validateCommand(options, io)));
 
   campaignOptions(contactOptions(
     program
@@ -182,7 +175,7 @@ Examples:
       .option('--json', 'print it as one JSON object'),
   ))
     .addHelpText('after', '\nExample:\n  $ invite status')
-    .action((options) => run(() => statusCommand(options, io)));
+    .action((options) => run(async () => (await import('./commands/status.js')).statusCommand(options, io)));
 
   campaignOptions(
     program
@@ -192,7 +185,7 @@ Examples:
       .option('--journal <file>', 'the journal, for the current SEQUENCE (default: .invite/journal.jsonl beside invite.yaml)'),
   )
     .addHelpText('after', '\nExample:\n  $ invite ics --out workshop.ics')
-    .action((options) => run(() => icsCommand(options, io)));
+    .action((options) => run(async () => (await import('./commands/ics.js')).icsCommand(options, io)));
 
   return program;
 }

@@ -2,7 +2,7 @@
 // an .eml file, with nodemailer's MailComposer (the calendar both as a text/calendar
 // alternative and as an invite.ics attachment with the same bytes).
 import { createHash } from 'node:crypto';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import type MailComposer from 'nodemailer/lib/mail-composer';
 import type { Message } from './compose.js';
 
 export interface Envelope {
@@ -37,6 +37,11 @@ export function envelopeOf(message: Message): Envelope {
   return { from: message.from.email, to: [message.to.email] };
 }
 
+let composer: Promise<typeof MailComposer> | undefined;
+
 export async function buildRaw(message: Message): Promise<Buffer> {
-  return new MailComposer(mailOptions(message)).compile().build();
+  // Loaded on first use: a dry run never builds MIME, and start-up should not pay for it.
+  composer ??= import('nodemailer/lib/mail-composer/index.js').then((m) => m.default);
+  const Composer = await composer;
+  return new Composer(mailOptions(message)).compile().build();
 }

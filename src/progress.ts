@@ -1,6 +1,10 @@
 // Progress while sending: a live bar on a terminal (cli-progress), a plain line every few
 // seconds otherwise (a CI log), and nothing at all for a preview.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
+
+// Loaded only when a bar is drawn (a send on a terminal), not at every start.
+const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
 
 export interface Progress {
   update(sent: number, failed: number): void;
@@ -14,6 +18,7 @@ export function progressFor(stream: NodeJS.WritableStream & { isTTY?: boolean },
   let failed = 0;
   const rate = () => sent / Math.max(0.001, (Date.now() - started) / 1000);
   if (interactive && stream.isTTY) {
+    const cliProgress = loadCliProgress();
     // A MultiBar (of one) prints logged lines above the bar and redraws relative to it; the
     // SingleBar restores a cursor position saved at start, which lands on printed lines.
     const bars = new cliProgress.MultiBar(

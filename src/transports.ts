@@ -2,7 +2,7 @@
 // one small interface (nodemailer's sendMail seam), so deliver() does not care which it has.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { ChalkInstance } from 'chalk';
 import type { Message } from './compose.js';
 import { DeliveryStop, RecipientFailure, shownPath, UsageError } from './errors.js';
@@ -81,7 +81,9 @@ export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, extra: { insec
 }
 
 export function smtpTransport(settings: SmtpSettings): Transport {
-  const transporter = nodemailer.createTransport({
+  // nodemailer is loaded, and its pool made, when the first message goes out.
+  let pool: Promise<Transporter> | undefined;
+  const connect = () => (pool ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
     host: settings.host,
     port: settings.port,
     secure: settings.secure,
@@ -94,7 +96,7 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     connectionTimeout: settings.timeoutMs,
     greetingTimeout: settings.timeoutMs,
     socketTimeout: settings.timeoutMs,
-  });
+  })));
   const description = `${settings.host}:${settings.port}`;
   return {
     description,
@@ -105,6 +107,7 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     async send(message) {
       const raw = await buildRaw(message);
       try {
+        const transporter = await connect();
         const info: { response?: string } = await transporter.sendMail({ envelope: { ...envelopeOf(message) }, raw, messageId: message.messageId });
         return { response: String(info.response ?? '') };
       } catch (error) {
@@ -112,11 +115,11 @@ export function smtpTransport(settings: SmtpSettings): Transport {
       }
     },
     async close() {
-      transporter.close();
+      if (pool) (await pool).close();
     },
     async abort() {
       // nodemailer 10.4+: force also ends pooled connections that are delivering a message.
-      (transporter.close as (options?: { force?: boolean }) => void)({ force: true });
+      if (pool) ((await pool).close as (options?: { force?: boolean }) => void)({ force: true });
     },
   };
 }

@@ -54,10 +54,11 @@ describe.each(cases)('validate and send agree: $name', ({ change, problem }) => 
     const dir = campaignCopy();
     change(dir);
     const validate = await runCli(['validate', '--now', NOW], { cwd: dir });
-    const dry = await runCli(['send', '--dry-run', '--now', NOW], { cwd: dir });
-    const out = await runCli(['send', '--out', 'out', '--now', NOW], { cwd: dir });
+    // Accepted: the messages must really build (--out writes every byte). Refused: the check runs
+    // before any transport is chosen, so one mode shows it for all.
+    const send = await runCli(['send', problem ? '--dry-run' : '--out=out', '--now', NOW], { cwd: dir });
     if (!problem) {
-      expect([validate.code, dry.code, out.code]).toEqual([0, 0, 0]);
+      expect([validate.code, send.code]).toEqual([0, 0]);
       const mail = await simpleParser(readFileSync(path.join(dir, 'out', readdirSync(path.join(dir, 'out'))[0]!)));
       const ics = mail.attachments.find((a) => a.contentType === 'text/calendar')!.content.toString('utf8');
       expect(readEvent(ics).uid).toBe('bsr-social-innovation-2027@example.org');
@@ -66,11 +67,9 @@ describe.each(cases)('validate and send agree: $name', ({ change, problem }) => 
     }
     expect(validate.code).toBe(1);
     expect(validate.stdout).toMatch(problem);
-    for (const send of [dry, out]) {
-      expect(send.code).toBe(2);
-      expect(send.stderr).toMatch(problem);
-      expect(send.stderr).not.toContain('internal error');
-    }
-    expect(dry.stdout).not.toMatch(/^To: /m);
+    expect(send.code).toBe(2);
+    expect(send.stderr).toMatch(problem);
+    expect(send.stderr).not.toContain('internal error');
+    expect(send.stdout).not.toMatch(/^To: /m);
   });
 });

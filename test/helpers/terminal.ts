@@ -3,6 +3,7 @@
 // person), and @xterm/headless renders what it printed into the screen a person would read.
 import { spawn } from 'node:child_process';
 import xterm from '@xterm/headless';
+import { afterEach } from 'vitest';
 import { BIN, cleanEnv, type CliResult } from './cli.js';
 
 const COLS = 120;
@@ -21,11 +22,18 @@ export interface TerminalCli {
   done: Promise<CliResult>;
 }
 
+/** Every terminal still running; a failed test must not leave a CLI waiting at a prompt forever. */
+const running = new Set<{ kill(): void }>();
+afterEach(() => {
+  for (const t of running) t.kill();
+  running.clear();
+});
+
 export function runInTerminal(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): TerminalCli {
   const command = `stty cols ${COLS} rows ${ROWS}; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
   // CI must not be set: the CLI would (rightly) refuse to prompt.
   const env = cleanEnv({ TERM: 'xterm-256color', CI: undefined, ...options.env });
-  const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const terminal = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 1000 });
   let raw = '';
   let stderr = '';
@@ -40,7 +48,13 @@ export function runInTerminal(args: string[], options: { cwd: string; env?: Reco
     child.on('close', (code) => resolve({ code, stdout: raw, stderr }));
   });
   let exited = false;
-  void done.then(() => (exited = true));
+  // `script` runs the CLI in a session of its own: end that whole process group.
+  const handle = { kill: () => !exited && child.pid && process.kill(-child.pid, 'SIGKILL') };
+  running.add(handle);
+  void done.then(() => {
+    exited = true;
+    running.delete(handle);
+  });
 
   const screen = async () => {
     await written();
