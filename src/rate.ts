@@ -25,12 +25,20 @@ export function parseRate(text: string): Rate {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or as soon as `cancel` resolves (then no timer is left behind). */
+  sleep(ms: number, cancel?: Promise<void>): Promise<void>;
 }
 
 export const realClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, cancel) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void cancel?.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }),
 };
 
 export class RateLimiter {
@@ -60,8 +68,12 @@ export class RateLimiter {
       const oldest = this.accepted[0];
       const wait = oldest === undefined ? undefined : oldest + this.rate.windowMs - now + 1;
       await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        if (wait !== undefined) void this.clock.sleep(wait).then(resolve);
+        // Woken by a message ending, the window's timer is cancelled: none may outlive the run.
+        let woken!: () => void;
+        const byRelease = new Promise<void>((r) => (woken = r));
+        this.waiters.push(woken);
+        void byRelease.then(resolve);
+        if (wait !== undefined) void this.clock.sleep(wait, byRelease).then(resolve);
       });
     }
   }

@@ -125,32 +125,51 @@ export function smtpTransport(settings: SmtpSettings): Transport {
 }
 
 interface NodemailerError {
+  /** nodemailer's own code: EAUTH, ETLS, ESOCKET, ECONNECTION, ETIMEDOUT, EDNS, EPROTOCOL, … */
   code?: string;
+  /** The system error under it, kept by nodemailer: ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT, … */
+  originalCode?: string;
   responseCode?: number;
-  response?: string;
+  /** nodemailer's verdict on the reply code: 5xx except 503. */
+  permanent?: boolean;
   message?: string;
 }
 
-/** Sorts a nodemailer error into "stop the run", "this recipient, for good" or "try again". */
+/** Codes of a certificate that could not be verified (Node's TLS, OpenSSL). */
+const CERTIFICATE = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(_LOCALLY)?)|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+/** The server cannot be reached at all. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** The connection failed, not the message: worth another try. */
+const NETWORK = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL', 'EDNS']);
+
+/**
+ * Sorts a nodemailer error into "stop the run", "this recipient, for good" or "try again" by
+ * its codes (nodemailer's `code`, the system's `originalCode`, the reply's `responseCode`),
+ * never by its wording; the wording only chooses the hint.
+ */
 export function classifySmtpError(error: unknown, settings: SmtpSettings): Error {
   const e = (error ?? {}) as NodemailerError;
   const text = stripSecrets(String(e.message ?? error), settings);
   const where = `${settings.host}:${settings.port}`;
-  if (e.code === 'EAUTH') {
+  if (e.code === 'EAUTH' || e.code === 'ENOAUTH') {
     return new DeliveryStop(`the SMTP server ${where} refused the login: ${text}`, 'check SMTP_USER and SMTP_PASS (or the user and password in the SMTP URL)');
   }
-  if (/certificate|self[- ]signed|unable to verify|CERT_|hostname\/IP does not match/i.test(text)) {
+  // STARTTLS failures reach us as ETLS with only the text left of the certificate error.
+  const certificate = CERTIFICATE.test(e.originalCode ?? '') || (e.code === 'ETLS' && /certificate|self[- ]signed|unable to verify/i.test(text));
+  if (certificate) {
     return new DeliveryStop(`the TLS certificate of ${where} could not be verified: ${text}`, "use the server's real host name, add its CA with NODE_EXTRA_CA_CERTS, or (only for a test server) pass --insecure-tls");
   }
-  if (e.code === 'ETLS') {
+  if (e.code === 'ETLS' || e.code === 'EREQUIRETLS') {
     return new DeliveryStop(`TLS with ${where} failed: ${text}`, 'smtps:// is usually port 465, smtp:// with STARTTLS port 587');
   }
   const code = e.responseCode;
-  if (code !== undefined && code >= 500) return new RecipientFailure(text, code, true, false);
-  if (code !== undefined && code >= 400) return new RecipientFailure(text, code, false, false);
-  const connectFailure = e.code === 'EDNS' || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/.test(text);
-  const network = connectFailure || ['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL'].includes(e.code ?? '') || /ECONNRESET|EPIPE|timeout|closed/i.test(text);
-  return new RecipientFailure(connectFailure ? `cannot connect to the SMTP server ${where}: ${text}` : text, code, false, network, connectFailure);
+  if (code !== undefined && code >= 400) {
+    const permanent = e.permanent ?? (code >= 500 && code !== 503);
+    return new RecipientFailure(text, code, permanent, false);
+  }
+  const unreachable = e.code === 'EDNS' || UNREACHABLE.has(e.originalCode ?? '');
+  if (unreachable) return new RecipientFailure(`cannot connect to the SMTP server ${where}: ${text}`, code, false, true, true);
+  return new RecipientFailure(text, code, false, NETWORK.has(e.code ?? ''));
 }
 
 function stripSecrets(text: string, settings: SmtpSettings): string {

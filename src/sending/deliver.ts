@@ -48,10 +48,26 @@ export interface DeliveryPlan<T> {
   /** The first retry waits about this long; each further one twice as long, with jitter. */
   retryDelayMs: number;
   clock?: Clock;
-  /** Set to stop taking new messages; those in flight finish. */
-  stop?: { requested: boolean };
+  /** Requested: no new message starts, no retry is made; those in flight finish. */
+  stop?: StopSignal;
   onResult?(outcome: Delivered | Undelivered): void;
   onRetry?(message: Message, attempt: number, reason: string, delayMs: number): void;
+}
+
+/** Ctrl-C, or a fault that ends the run: asked once, seen by every worker, and awaitable by one waiting to retry. */
+export class StopSignal {
+  requested = false;
+  private wake?: () => void;
+  private readonly requestedOnce = new Promise<void>((resolve) => (this.wake = resolve));
+
+  request(): void {
+    this.requested = true;
+    this.wake?.();
+  }
+
+  whenRequested(): Promise<void> {
+    return this.requestedOnce;
+  }
 }
 
 /** After this many messages in a row lost to the network with nothing accepted in between, the run stops. */
@@ -62,7 +78,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
   const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
   const limiter = plan.limiter ?? new RateLimiter(undefined);
   const clock = plan.clock ?? realClock;
-  const stop = plan.stop ?? { requested: false };
+  const stop = plan.stop ?? new StopSignal();
   let next = 0;
   let networkFailuresInARow = 0;
 
@@ -103,8 +119,9 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
           const base = plan.retryDelayMs * 2 ** (attempt - 1);
           const delay = Math.min(MAX_RETRY_DELAY_MS, Math.round(base / 2 + Math.random() * base));
           plan.onRetry?.(message, attempt, failure.message, delay);
-          await clock.sleep(delay);
-          continue;
+          // Ctrl-C ends the wait: the retry is not made and the failure stands (temporary: a re-run tries again).
+          await clock.sleep(delay, stop.whenRequested());
+          if (!stop.requested) continue;
         }
         record(message, {
           status: 'failed',
@@ -132,7 +149,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
       } catch (error) {
         if (!(error instanceof DeliveryStop)) throw error;
         report.stopped ??= error;
-        stop.requested = true;
+        stop.request();
       }
     }
   };

@@ -11,7 +11,7 @@ import { prepare } from '../prepare.js';
 import { progressFor } from '../progress.js';
 import { RateLimiter } from '../rate.js';
 import type { Transport } from '../transports.js';
-import { deliver, type DeliveryReport } from './deliver.js';
+import { deliver, StopSignal, type DeliveryReport } from './deliver.js';
 import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, type DeliverySettings, type SendingOptions } from './options.js';
 import { selectPending, type Batch, type Planner, type Selection } from './plan.js';
 import { exitCodeOf, summarise, summaryText } from './report.js';
@@ -133,7 +133,7 @@ async function deliverWatched(
   // Everything printed while the bar is live goes through it, so a redraw never overwrites it.
   const progress = transport.needs.progress ? progressFor(stderr, pending.length, isInteractive(io)) : undefined;
   const say = (line: string) => (progress ? progress.note(line) : stderr.write(line + '\n'));
-  const stop = { requested: false };
+  const stop = new StopSignal();
   let interrupts = 0;
   // After Ctrl-C, messages in flight get a bounded time to finish; then their connections are cut.
   let graceTimer: NodeJS.Timeout | undefined;
@@ -146,7 +146,7 @@ async function deliverWatched(
       io.exit?.(EXIT.interrupted);
       return;
     }
-    stop.requested = true;
+    stop.request();
     graceTimer = setTimeout(() => void transport.abort(), STOP_GRACE_MS);
     say(colour.yellow('Stopping: no new messages; waiting for those in flight (press Ctrl-C again to quit at once).'));
   };
