@@ -2,7 +2,7 @@
 // the machine's zone), then made safe for real clients: names that cannot break a parameter,
 // and lines folded at 75 octets without splitting a UTF-8 character.
 import { createEvent, type Attendee, type EventAttributes } from 'ics';
-import type { CampaignEvent, Person } from './campaign.js';
+import type { CampaignEvent, Person } from './campaign/load.js';
 
 export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
 

@@ -1,6 +1,7 @@
 // The command line: wires commander to the commands and maps every outcome to an exit code.
 // A command's modules are loaded only when it runs: `invite --help` loads none of them.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS } from './defaults.js';
 import { describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
 
@@ -42,12 +43,12 @@ function sendingOptions(command: Command): Command {
     .option('--skip-invalid', 'send to the valid rows and list every skipped row with its reason')
     .option('--journal <file>', 'the journal of what was sent (default: .invite/journal.jsonl beside invite.yaml)')
     .option('--resend', 'send again to those the journal shows as already sent (asks first)')
-    .option('--connections <n>', 'parallel SMTP connections (default: sending.connections, else 2)', positiveInteger)
+    .option('--connections <n>', `parallel SMTP connections (default: sending.connections, else ${DEFAULTS.connections})`, positiveInteger)
     .option('--rate <n/unit>', 'at most N messages accepted in any window: 20/s, 100/min, 500/h (default: sending.rate, else no limit)')
     .option('--max <n>', 'send at most N in this run; the rest waits for the next run (default: sending.max)', positiveInteger)
-    .option('--retries <n>', 'further attempts after a temporary failure (default: sending.retries, else 3)', wholeNumber)
-    .option('--retry-delay <seconds>', 'wait before the first retry, doubled each time, with jitter (default: 2)', positiveNumber)
-    .option('--timeout <seconds>', 'SMTP connection and socket timeout (default: 30)', positiveNumber)
+    .option('--retries <n>', `further attempts after a temporary failure (default: sending.retries, else ${DEFAULTS.retries})`, wholeNumber)
+    .option('--retry-delay <seconds>', `wait before the first retry, doubled each time, with jitter (default: sending.retry_delay, else ${DEFAULTS.retryDelaySeconds})`, positiveNumber)
+    .option('--timeout <seconds>', `SMTP connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
     .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"));
 }
 

@@ -1,11 +1,11 @@
 // Compose: the pure heart of invite. (campaign, contact, kind, now) → the message a recipient
 // receives: headers, both bodies, the calendar invitation. No I/O, no clock, no environment.
 import { createHash } from 'node:crypto';
-import { DateTime } from 'luxon';
 import { buildCalendar, type CalendarMethod } from './calendar.js';
-import type { Attachment, Campaign, MailKind, Person } from './campaign.js';
-import type { Contact } from './contacts.js';
+import type { Attachment, Campaign, MailKind, Person } from './campaign/load.js';
+import type { Contact } from './contacts/rules.js';
 import type { Shape } from './templates.js';
+import { FORMAT, inZone } from './words.js';
 import { cityOfZone } from './zones.js';
 
 /** Variables every template has, whatever the contacts' columns. */
@@ -85,7 +85,6 @@ export interface ComposeOptions {
   extra?: Record<string, unknown>;
 }
 
-const LOCALE = 'en-GB';
 
 export function compose(campaign: Campaign, contact: Contact, kind: MailKind, now: Date, options: ComposeOptions = {}): Message {
   const templates = campaign.mails[kind];
@@ -153,7 +152,7 @@ export function templateContext(campaign: Campaign, contact: Contact) {
   const registration = campaign.registration
     ? {
         url: campaign.registration.url,
-        deadline: DateTime.fromISO(campaign.registration.deadline, { zone: campaign.event.timezone }).setLocale(LOCALE).toFormat('cccc d LLLL yyyy'),
+        deadline: inZone(campaign.registration.deadline, campaign.event.timezone).toFormat(FORMAT.day),
         deadline_iso: campaign.registration.deadline,
       }
     : { url: '', deadline: '', deadline_iso: '' };
@@ -183,17 +182,17 @@ export function eventView(campaign: Campaign, contactZone?: string): EventView {
 
 function formatEventView(campaign: Campaign, contactZone?: string): EventView {
   const e = campaign.event;
-  const start = DateTime.fromMillis(e.start, { zone: e.timezone }).setLocale(LOCALE);
-  const end = DateTime.fromMillis(e.end, { zone: e.timezone }).setLocale(LOCALE);
-  const date = start.toFormat('cccc d LLLL yyyy');
-  const time = `${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} ${start.toFormat('ZZZZ')}`;
+  const start = inZone(e.start, e.timezone);
+  const end = inZone(e.end, e.timezone);
+  const date = start.toFormat(FORMAT.day);
+  const time = `${start.toFormat(FORMAT.time)}–${end.toFormat(FORMAT.time)} ${start.toFormat(FORMAT.zone)}`;
   let localTime = '';
   if (contactZone && contactZone !== e.timezone) {
     const ls = start.setZone(contactZone);
     const le = end.setZone(contactZone);
     if (ls.toFormat('yyyy-MM-dd HH:mm') !== start.toFormat('yyyy-MM-dd HH:mm')) {
-      const day = ls.toFormat('yyyy-MM-dd') === start.toFormat('yyyy-MM-dd') ? '' : ` on ${ls.toFormat('cccc d LLLL')}`;
-      localTime = `${ls.toFormat('HH:mm')}–${le.toFormat('HH:mm')}${day} in ${cityOfZone(contactZone)}`;
+      const day = ls.toFormat('yyyy-MM-dd') === start.toFormat('yyyy-MM-dd') ? '' : ` on ${ls.toFormat(FORMAT.dayInYear)}`;
+      localTime = `${ls.toFormat(FORMAT.time)}–${le.toFormat(FORMAT.time)}${day} in ${cityOfZone(contactZone)}`;
     }
   }
   return {
@@ -202,11 +201,11 @@ function formatEventView(campaign: Campaign, contactZone?: string): EventView {
     location: e.location,
     url: e.url ?? '',
     date,
-    start: start.toFormat('HH:mm'),
-    end: end.toFormat('HH:mm'),
+    start: start.toFormat(FORMAT.time),
+    end: end.toFormat(FORMAT.time),
     time,
     timezone: e.timezone,
-    zone_abbreviation: start.toFormat('ZZZZ'),
+    zone_abbreviation: start.toFormat(FORMAT.zone),
     local_time: localTime,
     when: `${date}, ${time}${localTime ? ` (${localTime})` : ''}`,
   };

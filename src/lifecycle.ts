@@ -1,10 +1,10 @@
 // The event's life as the journal tells it: who was invited, which SEQUENCE calendars hold,
 // what the event looked like then, and whether it was cancelled. Pure: entries in, facts out.
-import { DateTime } from 'luxon';
-import type { Campaign } from './campaign.js';
+import type { Campaign } from './campaign/load.js';
 import { eventView, snapshotOf, type EventSnapshot } from './compose.js';
 import { UsageError } from './errors.js';
 import type { JournalEntry } from './journal.js';
+import { FORMAT, inZone, plural } from './words.js';
 
 export interface EventState {
   /** Lower-case addresses whose invitation the server accepted. */
@@ -42,7 +42,7 @@ export function invitedRecipients<C extends { email: string }>(state: EventState
   const missing = [...state.invited].filter((e) => !listed.has(e));
   const notes =
     missing.length > 0
-      ? [`warning: ${missing.length} invited address${missing.length === 1 ? ' is' : 'es are'} no longer in the contacts and will not get the ${what}: ${missing.join(', ')}`]
+      ? [`warning: ${plural(missing.length, 'invited address', 'invited addresses')} ${missing.length === 1 ? 'is' : 'are'} no longer in the contacts and will not get the ${what}: ${missing.join(', ')}`]
       : [];
   return { recipients, notes };
 }
@@ -90,8 +90,7 @@ export function describeChanges(before: EventSnapshot | undefined, campaign: Cam
   const changes: string[] = [];
   if (before.start !== now.start || before.end !== now.end) {
     const zone = campaign.event.timezone;
-    const fmt = (iso: string) => DateTime.fromISO(iso, { zone }).setLocale('en-GB');
-    const old = `${fmt(before.start).toFormat('cccc d LLLL yyyy, HH:mm')}–${fmt(before.end).toFormat('HH:mm ZZZZ')}`;
+    const old = `${inZone(before.start, zone).toFormat(FORMAT.day)}, ${inZone(before.start, zone).toFormat(FORMAT.time)}–${inZone(before.end, zone).toFormat(`${FORMAT.time} ${FORMAT.zone}`)}`;
     const view = eventView(campaign);
     changes.push(`Time: ${old} → ${view.date}, ${view.time}`);
   }

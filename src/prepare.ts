@@ -3,9 +3,9 @@
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { buildCalendar } from './calendar.js';
-import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign.js';
+import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign/load.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
-import { loadContacts, rowProblems, type ContactList } from './contacts.js';
+import { loadContacts, rowProblems, type ContactList } from './contacts/rules.js';
 import { formatProblem, InputError, shownPath, UsageError, type Problem } from './errors.js';
 import type { MailTemplates, Template } from './templates.js';
 import { checkVariables, type Shape } from './templates.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { ChalkInstance } from 'chalk';
 import type { Message } from './compose.js';
+import { DEFAULTS } from './defaults.js';
 import { DeliveryStop, RecipientFailure, shownPath, UsageError } from './errors.js';
 import { buildRaw, envelopeOf } from './mime.js';
 
@@ -75,8 +76,8 @@ export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, extra: { insec
     user,
     pass,
     insecureTls: extra.insecureTls ?? false,
-    timeoutMs: extra.timeoutMs ?? 30_000,
-    connections: extra.connections ?? 2,
+    timeoutMs: extra.timeoutMs ?? DEFAULTS.timeoutSeconds * 1000,
+    connections: extra.connections ?? DEFAULTS.connections,
   };
 }
 

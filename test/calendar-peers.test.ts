@@ -5,9 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCampaign } from '../src/campaign.js';
+import { loadCampaign } from '../src/campaign/load.js';
 import { compose } from '../src/compose.js';
-import type { Contact } from '../src/contacts.js';
+import type { Contact } from '../src/contacts/rules.js';
 import { readEvent } from './helpers/ical.js';
 import { ROOT } from './helpers/cli.js';
 

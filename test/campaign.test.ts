@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkTiming, loadCampaign } from '../src/campaign.js';
+import { checkTiming, loadCampaign } from '../src/campaign/load.js';
 import { problemsOf } from './helpers/problems.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/campaign');

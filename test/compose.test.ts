@@ -1,9 +1,9 @@
 // compose() is pure: these tests need no network and no clock.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCampaign } from '../src/campaign.js';
+import { loadCampaign } from '../src/campaign/load.js';
 import { compose, eventView, messageIdFor } from '../src/compose.js';
-import type { Contact } from '../src/contacts.js';
+import type { Contact } from '../src/contacts/rules.js';
 import { InputError } from '../src/errors.js';
 import { compileTemplate } from '../src/templates.js';
 import { physicalLines, readEvent } from './helpers/ical.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { columnIdentifier, parseContacts } from '../src/contacts.js';
+import { columnIdentifier } from '../src/contacts/csv.js';
+import { parseContacts } from '../src/contacts/rules.js';
 import { problemsOf } from './helpers/problems.js';
 
 /** File-level problems (thrown) or row problems (of the rejected rows). */

@@ -1,6 +1,6 @@
 // `invite cancel`: the event is called off. METHOD:CANCEL with the same UID and the next
 // SEQUENCE to everyone the journal shows as invited; afterwards send, remind and update refuse.
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/load.js';
 import { compose } from '../compose.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';

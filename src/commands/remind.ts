@@ -1,13 +1,15 @@
 // `invite remind`: the reminder stage that is due now, to every invited contact who has not
 // registered and has not had it. Never before its time, never after the deadline.
 import { DateTime } from 'luxon';
-import type { Campaign, ReminderStage } from '../campaign.js';
+import type { Campaign, ReminderStage } from '../campaign/load.js';
 import { compose } from '../compose.js';
-import { isRegisteredValue, type Contact } from '../contacts.js';
+import { isRegisteredValue } from '../contacts/registered.js';
+import type { Contact } from '../contacts/rules.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { eventState, refuseIfCancelled } from '../lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
+import { FORMAT, inZone } from '../words.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
 import { runSending } from '../sending/run.js';
 
@@ -49,10 +51,10 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   const state = eventState(entries, campaign);
   refuseIfCancelled(state, 'remind');
   const zone = campaign.event.timezone;
-  const when = (ms: number, format = 'cccc d LLLL yyyy, HH:mm ZZZZ') => DateTime.fromMillis(ms, { zone }).setLocale('en-GB').toFormat(format);
+  const when = (ms: number, format: string = FORMAT.moment) => inZone(ms, zone).toFormat(format);
   const due = dueReminder(campaign, now);
   if (due.state === 'closed') {
-    return { nothing: `Registration closed on ${when(registrationCloses(campaign) - 1, 'd LLLL yyyy')}, no reminder sent.`, json: { due: null, closed: true, next: null } };
+    return { nothing: `Registration closed on ${when(registrationCloses(campaign) - 1, FORMAT.date)}, no reminder sent.`, json: { due: null, closed: true, next: null } };
   }
   if (due.state === 'early') {
     return {

@@ -1,6 +1,6 @@
 // `invite update`: after the event changed in invite.yaml, the same UID with the next SEQUENCE
 // to everyone the journal shows as invited (RFC 5546).
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/load.js';
 import { compose } from '../compose.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';

@@ -2,6 +2,7 @@
 // file:line:column: message (hint), errors and warnings apart; sends nothing.
 import { EXIT, formatProblem, InputError, type Problem } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
+import { plural } from '../words.js';
 import { check, type CampaignOptions } from '../prepare.js';
 
 export interface ValidateOptions extends CampaignOptions {
@@ -41,7 +42,6 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
     lines.push(colour.yellow.bold(`Warnings (${warnings.length}):`));
     for (const p of warnings) lines.push(`  ${formatProblem(p)}`);
   }
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (errors.length > 0) {
     lines.push(colour.red(`✗ ${plural(errors.length, 'error')}, ${plural(warnings.length, 'warning')}: nothing can be sent until the errors are fixed${rejected > 0 ? ` (or with --skip-invalid, which leaves out ${plural(rejected, 'row')})` : ''}.`));
   } else {

@@ -2,7 +2,8 @@
 // before the campaign is read, the journal locked or anything rendered; the campaign's own
 // defaults (sending: in invite.yaml) are merged in one place, with invite's.
 import path from 'node:path';
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/load.js';
+import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import type { CampaignOptions } from '../prepare.js';
@@ -34,8 +35,6 @@ export interface SendingOptions extends CampaignOptions {
   registered?: string[];
 }
 
-/** invite's own defaults, where neither a flag nor invite.yaml says otherwise. */
-export const DEFAULTS = { connections: 2, retries: 3, retryDelaySeconds: 2, timeoutSeconds: 30 } as const;
 
 /** Where the messages go, as the flags chose it. */
 export type Destination = { kind: 'dry-run' } | { kind: 'eml'; dir: string } | { kind: 'smtp'; url: string } | { kind: 'unset' };

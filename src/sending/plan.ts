@@ -2,11 +2,12 @@
 // the journal entries read under the lock, it says who gets which message (kind, SEQUENCE),
 // or that nothing is due and why, or refuses. Each command's planner lives beside its command
 // (commands/send.ts → planInvitations, …); what they share is here.
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/load.js';
 import type { Message } from '../compose.js';
-import type { Contact, ContactList } from '../contacts.js';
+import type { Contact, ContactList } from '../contacts/rules.js';
 import { UsageError } from '../errors.js';
 import { acceptedRecipients, type JournalEntry } from '../journal.js';
+import { plural } from '../words.js';
 
 export interface PlanContext {
   campaign: Campaign;
@@ -42,9 +43,9 @@ export type Plan =
 
 export type Planner = (context: PlanContext) => Plan;
 
-/** "1 invitation" / "2 invitations". */
+/** "1 invitation" / "2 invitations", for a batch's noun. */
 export function counted(word: string): (count: number) => string {
-  return (count) => `${count} ${word}${count === 1 ? '' : 's'}`;
+  return (count) => plural(count, word);
 }
 
 export interface Selection {

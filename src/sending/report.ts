@@ -1,7 +1,7 @@
 // Step 5 of a sending command: the report. One summary, from which the JSON (--json) and the
 // organiser's text are both written, and the exit code the contract gives it.
 import type { ChalkInstance } from 'chalk';
-import type { ContactList } from '../contacts.js';
+import type { ContactList } from '../contacts/rules.js';
 import { EXIT } from '../errors.js';
 import type { Transport } from '../transports.js';
 import type { DeliveryReport } from './deliver.js';

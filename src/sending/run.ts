@@ -2,8 +2,8 @@
 // settle the options → lock and read the journal once → plan (pure) → deliver → report.
 // The plan is made from what was read under the lock, never from an earlier read, so a run
 // that overlaps another (a cancel and a send) either waits its turn or sees what it did.
-import type { Campaign } from '../campaign.js';
-import { readRegistered } from '../contacts.js';
+import type { Campaign } from '../campaign/load.js';
+import { readRegistered } from '../contacts/registered.js';
 import { EXIT, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
 import { journalPath, JournalWriter, lockJournal, readJournal } from '../journal.js';

@@ -2,13 +2,13 @@
 // gets which message (kind, SEQUENCE), "nothing due", or a refusal out. No network, no files written.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCampaign, type Campaign } from '../../src/campaign.js';
+import { loadCampaign, type Campaign } from '../../src/campaign/load.js';
 import { planCancellation } from '../../src/commands/cancel.js';
 import { planReminder } from '../../src/commands/remind.js';
 import { planInvitations } from '../../src/commands/send.js';
 import { planEventUpdate } from '../../src/commands/update.js';
 import { snapshotOf } from '../../src/compose.js';
-import { loadContacts } from '../../src/contacts.js';
+import { loadContacts } from '../../src/contacts/rules.js';
 import type { JournalEntry } from '../../src/journal.js';
 import type { Plan, PlanContext } from '../../src/sending/plan.js';
 import { ROOT } from '../helpers/cli.js';

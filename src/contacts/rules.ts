@@ -1,15 +1,16 @@
-// Contacts: reads the CSV a spreadsheet exported (any delimiter, BOM, code page), finds the
-// e-mail column under its common names, and checks every row. Problems of the file stop
-// everything; problems of a row reject that row, each with its line and column.
-import { readFileSync, statSync } from 'node:fs';
+// Contacts: the rows of the contacts file checked one by one. Problems of the file (no email
+// column, two headers alike, no rows) stop everything; problems of a row reject that row, each
+// with its line and column: empty, invalid or duplicate address, ragged row, a control
+// character that would reach a header, an unknown time zone, a missing attachment.
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import Papa from 'papaparse';
 import { DateTime } from 'luxon';
-import { parseAddress } from './address.js';
-import type { Attachment } from './campaign.js';
-import { decodeText } from './encoding.js';
-import { InputError, type Problem, shownPath } from './errors.js';
-import { zoneForCountry } from './zones.js';
+import { parseAddress } from '../address.js';
+import type { Attachment } from '../campaign/load.js';
+import { decodeText } from '../encoding.js';
+import { InputError, type Problem } from '../errors.js';
+import { zoneForCountry } from '../zones.js';
+import { columnIdentifier, emailColumnOf, guessDelimiter, NAME_HEADERS, readInput, readRows } from './csv.js';
 
 export interface Contact {
   /** The line of the file on which this row starts (the header is line 1 unless blank lines precede it). */
@@ -55,98 +56,12 @@ export interface ContactOptions {
   headerColumns?: string[];
 }
 
-/** Normalised names under which the e-mail column is recognised. */
-const EMAIL_HEADERS = new Set([
-  'email', 'e_mail', 'email_address', 'e_mail_address', 'mail', 'mail_address',
-  'e_post', 'epost', 'e_postadress', 'sähköposti', 'sähköpostiosoite', 'e_pasts', 'el_paštas', 'el_pastas',
-  'adres_e_mail', 'adres_email', 'e_posti', 'e_posti_aadress',
-]);
-const NAME_HEADERS = ['name', 'full_name', 'contact_name', 'contact_person', 'contact'];
-const DELIMITERS = [',', ';', '\t', '|'];
-
-/** The index of the e-mail column among normalised headers, or -1. */
-function emailColumnOf(columns: string[]): number {
-  return columns.findIndex((c) => EMAIL_HEADERS.has(c));
-}
-
-/** `First name` → `first_name`: what a template can write as {{first_name}}. */
-export function columnIdentifier(header: string): string {
-  return header
-    .normalize('NFC')
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, '_')
-    .replace(/^_+|_+$/g, '');
-}
-
 /** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
 export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
   const { shown, bytes } = readInput(file, 'contacts file not found', 'check `contacts:` in invite.yaml or pass --contacts FILE');
   const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
   const text = decodeText(bytes, shown, options.encoding, delimiter);
   return parseContacts(text, shown, { ...options, delimiter });
-}
-
-/** A CSV's bytes, and its path as shown in messages; a missing file is an input error. */
-function readInput(file: string, missing: string, hint: string): { shown: string; bytes: Buffer } {
-  const shown = shownPath(file);
-  try {
-    return { shown, bytes: readFileSync(file) };
-  } catch {
-    throw new InputError({ file: shown, message: missing, hint });
-  }
-}
-
-/** The delimiter that splits the header line into the most fields. */
-export function guessDelimiter(text: string): string {
-  const header = text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
-  let best = ',';
-  let bestCount = 0;
-  for (const candidate of DELIMITERS) {
-    const count = header.split(candidate).length - 1;
-    if (count > bestCount) {
-      best = candidate;
-      bestCount = count;
-    }
-  }
-  return best;
-}
-
-interface RawRow {
-  fields: string[];
-  line: number;
-  errors: string[];
-}
-
-function readRows(text: string, delimiter: string): RawRow[] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const lineStarts: number[] = [0];
-  for (let i = 0; i < body.length; i++) if (body[i] === '\n') lineStarts.push(i + 1);
-  const lineAt = (position: number) => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((lineStarts[mid] ?? 0) <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-  const rows: RawRow[] = [];
-  let offset = 0;
-  // Line numbers come from the parser's cursor, so quoted fields with newlines keep later rows right.
-  Papa.parse<string[]>(body, {
-    delimiter,
-    step: (result) => {
-      let first = offset;
-      offset = result.meta.cursor;
-      while (body[first] === '\r' || body[first] === '\n') first++;
-      const fields = result.data;
-      if (fields.every((f) => f.trim() === '')) return; // a blank line, or a row of empty cells
-      rows.push({ fields, line: lineAt(first), errors: result.errors.map((e) => e.message) });
-    },
-  });
-  return rows;
 }
 
 export function parseContacts(text: string, shown: string, options: ContactOptions = {}): ContactList {
@@ -284,32 +199,4 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
 /** Every problem of every rejected row, in file order. */
 export function rowProblems(list: ContactList): Problem[] {
   return list.rejected.flatMap((r) => r.problems);
-}
-
-/** Values of a `registered` column that mean yes (also in the region's languages, where cheap). */
-const YES = new Set(['yes', 'y', 'true', '1', 'x', '✓', 'ja', 'jah', 'kyllä', 'jā', 'taip', 'tak']);
-
-export function isRegisteredValue(value: string | undefined): boolean {
-  return YES.has((value ?? '').trim().toLowerCase());
-}
-
-/**
- * Addresses (lower-case, as SMTP carries them) of the people who registered: any CSV with an
- * email column, e.g. the registration form's export. Rows without a valid address are skipped.
- */
-export function readRegistered(file: string, options: Pick<ContactOptions, 'encoding' | 'delimiter'> = {}): Set<string> {
-  const { shown, bytes } = readInput(file, 'registrations file not found', "pass the registration form's export as --registered FILE");
-  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
-  const rows = readRows(decodeText(bytes, shown, options.encoding, delimiter), delimiter);
-  const header = rows.shift();
-  const emailIndex = header ? emailColumnOf(header.fields.map(columnIdentifier)) : -1;
-  if (!header || emailIndex < 0) {
-    throw new InputError({ file: shown, line: header?.line, message: 'no email column in the registrations file', hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do' });
-  }
-  const registered = new Set<string>();
-  for (const row of rows) {
-    const parsed = parseAddress(row.fields[emailIndex] ?? '');
-    if (parsed.ok) registered.add(parsed.value.address.toLowerCase());
-  }
-  return registered;
 }

@@ -1,0 +1,96 @@
+// The campaign as the rest of invite sees it: the event with UTC instants, people, contacts
+// source, attachments, templates per mail kind, reminder stages, delivery defaults.
+import type { Problem } from '../errors.js';
+import type { Rate } from '../rate.js';
+import type { MailTemplates } from '../templates.js';
+
+/** Which templates a message uses: the invitation, an update, the cancellation, or a reminder stage. */
+export type MailKind = 'invitation' | 'update' | 'cancel' | `reminder:${string}`;
+
+export interface ReminderStage {
+  name: string;
+  /** Days before the registration deadline. */
+  daysBefore: number;
+  /** HH:MM in the event's zone. */
+  time: string;
+  /** When the stage becomes due: UTC milliseconds. */
+  at: number;
+}
+
+export interface Person {
+  name: string;
+  email: string;
+}
+
+export interface CampaignEvent {
+  title: string;
+  description: string;
+  location: string;
+  url?: string;
+  /** UTC instant, milliseconds since the epoch. */
+  start: number;
+  end: number;
+  /** IANA zone in which the organiser wrote the times, e.g. Europe/Stockholm. */
+  timezone: string;
+  /** One UID for the event, stable across runs and mail kinds. */
+  uid: string;
+}
+
+export interface Registration {
+  url: string;
+  /** The last day to register, YYYY-MM-DD, in the event's zone. */
+  deadline: string;
+}
+
+export interface Attachment {
+  /** Absolute path on disk. */
+  path: string;
+  /** The name the recipient sees. */
+  filename: string;
+  /** Path as written in invite.yaml, for messages. */
+  source: string;
+  size: number;
+}
+
+export interface SendingDefaults {
+  rate?: Rate;
+  connections?: number;
+  retries?: number;
+  /** Seconds before the first retry. */
+  retryDelay?: number;
+  max?: number;
+  /** SMTP socket timeout in seconds. */
+  timeout?: number;
+}
+
+export interface ContactSource {
+  /** Absolute path of the contacts CSV. */
+  file: string;
+  delimiter?: string;
+  encoding?: string;
+  /** A column naming a file to attach for that row. */
+  attachmentColumn?: string;
+}
+
+export interface Campaign {
+  /** Absolute path of invite.yaml. */
+  file: string;
+  /** The folder holding invite.yaml; every path in the campaign is relative to it. */
+  dir: string;
+  id: string;
+  event: CampaignEvent;
+  registration?: Registration;
+  organiser: Person;
+  from: Person;
+  replyTo: Person[];
+  contacts: ContactSource;
+  attachments: Attachment[];
+  /** Templates per mail kind: invitation always; update, cancel and reminder:<stage> when configured. */
+  mails: Partial<Record<MailKind, MailTemplates>> & { invitation: MailTemplates };
+  /** Reminder stages, earliest first. */
+  reminders: ReminderStage[];
+  /** Defaults for delivery; command-line flags override them. */
+  sending: SendingDefaults;
+  /** Problems that do not stop the campaign from being read (dates that do not fit together). */
+  problems: Problem[];
+}

@@ -1,0 +1,76 @@
+// invite.yaml's schema: every key, its type and what a value must look like (zod). Unknown
+// keys are errors; yaml-problems.ts turns zod's findings into file:line:key messages.
+import { z } from 'zod';
+
+/** A web link: http or https only (a calendar URL, an HTML href), written out as the WHATWG URL parser normalises it. */
+const webUrl = z.url({ protocol: /^https?$/, error: 'expected a web address starting with https:// (or http://)' }).transform((u) => new URL(u).href);
+const email = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, 'expected an e-mail address like events@example.org');
+const person = z.strictObject({ name: z.string().min(1), email });
+const localTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/, 'expected a local date and time like 2027-05-06T09:00');
+const mailSpec = z.strictObject({
+  subject: z.string().min(1),
+  html: z.string().min(1),
+  text: z.string().min(1),
+});
+
+export const campaignSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dots, dashes or underscores'),
+  event: z.strictObject({
+    title: z.string().min(1),
+    description: z.string().default(''),
+    location: z.string().default(''),
+    url: webUrl.optional(),
+    start: localTime,
+    end: localTime,
+    timezone: z.string().min(1),
+    uid: z.string().min(3).optional(),
+  }),
+  registration: z
+    .strictObject({
+      url: webUrl,
+      deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date like 2027-04-25'),
+    })
+    .optional(),
+  organiser: person,
+  from: person.optional(),
+  reply_to: z.union([person, z.array(person)]).optional(),
+  contacts: z.union([
+    z.string().min(1),
+    z.strictObject({
+      file: z.string().min(1),
+      delimiter: z.enum([',', ';', '\t', '|']).optional(),
+      encoding: z.string().min(1).optional(),
+      attachment_column: z.string().min(1).optional(),
+    }),
+  ]),
+  attachments: z
+    .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })]))
+    .default([]),
+  mails: z.strictObject({ invitation: mailSpec, update: mailSpec.optional(), cancel: mailSpec.optional() }),
+  reminders: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. week-before'),
+        days_before: z.int().min(0).max(365),
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day like 09:00').default('09:00'),
+        subject: z.string().min(1),
+        html: z.string().min(1),
+        text: z.string().min(1),
+      }),
+    )
+    .default([]),
+  sending: z
+    .strictObject({
+      rate: z.string().min(1).optional(),
+      connections: z.int().min(1).max(50).optional(),
+      retries: z.int().min(0).max(20).optional(),
+      retry_delay: z.number().positive().optional(),
+      max: z.int().min(1).optional(),
+      timeout: z.number().positive().optional(),
+    })
+    .default({}),
+});
+
+export type CampaignFile = z.infer<typeof campaignSchema>;

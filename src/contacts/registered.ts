@@ -1,0 +1,35 @@
+// Who has registered: a `registered` column in the contacts, or any CSV with an email column
+// (the registration form's export), for `invite remind`.
+import { parseAddress } from '../address.js';
+import { decodeText } from '../encoding.js';
+import { InputError } from '../errors.js';
+import { columnIdentifier, emailColumnOf, guessDelimiter, readInput, readRows } from './csv.js';
+import type { ContactOptions } from './rules.js';
+
+/** Values of a `registered` column that mean yes (also in the region's languages, where cheap). */
+const YES = new Set(['yes', 'y', 'true', '1', 'x', '✓', 'ja', 'jah', 'kyllä', 'jā', 'taip', 'tak']);
+
+export function isRegisteredValue(value: string | undefined): boolean {
+  return YES.has((value ?? '').trim().toLowerCase());
+}
+
+/**
+ * Addresses (lower-case, as SMTP carries them) of the people who registered: any CSV with an
+ * email column, e.g. the registration form's export. Rows without a valid address are skipped.
+ */
+export function readRegistered(file: string, options: Pick<ContactOptions, 'encoding' | 'delimiter'> = {}): Set<string> {
+  const { shown, bytes } = readInput(file, 'registrations file not found', "pass the registration form's export as --registered FILE");
+  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
+  const rows = readRows(decodeText(bytes, shown, options.encoding, delimiter), delimiter);
+  const header = rows.shift();
+  const emailIndex = header ? emailColumnOf(header.fields.map(columnIdentifier)) : -1;
+  if (!header || emailIndex < 0) {
+    throw new InputError({ file: shown, line: header?.line, message: 'no email column in the registrations file', hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do' });
+  }
+  const registered = new Set<string>();
+  for (const row of rows) {
+    const parsed = parseAddress(row.fields[emailIndex] ?? '');
+    if (parsed.ok) registered.add(parsed.value.address.toLowerCase());
+  }
+  return registered;
+}

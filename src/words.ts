@@ -1,0 +1,31 @@
+// How invite writes counts and dates for people, in one place: plurals, and the date formats
+// of letters, summaries and notes (British English, in the event's zone unless told otherwise).
+import { DateTime } from 'luxon';
+
+export const LOCALE = 'en-GB';
+
+/** "1 invitation", "2 invitations"; `many` for the irregular ("address", "addresses"). */
+export function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}
+
+export const FORMAT = {
+  /** Thursday 6 May 2027 */
+  day: 'cccc d LLLL yyyy',
+  /** Thursday 6 May */
+  dayInYear: 'cccc d LLLL',
+  /** 25 April 2027 */
+  date: 'd LLLL yyyy',
+  /** 09:00 */
+  time: 'HH:mm',
+  /** CEST */
+  zone: 'ZZZZ',
+  /** Sunday 18 April 2027, 09:00 CEST */
+  moment: 'cccc d LLLL yyyy, HH:mm ZZZZ',
+} as const;
+
+/** A UTC instant (ms) or ISO date as people in `zone` read it. */
+export function inZone(when: number | string, zone: string): DateTime {
+  const at = typeof when === 'number' ? DateTime.fromMillis(when, { zone }) : DateTime.fromISO(when, { zone });
+  return at.setLocale(LOCALE);
+}
