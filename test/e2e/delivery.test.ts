@@ -113,8 +113,9 @@ describe('faults during a run, then a re-run', () => {
       const inWindow = times.slice(i).filter((t) => t < start + 1000).length;
       most = Math.max(most, inWindow);
     }
+    // A slower machine only lowers this; that the limit is also used is shown in simulated time
+    // (test/sending/deliver.test.ts), where the machine's speed plays no part.
     expect(most).toBeLessThanOrEqual(20);
-    expect(most).toBeGreaterThanOrEqual(10); // the limit is used, not just respected
     // Without a terminal, a plain progress line every few seconds (the run takes about 5 s).
     expect(result.stderr).toMatch(/^progress: \d+ sent, 0 failed, \d+ left, [\d.]+\/s, ETA \d+s$/m);
   });
