@@ -74,23 +74,30 @@ export function acceptedRecipients(entries: JournalEntry[], campaign: string, ki
   return new Set(entries.filter((e) => e.campaign === campaign && e.kind === kind && e.status === 'accepted').map((e) => e.recipient));
 }
 
-/** An open journal: appends one line at a time, each on disk before append() returns. */
+/**
+ * The journal being written: one line at a time, each on disk before append() returns. The
+ * file is opened at the first line, so a run that sends nothing leaves no empty journal behind.
+ */
 export class JournalWriter {
-  private fd: number;
-  constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = openSync(file, 'a+');
+  private fd = -1;
+  constructor(readonly file: string) {}
+
+  private open(): number {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const fd = openSync(this.file, 'a+');
     // A torn last line (no newline) is cut off so the next entry starts on a line of its own.
     // Only the last byte is read; the whole file only when it really is torn.
-    const size = fstatSync(this.fd).size;
+    const size = fstatSync(fd).size;
     const last = Buffer.alloc(1);
-    if (size > 0 && readSync(this.fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
-      const end = readFileSync(file).lastIndexOf(0x0a) + 1;
-      ftruncateSync(this.fd, end);
+    if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
+      const end = readFileSync(this.file).lastIndexOf(0x0a) + 1;
+      ftruncateSync(fd, end);
     }
+    return fd;
   }
 
   append(entry: JournalEntry): void {
+    if (this.fd < 0) this.fd = this.open();
     writeSync(this.fd, JSON.stringify(entry) + '\n');
     fsyncSync(this.fd);
   }
