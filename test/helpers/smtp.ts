@@ -24,6 +24,8 @@ export interface TestSmtp {
   /** PEM file of the server's certificate, for NODE_EXTRA_CA_CERTS. */
   caFile: string;
   received: Received[];
+  /** Errors of client connections (resets by killed clients), kept rather than thrown. */
+  connectionErrors: Error[];
   close(): Promise<void>;
 }
 
@@ -137,6 +139,10 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // A client killed mid-message (SIGKILL, a second Ctrl-C) resets its connection; smtp-server
+  // reports that as an 'error' on the server, which must not become an uncaught exception here.
+  const connectionErrors: Error[] = [];
+  server.on('error', (error: Error) => connectionErrors.push(error));
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
@@ -144,6 +150,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     url: `${options.implicitTls ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     caFile,
     received,
+    connectionErrors,
     async close() {
       // Cut what is still connected (a stalled or killed client) so close() does not wait for it.
       for (const c of (server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections) c._socket.destroy();
