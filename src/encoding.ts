@@ -1,7 +1,8 @@
 // Text encodings of spreadsheet exports: UTF-8 (with or without BOM) is read as is; any other
 // code page must be named, since guessing wrong would put the wrong letters in names. When
 // bytes are not UTF-8, the error names where and suggests the code page that fits best.
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+import type iconvModule from 'iconv-lite';
 import { InputError } from './errors.js';
 
 /** Code pages of the Baltic Sea Region's exports, best guess first when scores tie. */
@@ -13,8 +14,12 @@ const CANDIDATES = [
 /** Letters of the region's languages beyond ASCII. */
 const REGION_LETTERS = new Set([...'ąčęėįšųūžāēģīķļņōŗõäöüåæøłńóśźżćÄÖÜÅÆØĄČĘĖĮŠŲŪŽĀĒĢĪĶĻŅŌŖÕŁŃÓŚŹŻĆß']);
 
+// iconv-lite is loaded only for a file that is not UTF-8 (most are): every start pays otherwise.
+let iconvLoaded: typeof iconvModule | undefined;
+const iconv = () => (iconvLoaded ??= createRequire(import.meta.url)('iconv-lite') as typeof iconvModule);
+
 export function isKnownEncoding(name: string): boolean {
-  return iconv.encodingExists(name);
+  return iconv().encodingExists(name);
 }
 
 /**
@@ -26,7 +31,7 @@ export function decodeText(bytes: Buffer, shown: string, encoding: string | unde
     if (!isKnownEncoding(encoding)) {
       throw new InputError({ file: shown, message: `unknown encoding "${encoding}"`, hint: `e.g. ${CANDIDATES.map((c) => c.name).join(', ')}, iso-8859-13, utf-8` });
     }
-    return iconv.decode(bytes, encoding, { stripBOM: true });
+    return iconv().decode(bytes, encoding, { stripBOM: true });
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -80,7 +85,7 @@ export function likelyEncoding(bytes: Buffer): { name: string; label: string } {
   let best = CANDIDATES[0]!;
   let bestScore = -1;
   for (const candidate of CANDIDATES) {
-    const text = iconv.decode(bytes, candidate.name);
+    const text = iconv().decode(bytes, candidate.name);
     let score = 0;
     for (const char of text) if (REGION_LETTERS.has(char)) score++;
     if (score > bestScore) {
