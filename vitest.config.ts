@@ -1,4 +1,22 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The longest test files, longest first (as measured here). A fresh clone (CI) has no timings
+ * cached and vitest would start them in name order, leaving one worker alone with a long file
+ * at the end; started first, they share the workers evenly.
+ */
+const LONGEST = ['e2e/delivery', 'e2e/journal', 'e2e/send', 'e2e/schedule', 'e2e/package', 'e2e/warnings', 'e2e/contacts', 'e2e/git-cycle', 'e2e/race', 'e2e/one-check', 'e2e/init', 'e2e/remind-preview'];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => {
+      const at = LONGEST.findIndex((name) => file.moduleId.endsWith(`/test/${name}.test.ts`));
+      return at < 0 ? LONGEST.length : at;
+    };
+    return [...files].sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -11,5 +29,6 @@ export default defineConfig({
     // End-to-end tests spawn the CLI and often wait (rate limits, slow fake servers, timeouts):
     // on this 2-core machine 3 workers measured 108 s, 2 → 120 s, 4 → 132 s.
     maxWorkers: 3,
+    sequence: { sequencer: LongestFirst },
   },
 });
