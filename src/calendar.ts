@@ -1,7 +1,7 @@
-// The calendar: one VEVENT per message, built with the `ics` package from UTC instants (never
-// the machine's zone), then made safe for real clients: names that cannot break a parameter,
-// and lines folded at 75 octets without splitting a UTF-8 character.
-import { createEvent, type Attendee, type EventAttributes } from 'ics';
+// The calendar: one VEVENT per message, written here from UTC instants (never the machine's
+// zone) as RFC 5545 wants it and real clients read it: TEXT values escaped, names that cannot
+// break a parameter, the token parameters (CUTYPE, ROLE, PARTSTAT, RSVP) bare as Google and
+// Exchange write them, and lines folded at 75 octets without splitting a UTF-8 character.
 import type { CampaignEvent, Person } from './campaign/load.js';
 
 export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
@@ -20,50 +20,52 @@ export interface CalendarRequest {
 
 const PRODUCT_ID = '-//invite//invite 0.1//EN';
 
+/** 2027-05-06T07:00:00Z → 20270506T070000Z (a UTC DATE-TIME, RFC 5545 §3.3.5 form 2). */
+function utc(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}/, '').replace(/[-:]/g, '');
+}
+
+/** A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks escaped. */
+function text(value: string): string {
+  return value.replace(/[\\;,]/g, (c) => `\\${c}`).replace(/\r\n|\r|\n/g, '\\n');
+}
+
+/** A person as ORGANIZER or ATTENDEE: the name as a quoted CN, the address as a mailto: URI. */
+function person(property: string, p: Person, parameters: string[] = []): string {
+  return `${property}${parameters.map((x) => `;${x}`).join('')};CN="${parameterSafe(p.name || p.email)}":mailto:${p.email}`;
+}
+
 export function buildCalendar(request: CalendarRequest): string {
   const { event, attendee } = request;
-  // `timestamp` (DTSTAMP) is read by ics at run time but missing from its type declarations.
-  const attributes: EventAttributes & { timestamp: number } = {
-    productId: PRODUCT_ID,
-    method: request.method,
-    uid: event.uid,
-    sequence: request.sequence,
-    timestamp: request.now.getTime(),
-    start: event.start,
-    startInputType: 'utc',
-    startOutputType: 'utc',
-    end: event.end,
-    endInputType: 'utc',
-    endOutputType: 'utc',
-    title: event.title,
-    description: event.description || undefined,
-    location: event.location || undefined,
-    url: event.url,
-    status: request.status ?? 'CONFIRMED',
-    organizer: { name: parameterSafe(request.organiser.name), email: request.organiser.email },
-    attendees: attendee
-      ? [
-          {
-            name: parameterSafe(attendee.name || attendee.email),
-            email: attendee.email,
-            rsvp: true,
-            partstat: 'NEEDS-ACTION',
-            role: 'REQ-PARTICIPANT',
-            cutype: 'INDIVIDUAL',
-          } satisfies Attendee,
-        ]
-      : undefined,
-  };
-  const { error, value } = createEvent(attributes);
-  if (error || !value) throw new Error(`calendar: ${error?.message ?? 'no output'}`);
-  // `ics` writes X-PUBLISHED-TTL into every calendar; it belongs to published feeds only.
-  const lines = unfold(value).filter((line) => request.method === 'PUBLISH' || !line.startsWith('X-PUBLISHED-TTL:'));
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'CALSCALE:GREGORIAN',
+    `PRODID:${PRODUCT_ID}`,
+    `METHOD:${request.method}`,
+    'BEGIN:VEVENT',
+    `UID:${text(event.uid)}`,
+    `SUMMARY:${text(event.title)}`,
+    `DTSTAMP:${utc(request.now.getTime())}`,
+    `DTSTART:${utc(event.start)}`,
+    `DTEND:${utc(event.end)}`,
+    `SEQUENCE:${request.sequence}`,
+    ...(event.description ? [`DESCRIPTION:${text(event.description)}`] : []),
+    // A URI value is not TEXT: written as the campaign checked and normalised it.
+    ...(event.url ? [`URL:${event.url}`] : []),
+    ...(event.location ? [`LOCATION:${text(event.location)}`] : []),
+    `STATUS:${request.status ?? 'CONFIRMED'}`,
+    person('ORGANIZER', request.organiser),
+    ...(attendee ? [person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', 'PARTSTAT=NEEDS-ACTION'])] : []),
+    'END:VEVENT',
+    'END:VCALENDAR',
+  ];
   return lines.map(foldLine).join('\r\n') + '\r\n';
 }
 
 /**
  * RFC 5545 parameter values may not contain DQUOTE at all (there is no escape that clients
- * agree on), nor control characters; `ics` writes \" which breaks every parser.
+ * agree on), nor control characters.
  */
 export function parameterSafe(value: string): string {
   return value.replace(/"/g, "'").replace(/[\u0000-\u001f\u007f]/g, ' ').trim();

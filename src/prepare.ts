@@ -2,7 +2,6 @@
 // the current time, and run every check (the same ones `invite validate` prints).
 import path from 'node:path';
 import { DateTime } from 'luxon';
-import { buildCalendar } from './calendar.js';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign/load.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
 import { loadContacts, rowProblems, type ContactList } from './contacts/rules.js';
@@ -53,16 +52,6 @@ function templatesOf(campaign: Campaign): [MailKind, Template][] {
   );
 }
 
-/** The event's calendar is built once here, so nothing that validate passes can fail there at send time. */
-function checkCalendar(campaign: Campaign, now: Date): Problem[] {
-  try {
-    buildCalendar({ event: campaign.event, method: 'REQUEST', sequence: 0, organiser: campaign.organiser, attendee: campaign.organiser, now });
-    return [];
-  } catch (error) {
-    return [{ file: shownPath(campaign.file), column: 'event', message: `the calendar invitation cannot be built: ${error instanceof Error ? error.message : String(error)}`, hint: 'check event.title, event.url and the organiser in invite.yaml' }];
-  }
-}
-
 /** Runs every check. Throws InputError only when the campaign or the contacts file cannot be read at all. */
 export function check(options: CampaignOptions, io: Io): Checked {
   const campaign = loadCampaignOnly(options);
@@ -77,7 +66,7 @@ export function check(options: CampaignOptions, io: Io): Checked {
     headerColumns: subjectColumns,
   });
 
-  const errors: Problem[] = [...checkTiming(campaign, now), ...checkCalendar(campaign, now)];
+  const errors: Problem[] = [...checkTiming(campaign, now)];
   const warnings: Problem[] = [];
   for (const [kind, template] of templatesOf(campaign)) {
     const builtIns = builtInsFor(kind);

@@ -45,6 +45,19 @@ describe('buildCalendar', () => {
     expect(text).not.toContain('X-PUBLISHED-TTL');
   });
 
+  it('writes the token parameters bare, as Google and Exchange do; only the name is quoted', () => {
+    const text = buildCalendar({ event, method: 'REQUEST', sequence: 0, organiser, attendee: { name: 'Ada; Lovelace, "AL"', email: 'ada@example.org' }, now: new Date('2026-11-27T12:00:00Z') });
+    const attendeeLine = unfold(text).find((l) => l.startsWith('ATTENDEE'));
+    expect(attendeeLine).toBe(`ATTENDEE;RSVP=TRUE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN="Ada; Lovelace, 'AL'":mailto:ada@example.org`);
+    expect(readEvent(text).attendee).toMatchObject({ cn: "Ada; Lovelace, 'AL'", rsvp: 'TRUE', partstat: 'NEEDS-ACTION' });
+  });
+
+  it('escapes TEXT values so that every parser reads back exactly what the campaign says', () => {
+    const tricky = { ...event, title: 'A; B, C \\ D', description: 'Line one\nline two; with, commas\\', location: 'Room 1, floor 2; east' };
+    const parsed = readEvent(buildCalendar({ event: tricky, method: 'REQUEST', sequence: 0, organiser, now: new Date('2026-11-27T12:00:00Z') }));
+    expect(parsed).toMatchObject({ summary: tricky.title, description: tricky.description, location: tricky.location });
+  });
+
   it('writes a PUBLISH file without attendees', () => {
     const text = buildCalendar({ event, method: 'PUBLISH', sequence: 0, organiser, now: new Date('2026-11-27T12:00:00Z') });
     const parsed = readEvent(text);

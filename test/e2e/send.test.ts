@@ -139,7 +139,7 @@ describe('invite send through SMTP', () => {
       expect(event.uid).toBe('bsr-social-innovation-2027@example.org');
       expect(event.sequence).toBe(0);
       expect(event.stamp).toBe('2026-11-27T12:00:00.000Z');
-      // URI schemes are case-insensitive (RFC 3986); ics writes MAILTO: for the organiser.
+      // URI schemes are case-insensitive (RFC 3986): compare the address.
       expect(event.organizer?.value.toLowerCase()).toBe('mailto:biser@example.org');
       expect(event.organizer?.cn).toBe('BISER – Baltic Sea Region Social Innovation');
       expect(event.attendee?.value).toBe(`mailto:${message.envelope.to[0]}`);

@@ -13,6 +13,8 @@ export function readEvent(text: string) {
     uid: String(value('uid')),
     sequence: Number(value('sequence')),
     summary: String(value('summary')),
+    description: value('description') === null ? undefined : String(value('description')),
+    location: value('location') === null ? undefined : String(value('location')),
     status: value('status') === null ? undefined : String(value('status')),
     start: (value('dtstart') as ICAL.Time).toJSDate().toISOString(),
     end: (value('dtend') as ICAL.Time).toJSDate().toISOString(),
