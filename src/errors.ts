@@ -40,28 +40,25 @@ export class InputError extends Error {
   }
 }
 
-/** Bad command-line usage or a missing setting (no SMTP URL, no --yes without a terminal): exit 2. */
-export class UsageError extends Error {
-  readonly hint?: string;
-  constructor(message: string, hint?: string) {
+/** An error the organiser can act on: what is wrong, and a hint how to fix it; exit 2. */
+abstract class HintedError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
-    this.name = 'UsageError';
-    this.hint = hint;
+    this.name = new.target.name;
   }
 }
+
+/** Bad command-line usage or a missing setting (no SMTP URL, no --yes without a terminal): exit 2. */
+export class UsageError extends HintedError {}
 
 /**
  * A fault that makes every further message fail the same way (wrong password, TLS or
  * certificate trouble, server unreachable): the run stops at once.
  */
-export class DeliveryStop extends Error {
-  readonly hint?: string;
-  constructor(message: string, hint?: string) {
-    super(message);
-    this.name = 'DeliveryStop';
-    this.hint = hint;
-  }
-}
+export class DeliveryStop extends HintedError {}
 
 /** A failure for this one recipient (a refused address, a full mailbox, a dropped connection); the run goes on. */
 export class RecipientFailure extends Error {
@@ -110,7 +107,7 @@ export function describeFailure(error: unknown, debug = false): { lines: string[
   if (error instanceof InputError) {
     return { lines: error.problems.map((p) => `invite: ${formatProblem(p)}`), code: EXIT.badInput };
   }
-  if (error instanceof UsageError || error instanceof DeliveryStop) {
+  if (error instanceof HintedError) {
     const lines = [`invite: ${error.message}`];
     if (error.hint) lines.push(`hint: ${error.hint}`);
     return { lines, code: EXIT.badInput };
