@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign/load.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
 import { loadContacts, rowProblems, type ContactList } from './contacts/rules.js';
-import { formatProblem, InputError, shownPath, UsageError, type Problem } from './errors.js';
+import { formatProblem, InputError, UsageError, type Problem } from './errors.js';
 import type { MailTemplates, Template } from './templates.js';
 import { checkVariables, type Shape } from './templates.js';
 import { colourFor, type Io } from './io.js';

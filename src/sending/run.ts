@@ -60,7 +60,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     if (!transport) throw noSmtpConfigured();
     const { batch } = plan;
     const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
-    const headline = headlineOf(batch, selection, settled.selection.resend, delivery.max);
+    const headline = headlineOf(selection, settled.selection.resend, delivery.max);
     if (headline) io.stderr.write(headline + '\n');
 
     let report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
@@ -94,7 +94,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
   }
 }
 
-function headlineOf(batch: Batch, selection: Selection, resend: boolean, max: number | undefined): string | undefined {
+function headlineOf(selection: Selection, resend: boolean, max: number | undefined): string | undefined {
   const { pending, alreadySent, deferred } = selection;
   const later = deferred ? `${deferred} more left for the next run by --max ${max}` : '';
   if (alreadySent.length > 0 && !resend) return `${alreadySent.length} already sent, ${pending.length} to send${later ? ` (${later})` : ''}.`;
