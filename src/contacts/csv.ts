@@ -3,6 +3,7 @@
 // the column names templates use.
 import { readFileSync } from 'node:fs';
 import Papa from 'papaparse';
+import { decodeText } from '../encoding.js';
 import { InputError, shownPath } from '../errors.js';
 
 /** Normalised names under which the e-mail column is recognised. */
@@ -29,14 +30,24 @@ export function columnIdentifier(header: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
-/** A CSV's bytes, and its path as shown in messages; a missing file is an input error. */
-export function readInput(file: string, missing: string, hint: string): { shown: string; bytes: Buffer } {
+/**
+ * A CSV file's text, its delimiter (as given, else guessed from the header line) and its path as
+ * shown in messages. A missing file is an input error saying `missing` and `hint`.
+ */
+export function readCsvText(
+  file: string,
+  options: { delimiter?: string; encoding?: string },
+  missing: { message: string; hint: string },
+): { shown: string; delimiter: string; text: string } {
   const shown = shownPath(file);
+  let bytes: Buffer;
   try {
-    return { shown, bytes: readFileSync(file) };
+    bytes = readFileSync(file);
   } catch {
-    throw new InputError({ file: shown, message: missing, hint });
+    throw new InputError({ file: shown, ...missing });
   }
+  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
+  return { shown, delimiter, text: decodeText(bytes, shown, options.encoding, delimiter) };
 }
 
 /** The delimiter that splits the header line into the most fields. */

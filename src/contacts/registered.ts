@@ -1,9 +1,8 @@
 // Who has registered: a `registered` column in the contacts, or any CSV with an email column
 // (the registration form's export), for `invite remind`.
 import { parseAddress } from '../address.js';
-import { decodeText } from '../encoding.js';
 import { InputError } from '../errors.js';
-import { columnIdentifier, emailColumnOf, guessDelimiter, readInput, readRows } from './csv.js';
+import { columnIdentifier, emailColumnOf, readCsvText, readRows } from './csv.js';
 import type { ContactOptions } from './rules.js';
 
 /** Values of a `registered` column that mean yes (also in the region's languages, where cheap). */
@@ -18,9 +17,8 @@ export function isRegisteredValue(value: string | undefined): boolean {
  * email column, e.g. the registration form's export. Rows without a valid address are skipped.
  */
 export function readRegistered(file: string, options: Pick<ContactOptions, 'encoding' | 'delimiter'> = {}): Set<string> {
-  const { shown, bytes } = readInput(file, 'registrations file not found', "pass the registration form's export as --registered FILE");
-  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
-  const rows = readRows(decodeText(bytes, shown, options.encoding, delimiter), delimiter);
+  const { shown, delimiter, text } = readCsvText(file, options, { message: 'registrations file not found', hint: "pass the registration form's export as --registered FILE" });
+  const rows = readRows(text, delimiter);
   const header = rows.shift();
   const emailIndex = header ? emailColumnOf(header.fields.map(columnIdentifier)) : -1;
   if (!header || emailIndex < 0) {

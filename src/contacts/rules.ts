@@ -7,10 +7,9 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { parseAddress } from '../address.js';
 import type { Attachment } from '../campaign/load.js';
-import { decodeText } from '../encoding.js';
 import { InputError, type Problem } from '../errors.js';
 import { zoneForCountry } from '../zones.js';
-import { columnIdentifier, emailColumnOf, guessDelimiter, NAME_HEADERS, readInput, readRows } from './csv.js';
+import { columnIdentifier, emailColumnOf, guessDelimiter, NAME_HEADERS, readCsvText, readRows } from './csv.js';
 
 export interface Contact {
   /** The line of the file on which this row starts (the header is line 1 unless blank lines precede it). */
@@ -58,9 +57,7 @@ export interface ContactOptions {
 
 /** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
 export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
-  const { shown, bytes } = readInput(file, 'contacts file not found', 'check `contacts:` in invite.yaml or pass --contacts FILE');
-  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
-  const text = decodeText(bytes, shown, options.encoding, delimiter);
+  const { shown, delimiter, text } = readCsvText(file, options, { message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' });
   return parseContacts(text, shown, { ...options, delimiter });
 }
 
