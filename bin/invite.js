@@ -9,16 +9,6 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// Anything that escapes main() is a bug too: one line and exit 70, never 1 (1 means "some
-// messages not delivered" to a CI job).
-const crash = (error) => {
-  const debug = process.argv.includes('--debug') || /(^|,)\s*invite\b/.test(process.env.DEBUG ?? '');
-  process.stderr.write(`invite: internal error (a bug in invite): ${error?.message ?? error} — please report it with the command you ran${debug ? `\n${error?.stack ?? ''}` : '; run it again with --debug to see where it happened'}\n`);
-  process.exit(70);
-};
-process.on('uncaughtException', crash);
-process.on('unhandledRejection', crash);
-
 let main;
 try {
   ({ main } = await import('../dist/cli.js'));
@@ -27,6 +17,17 @@ try {
   process.stderr.write(`invite: the CLI is not built (${new URL('../dist/', import.meta.url).pathname} is missing)\nhint: run \`npm install\` (or \`npm run build\`) in ${new URL('..', import.meta.url).pathname}\n`);
   process.exit(70);
 }
+
+// Anything that escapes main() is a bug too: the same one line and exit 70 as inside it, never 1
+// (1 means "some messages not delivered" to a CI job).
+const { debugWanted, describeFailure } = await import('../dist/errors.js');
+const crash = (error) => {
+  const { lines, code } = describeFailure(error, debugWanted(process.argv, process.env));
+  process.stderr.write(lines.join('\n') + '\n');
+  process.exit(code);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 
 process.exitCode = await main(process.argv, {
   env: process.env,

@@ -2,7 +2,7 @@
 // A command's modules are loaded only when it runs: `invite --help` loads none of them.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS } from './defaults.js';
-import { describeFailure, EXIT } from './errors.js';
+import { debugWanted, describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
 
 function positiveInteger(value: string): number {
@@ -215,8 +215,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       return EXIT.badInput;
     }
-    const debug = argv.includes('--debug') || /(^|,)\s*invite\b/.test(io.env.DEBUG ?? '');
-    const { lines, code } = describeFailure(error, debug);
+    const { lines, code } = describeFailure(error, debugWanted(argv, io.env));
     io.stderr.write(lines.join('\n') + '\n');
     return code;
   }

@@ -96,6 +96,11 @@ export function isPromptInterrupt(error: unknown): boolean {
   return error instanceof PromptInterrupted || (error instanceof Error && error.name === 'ExitPromptError');
 }
 
+/** --debug anywhere on the command line, or DEBUG=invite (also in a list: DEBUG=x,invite). */
+export function debugWanted(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  return argv.includes('--debug') || /(^|,)\s*invite\b/.test(env.DEBUG ?? '');
+}
+
 /**
  * Turns anything thrown by a command into the lines for stderr and the exit code. An internal
  * error is one line asking for a report; its stack only with `debug` (--debug or DEBUG=invite).
