@@ -3,9 +3,11 @@
 import { z } from 'zod';
 
 /** A web link: http or https only (a calendar URL, an HTML href), written out as the WHATWG URL parser normalises it. */
-const webUrl = z.url({ protocol: /^https?$/, error: 'expected a web address starting with https:// (or http://)' }).transform((u) => new URL(u).href);
-const email = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, 'expected an e-mail address like events@example.org');
+export const webUrl = z.url({ protocol: /^https?$/, error: 'expected a web address starting with https:// (or http://)' }).transform((u) => new URL(u).href);
+export const email = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, 'expected an e-mail address like events@example.org');
 const person = z.strictObject({ name: z.string().min(1), email });
+/** HH:MM, 00:00 to 23:59. */
+export const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day like 09:00');
 const localTime = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/, 'expected a local date and time like 2027-05-06T09:00');
@@ -54,7 +56,7 @@ export const campaignSchema = z.strictObject({
       z.strictObject({
         name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. week-before'),
         days_before: z.int().min(0).max(365),
-        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day like 09:00').default('09:00'),
+        time: timeOfDay.default('09:00'),
         subject: z.string().min(1),
         html: z.string().min(1),
         text: z.string().min(1),

@@ -5,7 +5,8 @@ import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
-import { EXIT, PromptInterrupted, UsageError } from '../errors.js';
+import { email, timeOfDay, webUrl } from '../campaign/schema.js';
+import { EXIT, isPromptInterrupt, PromptInterrupted, UsageError } from '../errors.js';
 import { isInteractive, type Io } from '../io.js';
 import { resolveNow } from '../prepare.js';
 
@@ -48,8 +49,6 @@ function starterFiles(): { from: string; to: string }[] {
   walk('');
   return files.sort((a, b) => a.to.localeCompare(b.to));
 }
-
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 /** Every IANA zone this Node.js knows, plus UTC. */
 function knownZones(): string[] {
@@ -143,8 +142,10 @@ export function renderCampaignYaml(answers: InitAnswers): string {
 }
 
 const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && DateTime.fromISO(s).isValid;
-const isEmail = (s: string) => /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(s);
-const isUrl = (s: string) => /^https?:\/\/[^\s]+\.[^\s]+/i.test(s);
+// The answers are checked by the same schema invite.yaml is: what init accepts, validate accepts.
+const isTime = (s: string) => timeOfDay.safeParse(s).success;
+const isEmail = (s: string) => email.safeParse(s).success;
+const isUrl = (s: string) => webUrl.safeParse(s).success;
 
 /** The questions, asked with inquirer on the terminal; each answer is checked as invite.yaml will check it. */
 async function ask(sample: InitAnswers, now: Date): Promise<InitAnswers> {
@@ -161,13 +162,13 @@ async function ask(sample: InitAnswers, now: Date): Promise<InitAnswers> {
       validate: (v: string) => (isDate(v.trim()) ? v.trim() >= today('UTC') || 'that day is in the past' : 'write the date as YYYY-MM-DD, e.g. 2027-05-06'),
       filter: (v: string) => v.trim(),
     },
-    { type: 'input', name: 'start', message: 'Starts at (HH:MM, local time):', default: sample.start, validate: (v: string) => HHMM.test(v.trim()) || 'write the time as HH:MM, e.g. 09:00', filter: (v: string) => v.trim() },
+    { type: 'input', name: 'start', message: 'Starts at (HH:MM, local time):', default: sample.start, validate: (v: string) => isTime(v.trim()) || 'write the time as HH:MM, e.g. 09:00', filter: (v: string) => v.trim() },
     {
       type: 'input',
       name: 'end',
       message: 'Ends at (HH:MM):',
       default: sample.end,
-      validate: (v: string, a?: Partial<Answers>) => (HHMM.test(v.trim()) ? v.trim() > (a?.start ?? '') || `the event must end after it starts (${a?.start})` : 'write the time as HH:MM, e.g. 12:00'),
+      validate: (v: string, a?: Partial<Answers>) => (isTime(v.trim()) ? v.trim() > (a?.start ?? '') || `the event must end after it starts (${a?.start})` : 'write the time as HH:MM, e.g. 12:00'),
       filter: (v: string) => v.trim(),
     },
     {
@@ -224,7 +225,7 @@ export async function initCommand(dir: string, options: InitOptions, io: Io): Pr
   try {
     answers = interactive ? await ask(sample, now) : sample;
   } catch (error) {
-    if (error instanceof Error && error.name === 'ExitPromptError') throw new PromptInterrupted('Nothing written.');
+    if (isPromptInterrupt(error)) throw new PromptInterrupted('Nothing written.');
     throw error;
   }
 
