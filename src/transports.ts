@@ -53,8 +53,11 @@ export interface SmtpSettings {
   connections: number;
 }
 
-/** Reads an smtp:// or smtps:// URL; SMTP_USER and SMTP_PASS override the URL's credentials. */
-export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, extra: { insecureTls?: boolean; timeoutMs?: number; connections?: number } = {}): SmtpSettings {
+/**
+ * Reads an smtp:// or smtps:// URL; SMTP_USER and SMTP_PASS override the URL's credentials.
+ * Timeout and connections are invite's defaults here; the run sets invite.yaml's and the flags'.
+ */
+export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv): SmtpSettings {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -75,9 +78,9 @@ export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv, extra: { insec
     secure,
     user,
     pass,
-    insecureTls: extra.insecureTls ?? false,
-    timeoutMs: extra.timeoutMs ?? DEFAULTS.timeoutSeconds * 1000,
-    connections: extra.connections ?? DEFAULTS.connections,
+    insecureTls: false,
+    timeoutMs: DEFAULTS.timeoutSeconds * 1000,
+    connections: DEFAULTS.connections,
   };
 }
 

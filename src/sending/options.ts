@@ -37,7 +37,7 @@ export interface SendingOptions extends CampaignOptions {
 
 
 /** Where the messages go, as the flags chose it. */
-export type Destination = { kind: 'dry-run' } | { kind: 'eml'; dir: string } | { kind: 'smtp'; url: string } | { kind: 'unset' };
+export type Destination = { kind: 'dry-run' } | { kind: 'eml'; dir: string } | { kind: 'smtp'; server: SmtpSettings } | { kind: 'unset' };
 
 export interface Settled {
   destination: Destination;
@@ -59,10 +59,9 @@ export function settleOptions(options: SendingOptions, io: Io): Settled {
     : options.out
       ? { kind: 'eml', dir: path.resolve(options.out) }
       : url
-        ? { kind: 'smtp', url }
+        ? // Parsed now: a bad URL is a usage error before the lock and the question.
+          { kind: 'smtp', server: parseSmtpUrl(url, io.env) }
         : { kind: 'unset' };
-  // A bad URL is a usage error now, not after the lock and the question.
-  if (destination.kind === 'smtp') parseSmtpUrl(destination.url, io.env);
   return {
     destination,
     rate: options.rate === undefined ? undefined : parseRate(options.rate),
@@ -97,7 +96,7 @@ export function openTransport(settled: Settled, options: SendingOptions, deliver
   }
   if (destination.kind === 'eml') return emlTransport(destination.dir);
   if (destination.kind === 'unset') return undefined;
-  const smtp: SmtpSettings = parseSmtpUrl(destination.url, io.env, { insecureTls: options.insecureTls, timeoutMs: delivery.timeoutMs, connections: delivery.connections });
+  const smtp: SmtpSettings = { ...destination.server, insecureTls: Boolean(options.insecureTls), timeoutMs: delivery.timeoutMs, connections: delivery.connections };
   if (options.insecureTls) io.stderr.write("warning: --insecure-tls: the server's TLS certificate is not checked; anyone on the path could read the mail and the password\n");
   return smtpTransport(smtp);
 }
