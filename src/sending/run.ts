@@ -38,11 +38,14 @@ export async function runSending(command: SendingCommand, options: SendingOption
   const journalShown = shownPath(journalFile);
   const transport = openTransport(settled, options, delivery, campaign, io);
 
+  // Where the organiser's text goes: stdout, unless stdout carries the JSON summary.
+  const say = settled.json ? io.stderr : io.stdout;
+  // Only a real send records anything; the writer opens the file at its first line.
+  const writer = transport?.needs.journal ? new JournalWriter(journalFile) : undefined;
   let lock: ReturnType<typeof lockJournal> | undefined;
-  let writer: JournalWriter | undefined;
   try {
     // 2. Lock and read the journal, once. Without a real send there is nothing to keep apart.
-    if (transport?.needs.journal) {
+    if (writer) {
       lock = lockJournal(journalFile, command.name);
       if (lock.tookOverFrom) io.stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
     }
@@ -52,7 +55,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     // 3. Plan: pure, from what was just read.
     const plan = command.plan({ campaign, contacts, now, entries: journal.entries, journal: journalShown, preview: transport ? !transport.needs.journal : false, registered });
     if ('nothing' in plan) {
-      (settled.json ? io.stderr : io.stdout).write(plan.nothing + '\n');
+      say.write(plan.nothing + '\n');
       if (settled.json) io.stdout.write(JSON.stringify({ command: command.name, campaign: campaign.id, accepted: 0, ...plan.json }, null, 2) + '\n');
       return EXIT.ok;
     }
@@ -65,17 +68,13 @@ export async function runSending(command: SendingCommand, options: SendingOption
 
     let report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
     if (selection.pending.length > 0) {
-      if (transport.needs.journal) {
-        if (!(await confirmed(batch, selection, settled, transport, campaign, io))) {
-          io.stderr.write('Nothing sent.\n');
-          return EXIT.ok;
-        }
-        writer = new JournalWriter(journalFile);
+      if (writer && !(await confirmed(batch, selection, settled, transport, campaign, io))) {
+        io.stderr.write('Nothing sent.\n');
+        return EXIT.ok;
       }
       // 4. Deliver.
-      const journalWriter = writer;
-      report = await deliverWatched(batch, selection, transport, delivery, journalWriter, io, () => {
-        journalWriter?.close();
+      report = await deliverWatched(batch, selection, transport, delivery, writer, io, () => {
+        writer?.close();
         lock?.release();
       });
       if (report.stopped && report.accepted.length === 0) throw report.stopped;
@@ -85,7 +84,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     const input = { command: command.name, campaignId: campaign.id, sender: campaign.from.email, batch, contacts, transport, journal: journalShown, selection, resend: settled.selection.resend, delivery: report };
     const summary = summarise(input);
     if (settled.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    (settled.json ? io.stderr : io.stdout).write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
+    say.write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
     return exitCodeOf(summary);
   } finally {
     writer?.close();
