@@ -90,7 +90,7 @@ export function describeChanges(before: EventSnapshot | undefined, campaign: Cam
   const changes: string[] = [];
   if (before.start !== now.start || before.end !== now.end) {
     const zone = campaign.event.timezone;
-    const old = `${inZone(before.start, zone).toFormat(FORMAT.day)}, ${inZone(before.start, zone).toFormat(FORMAT.time)}–${inZone(before.end, zone).toFormat(`${FORMAT.time} ${FORMAT.zone}`)}`;
+    const old = `${inZone(before.start, zone).toFormat(`${FORMAT.day}, ${FORMAT.time}`)}–${inZone(before.end, zone).toFormat(`${FORMAT.time} ${FORMAT.zone}`)}`;
     const view = eventView(campaign);
     changes.push(`Time: ${old} → ${view.date}, ${view.time}`);
   }
