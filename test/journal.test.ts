@@ -1,14 +1,14 @@
 // The journal on disk: a torn last line is ignored (and cut off before the next append), a
 // damaged line elsewhere stops everything, the lock keeps a second run out and is taken over
 // from a process that no longer runs.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../src/errors.js';
 import { JournalWriter, lockJournal, readJournal, type JournalEntry } from '../src/journal.js';
+import { tmpJournal as file } from './helpers/cli.js';
 
-const file = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-journal-unit-')), 'journal.jsonl');
 const entry = (recipient: string): JournalEntry => ({ time: '2026-12-01T10:00:00.000Z', campaign: 'c', kind: 'invitation', recipient, messageId: `<${recipient}>`, status: 'accepted' });
 const line = (recipient: string) => JSON.stringify(entry(recipient)) + '\n';
 

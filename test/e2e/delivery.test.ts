@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { spawnCli, tmpJournal } from '../helpers/cli.js';
-import { countBy, journalLines, manyContacts, NINE, send, sendArgs, server, whenReceived } from '../helpers/delivery.js';
-import { TEST_USER } from '../helpers/smtp.js';
+import { countBy, journalLines, manyContacts, NINE, send, sendArgs, server } from '../helpers/delivery.js';
+import { TEST_USER, whenReceived } from '../helpers/smtp.js';
 
 describe('faults during a run, then a re-run', () => {
   it('550 for one, 451 for every 5th, one dropped connection: exit 1, the refused one listed; a re-run completes the rest once', async () => {

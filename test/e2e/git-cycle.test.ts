@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { campaignCopy } from '../helpers/campaign.js';
 import { cleanEnv, ROOT, runCli } from '../helpers/cli.js';
-import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { startSmtp, type TestSmtp, whenReceived } from '../helpers/smtp.js';
 
 const exec = promisify(execFile);
 const GIT_ENV = cleanEnv({
@@ -46,10 +46,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await smtp.close();
 });
-
-async function settle(n: number) {
-  for (let i = 0; i < 200 && smtp.received.length < n; i++) await new Promise((r) => setTimeout(r, 10));
-}
 
 const layouts = [
   {
@@ -90,7 +86,7 @@ describe.each(layouts)('scheduled reminders through git: $name', ({ make }) => {
     // The organiser sends the invitations from their checkout.
     const sent = await runCli(['send', '--yes', '--smtp', smtp.url, '--now', sendAt], { cwd: dir });
     expect(sent.code).toBe(0);
-    await settle(contacts);
+    await whenReceived(smtp, contacts);
     expect(smtp.received).toHaveLength(contacts);
 
     // A job that runs before the journal was committed cannot remind: it says so, exit 2, nothing sent.
@@ -112,7 +108,7 @@ describe.each(layouts)('scheduled reminders through git: $name', ({ make }) => {
     const remind = await runCli(['remind', '--yes', '--smtp', smtp.url, '--now', remindAt], { cwd: job });
     expect(remind.stderr).toMatch(/Reminder "week-before"/);
     expect(remind.code).toBe(0);
-    await settle(2 * contacts);
+    await whenReceived(smtp, 2 * contacts);
     const reminders = smtp.received.slice(contacts);
     expect(reminders).toHaveLength(contacts);
     expect(reminders.map((m) => m.envelope.to[0]).sort()).toEqual(smtp.received.slice(0, contacts).map((m) => m.envelope.to[0]).sort());

@@ -4,8 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, tmpJournal } from '../helpers/cli.js';
-import { countBy, journalLines, manyContacts, NOW, send, sendArgs, server, whenReceived } from '../helpers/delivery.js';
-import { TEST_PASS, TEST_USER } from '../helpers/smtp.js';
+import { countBy, journalLines, manyContacts, NOW, send, sendArgs, server } from '../helpers/delivery.js';
+import { TEST_PASS, TEST_USER, whenReceived } from '../helpers/smtp.js';
 
 describe('the journal', () => {
   it('a re-run sends nothing: "9 already sent, 0 to send"; --resend sends again', async () => {

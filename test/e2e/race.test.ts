@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { campaignCopy } from '../helpers/campaign.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { startSmtp, whenReceived, type TestSmtp } from '../helpers/smtp.js';
 
 let smtp: TestSmtp;
 beforeEach(async () => {
@@ -29,7 +29,7 @@ describe('cancel and send at the same time', () => {
     const dir = campaignCopy();
     const first = await runCli(['send', '--yes', '--smtp', smtp.url, '--limit', '4', '--now', NOW], { cwd: dir });
     expect(first.code).toBe(0);
-    for (let i = 0; i < 100 && smtp.received.length < 4; i++) await pause(10);
+    await whenReceived(smtp, 4);
     const before = smtp.received.length;
 
     const args = (command: string) => [command, '--yes', '--smtp', smtp.url, '--now', NOW];

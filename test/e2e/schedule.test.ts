@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { campaignCopy, edit } from '../helpers/campaign.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { physicalLines, readEvent } from '../helpers/ical.js';
-import { startSmtp, type Received, type TestSmtp } from '../helpers/smtp.js';
+import { startSmtp, type Received, type TestSmtp, whenReceived } from '../helpers/smtp.js';
 
 const NINE = readFileSync(path.join(ROOT, 'contacts/competence-centres.csv'), 'utf8')
   .trim()
@@ -44,16 +44,11 @@ function calendarOf(mail: Received) {
   return { text, event: readEvent(text), mimeMethod: header.params.method };
 }
 
-/** The server parses asynchronously; wait until it has `n` messages. */
-async function settle(n: number) {
-  for (let i = 0; i < 200 && smtp.received.length < n; i++) await new Promise((r) => setTimeout(r, 10));
-}
-
 describe('invite remind, replayed day by day', () => {
   it('sends each stage once, to invited and unregistered people only, never early or late', async () => {
     // Invite eight of the nine; the European centre is never invited.
     expect((await invite('send', '2026-11-27T12:00', ['--limit', '8'])).code).toBe(0);
-    await settle(8);
+    await whenReceived(smtp, 8);
     const registrations = path.join(dir, 'registrations.csv');
     writeFileSync(registrations, 'Timestamp,Full name,E-mail\n2027-04-02,Søren Møller,INFO@cc-denmark.example.org\n');
     const remind = (now: string) => invite('remind', now, ['--registered', registrations]);
@@ -65,7 +60,7 @@ describe('invite remind, replayed day by day', () => {
 
     const first = await remind('2027-04-18T09:00');
     expect(first.code).toBe(0);
-    await settle(mark + 7);
+    await whenReceived(smtp, mark + 7);
     const stage1 = since(mark);
     const invitedUnregistered = NINE.slice(1, 8).sort();
     expect(recipients(stage1)).toEqual(invitedUnregistered);
@@ -96,7 +91,7 @@ describe('invite remind, replayed day by day', () => {
     );
     const second = await remind('2027-04-24T09:00');
     expect(second.code).toBe(0);
-    await settle(mark + 5);
+    await whenReceived(smtp, mark + 5);
     const stage2 = since(mark);
     expect(recipients(stage2)).toEqual(NINE.slice(3, 8).sort());
     expect(stage2[0]!.parsed.subject).toMatch(/^Last call: registration closes Sunday 25 April 2027/);
@@ -112,10 +107,10 @@ describe('invite remind, replayed day by day', () => {
 
   it('a stage missed because no run happened goes out on the next run; a superseded one does not', async () => {
     expect((await invite('send', '2026-11-27T12:00', ['--limit', '2'])).code).toBe(0);
-    await settle(2);
+    await whenReceived(smtp, 2);
     const missed = await invite('remind', '2027-04-19T07:00');
     expect(missed.code).toBe(0);
-    await settle(4);
+    await whenReceived(smtp, 4);
     expect(smtp.received.slice(2).map((m) => m.parsed.subject)).toEqual([
       expect.stringMatching(/^Reminder: register by/),
       expect.stringMatching(/^Reminder: register by/),
@@ -127,7 +122,7 @@ describe('invite remind, replayed day by day', () => {
     const skipped = await invite('remind', '2027-04-24T12:00', ['--json']);
     expect(skipped.code).toBe(0);
     expect(JSON.parse(skipped.stdout)).toMatchObject({ command: 'remind', kind: 'reminder:day-before', accepted: 2 });
-    await settle(8);
+    await whenReceived(smtp, 8);
     expect(smtp.received.slice(6).map((m) => m.parsed.subject)).toEqual([expect.stringMatching(/^Last call/), expect.stringMatching(/^Last call/)]);
   });
 });
@@ -135,7 +130,7 @@ describe('invite remind, replayed day by day', () => {
 describe('invite update and invite cancel', () => {
   it('update: same UID, SEQUENCE 1 then 2, the new time, what changed; cancel: METHOD:CANCEL, STATUS:CANCELLED; then everything else refuses', async () => {
     expect((await invite('send', '2026-11-27T12:00')).code).toBe(0);
-    await settle(9);
+    await whenReceived(smtp, 9);
     const unchanged = await invite('update', '2026-12-01T12:00');
     expect(unchanged.code).toBe(0);
     expect(unchanged.stdout).toContain('Nothing changed');
@@ -145,7 +140,7 @@ describe('invite update and invite cancel', () => {
     edit(path.join(dir, 'invite.yaml'), (y) => y.replace('start: 2027-05-06T09:00', 'start: 2027-05-06T10:00').replace('end: 2027-05-06T12:00', 'end: 2027-05-06T13:00'));
     const moved = await invite('update', '2026-12-01T12:00');
     expect(moved.code).toBe(0);
-    await settle(18);
+    await whenReceived(smtp, 18);
     const update1 = smtp.received.slice(9);
     expect(recipients(update1)).toEqual([...NINE].sort());
     for (const m of update1) {
@@ -166,7 +161,7 @@ describe('invite update and invite cancel', () => {
     edit(path.join(dir, 'invite.yaml'), (y) => y.replace(/location: .*/, 'location: Tallinn, Estonia, and online'));
     const relocated = await invite('update', '2026-12-02T12:00');
     expect(relocated.code).toBe(0);
-    await settle(27);
+    await whenReceived(smtp, 27);
     const update2 = smtp.received.slice(18);
     expect(update2.map((m) => calendarOf(m).event.sequence)).toEqual(Array(9).fill(2));
     expect(update2[0]!.parsed.text).toContain('Place: Online (video conference; the link follows after registration) → Tallinn, Estonia, and online');
@@ -178,7 +173,7 @@ describe('invite update and invite cancel', () => {
 
     const cancelled = await invite('cancel', '2026-12-03T12:00');
     expect(cancelled.code).toBe(0);
-    await settle(36);
+    await whenReceived(smtp, 36);
     const cancels = smtp.received.slice(27);
     expect(recipients(cancels)).toEqual([...NINE].sort());
     for (const m of cancels) {

@@ -50,17 +50,6 @@ export function journalLines(file: string) {
     .map((l) => JSON.parse(l) as { recipient: string; status: string; kind: string; messageId: string; failure?: { type: string; code?: number } });
 }
 
-/** Resolves once the server holds at least `n` messages (checked every 5 ms). */
-export function whenReceived(smtp: TestSmtp, n: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (smtp.received.length >= n) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 5);
-  });
-}
 
 export function countBy(list: string[]): Map<string, number> {
   const counts = new Map<string, number>();

@@ -29,6 +29,15 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
+/**
+ * Resolves once the server holds at least `n` messages (it parses them asynchronously), or after
+ * `timeoutMs` in any case, so that a test expecting too many fails on its own assertion.
+ */
+export async function whenReceived(smtp: Pick<TestSmtp, 'received'>, n: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (smtp.received.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
 /** Closes the server (waiting for what it is still parsing) and asserts that nothing arrived. */
 export async function expectNothingArrived(smtp: TestSmtp): Promise<void> {
   await smtp.close();
