@@ -33,8 +33,18 @@ export interface InitAnswers {
   deadline: string;
 }
 
-/** The shipped starter files, beside dist/ in the package. */
-const STARTER = fileURLToPath(new URL('../../starter/', import.meta.url));
+/** The shipped starter files: starter/ in the package's root, found from here whether this runs from src/ or bundled in dist/. */
+const STARTER = path.join(packageRoot(), 'starter');
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`invite's package.json not found above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+}
 
 /** Starter files and where they go: npm leaves dot-files out of a package, so two are renamed. */
 function starterFiles(): { from: string; to: string }[] {
