@@ -3,6 +3,8 @@
 // alternative and as an invite.ics attachment with the same bytes).
 import { createHash } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
+import { readAttachment } from './attachments.js';
+import type { Attachment } from './campaign/model.js';
 import type { Message } from './compose.js';
 
 export interface Envelope {
@@ -23,7 +25,9 @@ export function mailOptions(message: Message): ComposerOptions {
     date: message.date,
     messageId: message.messageId,
     icalEvent: { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content },
-    attachments: message.attachments.map((a) => ({ filename: a.filename, path: a.path })),
+    // The bytes, read here through the same confinement that checked them, never a path for
+    // nodemailer to open later (a file swapped for a symlink in between would go instead).
+    attachments: message.attachments.map((a) => ({ filename: a.filename, content: bytesOf(a) })),
     headers: { 'X-Invite-Campaign': message.campaignId },
     // Boundaries from the Message-ID rather than chance: the same message builds to the same
     // bytes every time, so an .eml file from --out is exactly what SMTP carries.
@@ -31,6 +35,16 @@ export function mailOptions(message: Message): ComposerOptions {
     // RFC 5322 lines end in CRLF; templates written on Linux or macOS have bare LF.
     newline: 'windows',
   };
+}
+
+// invite.yaml's attachments go with every message: read once per loaded campaign.
+const sharedBytes = new WeakMap<Attachment, Buffer>();
+
+function bytesOf(attachment: Attachment): Buffer {
+  if (!attachment.shared) return readAttachment(attachment);
+  let bytes = sharedBytes.get(attachment);
+  if (!bytes) sharedBytes.set(attachment, (bytes = readAttachment(attachment)));
+  return bytes;
 }
 
 export function envelopeOf(message: Message): Envelope {

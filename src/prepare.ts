@@ -2,6 +2,7 @@
 // the current time, and run every check (the same ones `invite validate` prints).
 import path from 'node:path';
 import { DateTime } from 'luxon';
+import { realPaths } from './attachments.js';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign/load.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
 import { loadContacts, rowProblems, type ContactList } from './contacts/rules.js';
@@ -58,11 +59,15 @@ export function check(options: CampaignOptions, io: Io): Checked {
   const now = resolveNow(options.now, campaign.event.timezone, io);
   const source = campaign.contacts;
   const subjectColumns = Object.values(campaign.mails).flatMap((m) => (m ? m.subject.uses.map((u) => u.root) : []));
-  const contacts = loadContacts(options.contacts ? path.resolve(options.contacts) : source.file, {
+  const contactsFile = options.contacts ? path.resolve(options.contacts) : source.file;
+  const contacts = loadContacts(contactsFile, {
     delimiter: options.delimiter ?? source.delimiter,
     encoding: options.encoding ?? source.encoding,
     attachmentColumn: source.attachmentColumn,
     baseDir: campaign.dir,
+    confinement: { ...campaign.confinement, private: [...campaign.confinement.private, ...realPaths([contactsFile])] },
+    limits: campaign.limits,
+    sharedAttachments: campaign.attachments,
     headerColumns: subjectColumns,
   });
 

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { ChalkInstance } from 'chalk';
+import { formatSize } from './attachments.js';
 import type { Message } from './compose.js';
 import { DEFAULTS } from './defaults.js';
 import { DeliveryStop, RecipientFailure, shownPath, UsageError } from './errors.js';
@@ -238,8 +239,4 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
     async close() {},
     async abort() {},
   };
-}
-
-function formatSize(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
 }

@@ -1,9 +1,10 @@
 // Loading a campaign: reads invite.yaml (a folder means its invite.yaml), checks it against the
 // schema, resolves paths relative to the file, and turns the event's local times into UTC.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import YAML, { LineCounter } from 'yaml';
+import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, parseSize, realPaths } from '../attachments.js';
 import { isKnownEncoding } from '../encoding.js';
 import { InputError, shownPath, type Problem } from '../errors.js';
 import { parseRate, type Rate } from '../rate.js';
@@ -95,18 +96,30 @@ function resolveCampaign(
     }
   }
 
+  const limits = { ...DEFAULT_LIMITS };
+  for (const [key, field] of [['max_attachment_size', 'perAttachment'], ['max_message_size', 'perMessage']] as const) {
+    const given = data.sending[key];
+    if (given === undefined) continue;
+    const bytes = parseSize(given);
+    if (bytes === undefined || bytes <= 0) at(['sending', key], `"${given}" is not a size`, 'write it as a number and KB, MB or GB, e.g. 10 MB');
+    else limits[field] = bytes;
+  }
+  const contactsFile = path.resolve(dir, typeof data.contacts === 'string' ? data.contacts : data.contacts.file);
+  let attachmentsDir: string | undefined;
+  if (data.attachments_dir) {
+    attachmentsDir = path.resolve(dir, data.attachments_dir);
+    if (!existsSync(attachmentsDir)) at(['attachments_dir'], `the folder "${data.attachments_dir}" does not exist`, `it is relative to ${path.basename(absolute)}`);
+  }
+  const confinement = { roots: realPaths([dir, ...(attachmentsDir ? [attachmentsDir] : [])]), private: realPaths([absolute, contactsFile]) };
   const attachments: Attachment[] = [];
   data.attachments.forEach((entry, index) => {
     const spec = typeof entry === 'string' ? { path: entry } : entry;
-    const full = path.resolve(dir, spec.path);
-    try {
-      const stat = statSync(full);
-      if (!stat.isFile()) throw new Error('not a file');
-      attachments.push({ path: full, filename: spec.filename ?? path.basename(full), source: spec.path, size: stat.size });
-    } catch {
-      at(['attachments', index], `attachment "${spec.path}" not found`, `paths are relative to ${path.basename(absolute)}`);
-    }
+    const checked = checkAttachment(spec.path, dir, confinement, limits, spec.filename);
+    if (checked.ok) attachments.push({ ...checked.attachment, shared: true });
+    else at(['attachments', index], checked.message, checked.hint);
   });
+  const tooLarge = messageTooLarge(attachments, limits);
+  if (tooLarge) at(['attachments'], tooLarge.message, tooLarge.hint);
 
   if (typeof data.contacts === 'object' && data.contacts.encoding && !isKnownEncoding(data.contacts.encoding)) {
     at(['contacts', 'encoding'], `unknown encoding "${data.contacts.encoding}"`, 'e.g. windows-1257, windows-1250, windows-1252, iso-8859-13, utf-8');
@@ -180,14 +193,16 @@ function resolveCampaign(
     replyTo: data.reply_to === undefined ? [] : Array.isArray(data.reply_to) ? data.reply_to : [data.reply_to],
     contacts:
       typeof data.contacts === 'string'
-        ? { file: path.resolve(dir, data.contacts) }
+        ? { file: contactsFile }
         : {
-            file: path.resolve(dir, data.contacts.file),
+            file: contactsFile,
             delimiter: data.contacts.delimiter,
             encoding: data.contacts.encoding,
             attachmentColumn: data.contacts.attachment_column,
           },
     attachments,
+    confinement,
+    limits,
     mails: { ...mails, invitation: mails.invitation },
     reminders,
     sending: {

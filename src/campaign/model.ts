@@ -1,5 +1,6 @@
 // The campaign as the rest of invite sees it: the event with UTC instants, people, contacts
 // source, attachments, templates per mail kind, reminder stages, delivery defaults.
+import type { AttachmentLimits, Confinement } from '../attachments.js';
 import type { Problem } from '../errors.js';
 import type { Rate } from '../rate.js';
 import type { MailTemplates } from '../templates.js';
@@ -47,9 +48,13 @@ export interface Attachment {
   path: string;
   /** The name the recipient sees. */
   filename: string;
-  /** Path as written in invite.yaml, for messages. */
+  /** Path as written in invite.yaml or the contacts, for messages. */
   source: string;
   size: number;
+  /** The most bytes that may be read from it when the message is built (the limit it was checked against). */
+  maxBytes: number;
+  /** Every message carries it (invite.yaml's attachments): read once, kept. */
+  shared?: boolean;
 }
 
 export interface SendingDefaults {
@@ -85,6 +90,9 @@ export interface Campaign {
   replyTo: Person[];
   contacts: ContactSource;
   attachments: Attachment[];
+  /** Where attachments may come from and what may never go (see attachments.ts). */
+  confinement: Confinement;
+  limits: AttachmentLimits;
   /** Templates per mail kind: invitation always; update, cancel and reminder:<stage> when configured. */
   mails: Partial<Record<MailKind, MailTemplates>> & { invitation: MailTemplates };
   /** Reminder stages, earliest first. */

@@ -47,6 +47,8 @@ export const campaignSchema = z.strictObject({
       attachment_column: z.string().min(1).optional(),
     }),
   ]),
+  /** A folder (relative to invite.yaml) whose files may be attached too, besides the campaign folder's own. */
+  attachments_dir: z.string().min(1).optional(),
   attachments: z
     .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })]))
     .default([]),
@@ -71,6 +73,8 @@ export const campaignSchema = z.strictObject({
       retry_delay: z.number().positive().optional(),
       max: z.int().min(1).optional(),
       timeout: z.number().positive().optional(),
+      max_attachment_size: z.string().min(1).optional(),
+      max_message_size: z.string().min(1).optional(),
     })
     .default({}),
 });

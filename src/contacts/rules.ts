@@ -2,10 +2,9 @@
 // column, two headers alike, no rows) stop everything; problems of a row reject that row, each
 // with its line and column: empty, invalid or duplicate address, ragged row, a control
 // character that would reach a header, an unknown time zone, a missing attachment.
-import { statSync } from 'node:fs';
-import path from 'node:path';
 import { DateTime } from 'luxon';
 import { parseAddress } from '../address.js';
+import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type AttachmentLimits, type Confinement } from '../attachments.js';
 import type { Attachment } from '../campaign/load.js';
 import { InputError, type Problem } from '../errors.js';
 import { zoneForCountry } from '../zones.js';
@@ -51,6 +50,11 @@ export interface ContactOptions {
   /** A column naming a file (relative to `baseDir`) to attach for that row. */
   attachmentColumn?: string;
   baseDir?: string;
+  /** Where a row's attachment may come from (default: baseDir only). */
+  confinement?: Confinement;
+  limits?: AttachmentLimits;
+  /** The campaign's own attachments, which every message carries too (for the message size). */
+  sharedAttachments?: Attachment[];
   /** Columns whose values reach a header (the subject): no control characters allowed. */
   headerColumns?: string[];
 }
@@ -112,6 +116,7 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
   const countryIndex = index('country');
   const headerIndexes = new Set([emailIndex, nameIndex, firstIndex, lastIndex, ...(options.headerColumns ?? []).map(index)].filter((i) => i >= 0));
 
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const contacts: Contact[] = [];
   const rejected: RejectedRow[] = [];
   const seen = new Map<string, number>();
@@ -165,13 +170,13 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
     const attachments: Attachment[] = [];
     const attachmentName = value(attachmentIndex);
     if (attachmentName) {
-      const full = path.resolve(options.baseDir ?? process.cwd(), attachmentName);
-      try {
-        const stat = statSync(full);
-        if (!stat.isFile()) throw new Error('not a file');
-        attachments.push({ path: full, filename: path.basename(full), source: attachmentName, size: stat.size });
-      } catch {
-        at(attachmentIndex, `attachment "${attachmentName}" not found`, 'paths are relative to invite.yaml');
+      const baseDir = options.baseDir ?? process.cwd();
+      const checked = checkAttachment(attachmentName, baseDir, options.confinement ?? { roots: realPaths([baseDir]), private: [] }, limits);
+      if (!checked.ok) at(attachmentIndex, checked.message, checked.hint);
+      else {
+        const tooLarge = messageTooLarge([...(options.sharedAttachments ?? []), checked.attachment], limits);
+        if (tooLarge) at(attachmentIndex, tooLarge.message, tooLarge.hint);
+        else attachments.push(checked.attachment);
       }
     }
 
