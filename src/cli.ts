@@ -49,7 +49,8 @@ function sendingOptions(command: Command): Command {
     .option('--retries <n>', `further attempts after a temporary failure (default: sending.retries, else ${DEFAULTS.retries})`, wholeNumber)
     .option('--retry-delay <seconds>', `wait before the first retry, doubled each time, with jitter (default: sending.retry_delay, else ${DEFAULTS.retryDelaySeconds})`, positiveNumber)
     .option('--timeout <seconds>', `SMTP connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
-    .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"));
+    .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"))
+    .addOption(new Option('--allow-plain-auth', 'send the SMTP password even when the server offers no STARTTLS (a local relay only: it goes unencrypted)'));
 }
 
 /** A command that sends (send, remind, update, cancel): every flag of the shared table. */

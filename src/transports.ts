@@ -49,6 +49,8 @@ export interface SmtpSettings {
   user?: string;
   pass?: string;
   insecureTls: boolean;
+  /** Log in even without TLS (smtp:// to a server without STARTTLS): only when asked for, loudly. */
+  allowPlainAuth: boolean;
   timeoutMs: number;
   /** Parallel SMTP connections. */
   connections: number;
@@ -80,6 +82,7 @@ export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv): SmtpSettings 
     user,
     pass,
     insecureTls: false,
+    allowPlainAuth: false,
     timeoutMs: DEFAULTS.timeoutSeconds * 1000,
     connections: DEFAULTS.connections,
   };
@@ -94,6 +97,9 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     secure: settings.secure,
     auth: settings.user ? { user: settings.user, pass: settings.pass ?? '' } : undefined,
     tls: { rejectUnauthorized: !settings.insecureTls },
+    // No password before TLS: with credentials, smtp:// must be upgraded by STARTTLS or the
+    // connection fails before AUTH (a server that "forgets" STARTTLS may be someone in between).
+    requireTLS: plainAuthRefused(settings),
     pool: true,
     maxConnections: settings.connections,
     // invite keeps the rate itself (see rate.ts); nodemailer's own limiter stays off.
@@ -140,6 +146,11 @@ interface NodemailerError {
   message?: string;
 }
 
+/** Credentials would go over smtp://: STARTTLS is then required, unless the organiser allowed plain AUTH. */
+function plainAuthRefused(settings: SmtpSettings): boolean {
+  return !settings.secure && Boolean(settings.user || settings.pass) && !settings.allowPlainAuth;
+}
+
 /** Codes of a certificate that could not be verified (Node's TLS, OpenSSL). */
 const CERTIFICATE = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(_LOCALLY)?)|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 /** The server cannot be reached at all. */
@@ -164,6 +175,16 @@ export function classifySmtpError(error: unknown, settings: SmtpSettings): Error
   if (certificate) {
     return new DeliveryStop(`the TLS certificate of ${where} could not be verified: ${text}`, "use the server's real host name, add its CA with NODE_EXTRA_CA_CERTS, or (only for a test server) pass --insecure-tls");
   }
+  if (e.code === 'ETLS' && plainAuthRefused(settings) && /STARTTLS/.test(text)) {
+    return new DeliveryStop(
+      `the SMTP server ${where} offers no STARTTLS, so the password was not sent (it would go unencrypted)`,
+      'use smtps:// (usually port 465) or a server that offers STARTTLS; only for a relay on this machine or network, pass --allow-plain-auth',
+    );
+  }
+  // smtps:// to a port that speaks plain SMTP: OpenSSL reads the greeting as a broken TLS record.
+  if (settings.secure && (/^ERR_SSL_/.test(e.originalCode ?? '') || /wrong version number|packet length too long|unknown protocol/i.test(text))) {
+    return new DeliveryStop(`TLS with ${where} failed: the server does not speak TLS on this port (${text})`, 'smtps:// is for TLS from the first byte (usually port 465); for port 587 or 25 use smtp://, which upgrades with STARTTLS');
+  }
   if (e.code === 'ETLS' || e.code === 'EREQUIRETLS') {
     return new DeliveryStop(`TLS with ${where} failed: ${text}`, 'smtps:// is usually port 465, smtp:// with STARTTLS port 587');
   }
@@ -177,8 +198,22 @@ export function classifySmtpError(error: unknown, settings: SmtpSettings): Error
   return new RecipientFailure(text, code, false, NETWORK.has(e.code ?? ''));
 }
 
-function stripSecrets(text: string, settings: SmtpSettings): string {
-  return settings.pass ? text.split(settings.pass).join('***') : text;
+/**
+ * The error text without the password or anything that carries it: a server may quote the
+ * AUTH data (base64 of "\0user\0password" for PLAIN, of the password for LOGIN) in its reply.
+ */
+export function stripSecrets(text: string, settings: Pick<SmtpSettings, 'user' | 'pass'>): string {
+  if (!settings.pass) return text;
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  const forms = [
+    b64(`\0${settings.user ?? ''}\0${settings.pass}`),
+    b64(`${settings.user ?? ''}\0${settings.user ?? ''}\0${settings.pass}`),
+    b64(settings.pass),
+    encodeURIComponent(settings.pass),
+    settings.pass,
+  ];
+  // Longest first, so a form containing another is replaced whole.
+  return forms.sort((a, b) => b.length - a.length).reduce((t, form) => (form ? t.split(form).join('***') : t), text);
 }
 
 /** Writes each message as a complete .eml file: the bytes SMTP would carry. */

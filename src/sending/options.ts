@@ -20,6 +20,7 @@ export interface SendingOptions extends CampaignOptions {
   to?: string;
   json?: boolean;
   insecureTls?: boolean;
+  allowPlainAuth?: boolean;
   skipInvalid?: boolean;
   journal?: string;
   resend?: boolean;
@@ -96,8 +97,17 @@ export function openTransport(settled: Settled, options: SendingOptions, deliver
   }
   if (destination.kind === 'eml') return emlTransport(destination.dir);
   if (destination.kind === 'unset') return undefined;
-  const smtp: SmtpSettings = { ...destination.server, insecureTls: Boolean(options.insecureTls), timeoutMs: delivery.timeoutMs, connections: delivery.connections };
+  const smtp: SmtpSettings = {
+    ...destination.server,
+    insecureTls: Boolean(options.insecureTls),
+    allowPlainAuth: Boolean(options.allowPlainAuth),
+    timeoutMs: delivery.timeoutMs,
+    connections: delivery.connections,
+  };
   if (options.insecureTls) io.stderr.write("warning: --insecure-tls: the server's TLS certificate is not checked; anyone on the path could read the mail and the password\n");
+  if (options.allowPlainAuth && smtp.user && !smtp.secure) {
+    io.stderr.write(`warning: --allow-plain-auth: if ${smtp.host}:${smtp.port} offers no STARTTLS, the SMTP password goes over the network unencrypted; use it only for a relay on this machine or network\n`);
+  }
   return smtpTransport(smtp);
 }
 

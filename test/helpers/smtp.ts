@@ -67,6 +67,8 @@ export type Fault = { reply: number; text?: string } | 'drop' | 'stall' | undefi
 export interface SmtpOptions {
   /** Plain SMTP without STARTTLS or AUTH (faster, for the delivery tests). */
   plain?: boolean;
+  /** AUTH without STARTTLS: a relay that takes the password in clear text. */
+  noStartTls?: boolean;
   /** TLS from the first byte, as on port 465 (smtps://). */
   implicitTls?: boolean;
   /** Decides the fate of RCPT TO for an address. */
@@ -96,11 +98,11 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     for (const c of connections) if (c.id === id) c._socket.destroy();
   };
   const server = new SMTPServer({
-    ...(options.plain ? { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true } : { key, cert }),
+    ...(options.plain ? { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true } : options.noStartTls ? { disabledCommands: ['STARTTLS'] } : { key, cert }),
     secure: Boolean(options.implicitTls),
     authMethods: ['PLAIN', 'LOGIN'],
-    // Refuse AUTH before STARTTLS, as real submission servers do.
-    allowInsecureAuth: false,
+    // Refuse AUTH before STARTTLS, as real submission servers do (unless this is the plain relay).
+    allowInsecureAuth: Boolean(options.noStartTls),
     logger: false,
     size: 50 * 1024 * 1024,
     onRcptTo(address, session, callback) {
