@@ -1,9 +1,10 @@
 // The journal: .invite/journal.jsonl, one JSON line per message the server accepted (and per
 // failure), appended and fsynced before the next message counts as done. It is the record of
 // what was sent, so a re-run sends exactly what is missing. A lock file keeps two runs apart.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
 import type { EventSnapshot } from './compose.js';
 import { InputError, UsageError, shownPath } from './errors.js';
 
@@ -30,17 +31,70 @@ export interface JournalEntry {
 
 export interface JournalRead {
   entries: JournalEntry[];
-  /** A last line cut short by a crash or power cut: reported, ignored. */
+  /** A last line cut short by a crash, a full disk or a power cut: reported, ignored, cut off before the next append. */
   torn?: { line: number; bytes: number };
 }
+
+/** One journal line, checked strictly: a line that does not say exactly what was sent is not guessed at. */
+const entrySchema = z.strictObject({
+  time: z.iso.datetime({ offset: true }),
+  campaign: z.string().min(1),
+  kind: z.string().regex(/^[a-z]+(:[A-Za-z0-9._-]+)?$/, 'expected invitation, reminder:<stage>, update:<n> or cancel'),
+  // Compared ignoring case everywhere: stored lower-case, whatever an editor made of it.
+  recipient: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expected an e-mail address').transform((r) => r.toLowerCase()),
+  messageId: z.string().min(1),
+  uid: z.string().optional(),
+  sequence: z.int().min(0).optional(),
+  status: z.enum(['accepted', 'failed']),
+  response: z.string().optional(),
+  event: z.looseObject({}).optional(),
+  failure: z.strictObject({ type: z.enum(['permanent', 'temporary']), code: z.int().optional(), message: z.string() }).optional(),
+});
 
 /** The journal beside invite.yaml unless --journal says otherwise. */
 export function journalPath(campaignDir: string, override?: string): string {
   return override ? path.resolve(override) : path.join(campaignDir, '.invite', 'journal.jsonl');
 }
 
+/** The journal must be a regular file (or not exist yet): a folder or a device there is a clear error, never a stack trace. */
+function checkJournalFile(file: string): boolean {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ENOTDIR') throw new InputError({ file: shownPath(file), message: 'the journal\'s folder is a file', hint: 'pass --journal with a path in a folder, or move that file away' });
+    throw error;
+  }
+  if (!stat.isFile()) {
+    throw new InputError({
+      file: shownPath(file),
+      message: `the journal is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}`,
+      hint: 'the journal is a file of JSON lines; pass --journal FILE with a file name, or move what is there away',
+    });
+  }
+  return true;
+}
+
+/** Reads one line; the entry, or what is wrong with it. */
+function parseLine(line: string): { entry: JournalEntry } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { problem: 'this journal line is not a journal entry' };
+  }
+  const parsed = entrySchema.safeParse(value);
+  if (parsed.success) return { entry: parsed.data as JournalEntry };
+  const issue = parsed.error.issues[0]!;
+  const key = issue.path.join('.');
+  const what = /received undefined/.test(issue.message) ? `"${key}" is missing` : `${key ? `"${key}": ` : ''}${issue.message}`;
+  return { problem: `this journal line is not a journal entry: ${what}` };
+}
+
 export function readJournal(file: string): JournalRead {
-  if (!existsSync(file)) return { entries: [] };
+  if (!checkJournalFile(file)) return { entries: [] };
   const text = readFileSync(file, 'utf8');
   const lines = text.split('\n');
   const entries: JournalEntry[] = [];
@@ -48,23 +102,23 @@ export function readJournal(file: string): JournalRead {
   const shown = shownPath(file);
   for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
-    const isLast = index === lines.length - 1; // no newline after it: the write never finished
-    try {
-      const entry = JSON.parse(line) as JournalEntry;
-      if (isLast) throw new Error('unterminated');
-      if (typeof entry.recipient !== 'string' || typeof entry.kind !== 'string' || typeof entry.status !== 'string') throw new Error('not an entry');
-      entries.push(entry);
-    } catch {
-      if (isLast) torn = { line: index + 1, bytes: Buffer.byteLength(line) };
-      else {
-        throw new InputError({
-          file: shown,
-          line: index + 1,
-          message: 'this journal line is not a journal entry',
-          hint: 'the journal was edited or damaged; restore it from version control or a backup (invite will not guess what was sent)',
-        });
-      }
+    const read = parseLine(line);
+    if ('entry' in read) {
+      // A complete last line whose newline never made it to disk still records what was sent.
+      entries.push(read.entry);
+      continue;
     }
+    // The last line, cut short while it was written: ignored, and cut off by the next writer.
+    if (index === lines.length - 1) {
+      torn = { line: index + 1, bytes: Buffer.byteLength(line) };
+      continue;
+    }
+    throw new InputError({
+      file: shown,
+      line: index + 1,
+      message: read.problem,
+      hint: 'the journal was edited or damaged; restore it from version control or a backup (invite will not guess what was sent)',
+    });
   }
   return { entries, torn };
 }
@@ -74,38 +128,86 @@ export function acceptedRecipients(entries: JournalEntry[], campaign: string, ki
   return new Set(entries.filter((e) => e.campaign === campaign && e.kind === kind && e.status === 'accepted').map((e) => e.recipient));
 }
 
+/** The journal could not be written: the run must stop, and what was sent but not recorded must be said. */
+export class JournalWriteError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: Error,
+  ) {
+    super(`the journal ${shownPath(file)} could not be written: ${reason.message}`);
+    this.name = 'JournalWriteError';
+  }
+}
+
 /**
  * The journal being written: one line at a time, each on disk before append() returns. The
  * file is opened at the first line, so a run that sends nothing leaves no empty journal behind.
+ * A write or fsync that fails leaves no part of its line behind, and every later append fails
+ * too (JournalWriteError): nothing is recorded out of order.
  */
 export class JournalWriter {
   private fd = -1;
+  private size = 0;
+  private broken?: JournalWriteError;
   constructor(readonly file: string) {}
 
   private open(): number {
     mkdirSync(path.dirname(this.file), { recursive: true });
+    checkJournalFile(this.file);
     const fd = openSync(this.file, 'a+');
-    // A torn last line (no newline) is cut off so the next entry starts on a line of its own.
-    // Only the last byte is read; the whole file only when it really is torn.
-    const size = fstatSync(fd).size;
+    // A last line without its newline: a complete entry gets its newline, a torn one is cut
+    // off, so the next entry starts on a line of its own. Only the last byte is read; the
+    // whole file only when it really is unterminated.
+    let size = fstatSync(fd).size;
     const last = Buffer.alloc(1);
     if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
-      const end = readFileSync(this.file).lastIndexOf(0x0a) + 1;
-      ftruncateSync(fd, end);
+      const text = readFileSync(this.file);
+      const start = text.lastIndexOf(0x0a) + 1;
+      if ('entry' in parseLine(text.subarray(start).toString('utf8'))) {
+        writeAll(fd, Buffer.from('\n'));
+        size += 1;
+      } else {
+        ftruncateSync(fd, start);
+        size = start;
+      }
+      fsyncSync(fd);
     }
+    this.size = size;
     return fd;
   }
 
   append(entry: JournalEntry): void {
-    if (this.fd < 0) this.fd = this.open();
-    writeSync(this.fd, JSON.stringify(entry) + '\n');
-    fsyncSync(this.fd);
+    if (this.broken) throw this.broken;
+    const before = this.size;
+    try {
+      if (this.fd < 0) this.fd = this.open();
+      const data = Buffer.from(JSON.stringify(entry) + '\n');
+      writeAll(this.fd, data);
+      fsyncSync(this.fd);
+      this.size += data.length;
+    } catch (error) {
+      // A short write (a full disk) must not leave half a line that a later line would join.
+      if (this.fd >= 0) {
+        try {
+          ftruncateSync(this.fd, before);
+        } catch {
+          // the next run's reader sees a torn last line and its writer cuts it off
+        }
+      }
+      this.broken = error instanceof JournalWriteError ? error : new JournalWriteError(this.file, error as Error);
+      throw this.broken;
+    }
   }
 
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** writeSync until every byte is written: a write may take only part of what it is given. */
+function writeAll(fd: number, data: Buffer): void {
+  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
 }
 
 interface LockHolder {
@@ -118,47 +220,105 @@ interface LockHolder {
 /**
  * Takes the journal's lock (journal.jsonl.lock, created exclusively). A lock left by a process
  * that no longer runs on this machine is taken over; a live holder makes this run exit 2.
+ *
+ * Taking over is atomic: only the process holding `journal.jsonl.lock.takeover` (also created
+ * exclusively) may remove a stale lock, and only after reading it again and finding the same
+ * dead holder. Two runs that find the same stale lock can therefore never both hold the lock:
+ * the one that loses either finds the takeover in progress or finds the winner's live lock.
  */
 export function lockJournal(file: string, command: string): { release(): void; tookOverFrom?: LockHolder } {
   const lockFile = `${file}.lock`;
   mkdirSync(path.dirname(lockFile), { recursive: true });
   const me: LockHolder = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command };
-  let tookOverFrom: LockHolder | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockFile, JSON.stringify(me) + '\n', { flag: 'wx' });
-      return {
-        tookOverFrom,
-        release() {
-          try {
-            const holder = JSON.parse(readFileSync(lockFile, 'utf8')) as LockHolder;
-            if (holder.pid === me.pid && holder.host === me.host) unlinkSync(lockFile);
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let holder: LockHolder | undefined;
+  const mine = JSON.stringify(me) + '\n';
+  const held = (tookOverFrom?: LockHolder) => ({
+    tookOverFrom,
+    release() {
       try {
-        holder = JSON.parse(readFileSync(lockFile, 'utf8')) as LockHolder;
+        if (readFileSync(lockFile, 'utf8') === mine) unlinkSync(lockFile);
       } catch {
-        holder = undefined;
+        // already gone
       }
-      if (holder && holder.host === me.host && !isAlive(holder.pid)) {
-        tookOverFrom = holder;
-        unlinkSync(lockFile);
-        continue;
-      }
-      const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.started})` : 'another run';
-      throw new UsageError(
-        `the journal ${shownPath(file)} is in use by ${who}`,
-        `wait for it to finish; if no such run exists any more, delete ${shownPath(lockFile)}`,
-      );
-    }
+    },
+  });
+  const inUse = (holder: LockHolder | undefined) => {
+    const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.started})` : 'another run';
+    return new UsageError(`the journal ${shownPath(file)} is in use by ${who}`, `wait for it to finish; if no such run exists any more, delete ${shownPath(lockFile)}`);
+  };
+
+  if (createExclusive(lockFile, mine)) return held();
+  const stale = readHolder(lockFile);
+  if (!stale?.holder || stale.text === undefined || stale.holder.host !== me.host || isAlive(stale.holder.pid)) throw inUse(stale?.holder);
+
+  const takeover = `${lockFile}.takeover`;
+  if (!createExclusive(takeover, mine)) {
+    // Another run is taking over right now, or died while doing so (a file left for seconds).
+    const age = fileAge(takeover);
+    if (age !== undefined && age < STALE_TAKEOVER_MS) throw inUse(undefined);
+    removeIf(takeover, readHolder(takeover)?.text);
+    if (!createExclusive(takeover, mine)) throw inUse(undefined);
   }
-  throw new UsageError(`could not take the journal lock ${lockFile}`);
+  try {
+    // Still the same dead holder? Then nobody else has touched it: remove it and take the lock.
+    if (!removeIf(lockFile, stale.text)) throw inUse(readHolder(lockFile)?.holder);
+    if (!createExclusive(lockFile, mine)) throw inUse(readHolder(lockFile)?.holder);
+    return held(stale.holder);
+  } finally {
+    removeIf(takeover, mine);
+  }
+}
+
+/** A takeover file older than this was left by a run that died in the middle of taking over. */
+const STALE_TAKEOVER_MS = 10_000;
+
+/** Creates `file` with `text` only if nothing is there: written to a private file, then hard-linked into place (atomic). */
+function createExclusive(file: string, text: string): boolean {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, text, { flag: 'wx' });
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+function readHolder(file: string): { text?: string; holder?: LockHolder } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const holder = JSON.parse(text) as LockHolder;
+    return typeof holder?.pid === 'number' && typeof holder.host === 'string' ? { text, holder } : { text };
+  } catch {
+    return { text };
+  }
+}
+
+/** Removes `file` if it still holds exactly `text`; whether it did. */
+function removeIf(file: string, text: string | undefined): boolean {
+  if (text === undefined) return false;
+  try {
+    if (readFileSync(file, 'utf8') !== text) return false;
+    unlinkSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fileAge(file: string): number | undefined {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {

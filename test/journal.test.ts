@@ -1,13 +1,18 @@
 // The journal on disk: a torn last line is ignored (and cut off before the next append), a
 // damaged line elsewhere stops everything, the lock keeps a second run out and is taken over
 // from a process that no longer runs.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../src/errors.js';
 import { JournalWriter, lockJournal, readJournal, type JournalEntry } from '../src/journal.js';
 import { tmpJournal as file } from './helpers/cli.js';
+
+const run = promisify(execFile);
 
 const entry = (recipient: string): JournalEntry => ({ time: '2026-12-01T10:00:00.000Z', campaign: 'c', kind: 'invitation', recipient, messageId: `<${recipient}>`, status: 'accepted' });
 const line = (recipient: string) => JSON.stringify(entry(recipient)) + '\n';
@@ -31,10 +36,43 @@ describe('readJournal', () => {
     expect(read.torn).toEqual({ line: 2, bytes: 30 });
   });
 
-  it('a complete last line without its newline also counts as torn: the write never finished', () => {
+  it('a complete last line without its newline still records its message (the server had accepted it)', () => {
     const f = file();
     writeFileSync(f, line('a@example.org') + line('b@example.org').trimEnd());
-    expect(readJournal(f).entries).toHaveLength(1);
+    const read = readJournal(f);
+    expect(read.entries.map((e) => e.recipient)).toEqual(['a@example.org', 'b@example.org']);
+    expect(read.torn).toBeUndefined();
+  });
+
+  it('lines are typed strictly: an unknown status, a sequence as text, a missing key are errors naming line and key; an upper-case recipient is lower-cased', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...entry('a@example.org'), status: 'bogus' }, 'this journal line is not a journal entry: "status": Invalid option: expected one of "accepted"|"failed"'],
+      [{ ...entry('a@example.org'), sequence: '99' }, 'this journal line is not a journal entry: "sequence": Invalid input: expected number, received string'],
+      [{ ...entry('a@example.org'), messageId: undefined }, 'this journal line is not a journal entry: "messageId" is missing'],
+      [{ ...entry('a@example.org'), extra: 1 }, 'this journal line is not a journal entry: Unrecognized key: "extra"'],
+    ];
+    for (const [bad, message] of cases) {
+      const f = file();
+      writeFileSync(f, line('z@example.org') + JSON.stringify(bad) + '\n');
+      let error: unknown;
+      try {
+        readJournal(f);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, message).toBeInstanceOf(InputError);
+      expect((error as InputError).problems[0]).toMatchObject({ line: 2, message });
+    }
+    const f = file();
+    writeFileSync(f, JSON.stringify(entry('Ada.Lovelace@Example.ORG')) + '\n');
+    expect(readJournal(f).entries[0]!.recipient).toBe('ada.lovelace@example.org');
+  });
+
+  it('a journal that is a folder is an input error, for the reader and the writer', () => {
+    const f = file();
+    mkdirSync(f);
+    expect(() => readJournal(f)).toThrow(/the journal is a folder/);
+    expect(() => new JournalWriter(f).append(entry('a@example.org'))).toThrow(/the journal is a folder/);
   });
 
   it('a damaged line in the middle is an input error naming the line', () => {
@@ -47,7 +85,7 @@ describe('readJournal', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).problems[0]).toMatchObject({ line: 2, message: 'this journal line is not a journal entry' });
+    expect((error as InputError).problems[0]).toMatchObject({ line: 2, message: 'this journal line is not a journal entry: "time" is missing' });
   });
 });
 
@@ -60,6 +98,15 @@ describe('JournalWriter', () => {
     writer.close();
     expect(readFileSync(f, 'utf8')).toBe(line('a@example.org') + line('b@example.org'));
     expect(readJournal(f).torn).toBeUndefined();
+  });
+
+  it('ends a complete unterminated last line with its newline before appending, keeping it', () => {
+    const f = file();
+    writeFileSync(f, line('a@example.org').trimEnd());
+    const writer = new JournalWriter(f);
+    writer.append(entry('b@example.org'));
+    writer.close();
+    expect(readFileSync(f, 'utf8')).toBe(line('a@example.org') + line('b@example.org'));
   });
 
   it('creates the folder and the file on the first append', () => {
@@ -104,4 +151,48 @@ describe('lockJournal', () => {
     lock.release();
     expect(JSON.parse(readFileSync(`${f}.lock`, 'utf8')).pid).toBe(99);
   });
+});
+
+describe('lockJournal across processes', () => {
+  it('stale-lock takeover is atomic: of six processes that find the same dead holder at once, exactly one holds the lock', async () => {
+    // The lock code itself, bundled for plain node, raced by real processes.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-lockrace-'));
+    const driver = path.join(dir, 'driver.mjs');
+    await build({
+      stdin: {
+        // Each waits for a common start, tries once, and stays alive (holding what it got) until all
+        // six have tried: a winner that exited early would leave a lock a late one could rightly take over.
+        contents: `import { lockJournal } from ${JSON.stringify(path.resolve('src/journal.ts'))};
+          import { readdirSync, writeFileSync } from 'node:fs';
+          const [file, startAt, doneDir] = process.argv.slice(2);
+          while (Date.now() < Number(startAt)) {}
+          let result;
+          try { lockJournal(file, 'send'); result = 'held'; } catch (e) { result = 'busy: ' + e.message; }
+          writeFileSync(doneDir + '/' + process.pid, '');
+          const until = Date.now() + 15000;
+          const wait = setInterval(() => {
+            if (readdirSync(doneDir).length < 6 && Date.now() < until) return;
+            clearInterval(wait);
+            process.stdout.write(result);
+          }, 10);`,
+        resolveDir: process.cwd(),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: driver,
+      logLevel: 'silent',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    });
+    for (let round = 0; round < 3; round++) {
+      const f = path.join(dir, `journal-${round}.jsonl`);
+      writeFileSync(`${f}.lock`, JSON.stringify({ pid: 2 ** 22 + 4321, host: os.hostname(), started: '2026-11-27T11:00:00Z', command: 'send' }));
+      const startAt = String(Date.now() + 600);
+      const doneDir = mkdtempSync(path.join(dir, 'done-'));
+      const results = await Promise.all(Array.from({ length: 6 }, () => run(process.execPath, [driver, f, startAt, doneDir]).then((r) => r.stdout)));
+      expect(results.filter((r) => r === 'held'), results.join('\n')).toHaveLength(1);
+      expect(results.filter((r) => r.startsWith('busy: the journal'))).toHaveLength(5);
+    }
+  }, 20_000);
 });

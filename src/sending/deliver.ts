@@ -4,7 +4,7 @@
 // that called it owns the transport and closes it.
 import type { Message } from '../compose.js';
 import { DeliveryStop, RecipientFailure } from '../errors.js';
-import type { JournalEntry, JournalWriter } from '../journal.js';
+import { JournalWriteError, type JournalEntry, type JournalWriter } from '../journal.js';
 import { RateLimiter, realClock, type Clock } from '../rate.js';
 import type { Transport } from '../transports.js';
 
@@ -30,6 +30,8 @@ export interface DeliveryReport {
   notTried: string[];
   stopped?: DeliveryStop;
   interrupted: boolean;
+  /** Accepted by the server but not in the journal (it could not be written): each with the line it should have had. */
+  unrecorded: { email: string; messageId: string; line: string }[];
 }
 
 export interface DeliveryPlan<T> {
@@ -75,39 +77,56 @@ const NETWORK_FAILURES_BEFORE_STOP = 5;
 const MAX_RETRY_DELAY_MS = 60_000;
 
 export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport> {
-  const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
+  const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
   const limiter = plan.limiter ?? new RateLimiter(undefined);
   const clock = plan.clock ?? realClock;
   const stop = plan.stop ?? new StopSignal();
   let next = 0;
   let networkFailuresInARow = 0;
 
-  const record = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>) => {
-    plan.journal?.append({
-      time: new Date().toISOString(),
-      campaign: message.campaignId,
-      kind: message.kind,
-      recipient: message.to.email.toLowerCase(),
-      messageId: message.messageId,
-      uid: message.calendar.uid,
-      sequence: message.calendar.sequence,
-      event: message.event,
-      ...fields,
-    });
+  const entryFor = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>): JournalEntry => ({
+    time: new Date().toISOString(),
+    campaign: message.campaignId,
+    kind: message.kind,
+    recipient: message.to.email.toLowerCase(),
+    messageId: message.messageId,
+    uid: message.calendar.uid,
+    sequence: message.calendar.sequence,
+    event: message.event,
+    ...fields,
+  });
+
+  // The server accepted it: it must be in the journal before anything else happens. If the
+  // journal cannot be written (a full disk, a failed fsync), the run stops at once; the
+  // message is never retried (it went), and the report names it with its journal line.
+  const recordAccepted = (message: Message, response: string) => {
+    const entry = entryFor(message, { status: 'accepted', response });
+    try {
+      plan.journal?.append(entry);
+    } catch (error) {
+      if (!(error instanceof JournalWriteError)) throw error;
+      report.unrecorded.push({ email: message.to.email, messageId: message.messageId, line: JSON.stringify(entry) });
+      report.stopped ??= new DeliveryStop(error.message, 'free space or fix the journal\'s folder; see below for what was sent but not recorded');
+      stop.request();
+    }
+  };
+  // A failure that cannot be recorded is only retried by the next run: nothing is lost.
+  const recordFailed = (message: Message, failure: JournalEntry['failure']) => {
+    try {
+      plan.journal?.append(entryFor(message, { status: 'failed', failure }));
+    } catch (error) {
+      if (!(error instanceof JournalWriteError)) throw error;
+      report.stopped ??= new DeliveryStop(error.message, 'free space or fix the journal\'s folder, then run the same command again');
+      stop.request();
+    }
   };
 
   const sendOne = async (message: Message): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       await limiter.acquire();
+      let receipt;
       try {
-        const receipt = await plan.transport.send(message);
-        limiter.release(true);
-        networkFailuresInARow = 0;
-        record(message, { status: 'accepted', response: receipt.response });
-        const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
-        report.accepted.push(outcome);
-        plan.onResult?.(outcome);
-        return;
+        receipt = await plan.transport.send(message);
       } catch (error) {
         limiter.release(false);
         if (error instanceof DeliveryStop) throw error;
@@ -123,10 +142,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
           await clock.sleep(delay, stop.whenRequested());
           if (!stop.requested) continue;
         }
-        record(message, {
-          status: 'failed',
-          failure: { type: failure.permanent ? 'permanent' : 'temporary', code: failure.responseCode, message: failure.message },
-        });
+        recordFailed(message, { type: failure.permanent ? 'permanent' : 'temporary', code: failure.responseCode, message: failure.message });
         const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
         report.failed.push(outcome);
         plan.onResult?.(outcome);
@@ -138,6 +154,13 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
         }
         return;
       }
+      limiter.release(true);
+      networkFailuresInARow = 0;
+      recordAccepted(message, receipt.response);
+      const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
+      report.accepted.push(outcome);
+      plan.onResult?.(outcome);
+      return;
     }
   };
 

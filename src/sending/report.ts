@@ -24,6 +24,8 @@ export interface RunSummary {
   interrupted: boolean;
   skipped: { line: number; email: string; reasons: string[] }[];
   messages: { email: string; messageId: string; response: string }[];
+  /** Accepted by the server but missing from the journal (it could not be written), with the journal line each needs. */
+  unrecorded: { email: string; messageId: string; line: string }[];
 }
 
 export interface ReportInput {
@@ -58,6 +60,7 @@ export function summarise(input: ReportInput): RunSummary {
     interrupted: delivery.interrupted,
     skipped: input.contacts.rejected.map((r) => ({ line: r.line, email: r.email, reasons: r.problems.map((p) => p.message) })),
     messages: delivery.accepted.map((a) => ({ email: a.email, messageId: a.messageId, response: a.response })),
+    unrecorded: delivery.unrecorded,
   };
 }
 
@@ -72,12 +75,21 @@ export function summaryText(summary: RunSummary, input: ReportInput, colour: Cha
   if (summary.stopped) lines.push(colour.red(`Stopped: ${summary.stopped}`));
   if (summary.interrupted) lines.push(colour.yellow(`Interrupted: ${summary.notSent.length} not sent; run the same command again to send them.`));
   else if (summary.notSent.length > 0) lines.push(`Not sent (${summary.notSent.length}): run the same command again to send them.`);
+  if (summary.unrecorded.length > 0) {
+    const n = summary.unrecorded.length;
+    lines.push(colour.red(`${n === 1 ? '1 message was' : `${n} messages were`} accepted by the server but could not be recorded in the journal; a re-run would send ${n === 1 ? 'it' : 'them'} again:`));
+    for (const u of summary.unrecorded) lines.push(colour.red(`  ${u.email} ${u.messageId}`));
+    lines.push(`Before running again, free space and append ${n === 1 ? 'this line' : `these ${n} lines`} to ${summary.journal ?? 'the journal'}:`);
+    for (const u of summary.unrecorded) lines.push(u.line);
+    return lines;
+  }
   if (summary.failed.length > 0 || summary.stopped) lines.push('Run the same command again to retry: what the server accepted will not be sent twice.');
   return lines;
 }
 
-/** 130 interrupted, 1 some messages not delivered, else 0. */
+/** 2 the journal could not be written, 130 interrupted, 1 some messages not delivered, else 0. */
 export function exitCodeOf(summary: RunSummary): number {
+  if (summary.unrecorded.length > 0) return EXIT.badInput;
   if (summary.interrupted) return EXIT.interrupted;
   return summary.failed.length > 0 || summary.stopped ? EXIT.someFailed : EXIT.ok;
 }

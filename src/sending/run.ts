@@ -66,7 +66,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     const headline = headlineOf(selection, settled.selection.resend, delivery.max);
     if (headline) io.stderr.write(headline + '\n');
 
-    let report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false };
+    let report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {
       if (writer && !(await confirmed(batch, selection, settled, transport, campaign, io))) {
         io.stderr.write('Nothing sent.\n');
