@@ -27,6 +27,17 @@ export function isKnownEncoding(name: string): boolean {
  * `delimiter` lets the error name the CSV column of a bad byte.
  */
 export function decodeText(bytes: Buffer, shown: string, encoding: string | undefined, delimiter: string): string {
+  const utf16 = utf16Of(bytes);
+  if (utf16 && (!encoding || /^utf-?8$/i.test(encoding) || (utf16.bom && !/^utf-?16/i.test(encoding)))) {
+    // "Unicode text" from Excel, or a file saved as UTF-16: with its byte-order mark it is
+    // read as what it says it is (unless another code page was named); without one, it is named.
+    if (utf16.bom && !encoding) return new TextDecoder(utf16.name, { fatal: true }).decode(bytes);
+    throw new InputError({
+      file: shown,
+      message: `the file is ${utf16.name.toUpperCase()}${utf16.bom ? ' (it starts with its byte-order mark)' : ' without a byte-order mark'}${encoding ? `, not ${encoding}` : ''}`,
+      hint: utf16.bom ? 'leave out --encoding / contacts.encoding, or save it from the spreadsheet as "CSV UTF-8"' : `pass --encoding ${utf16.name} or set contacts.encoding: ${utf16.name}, or save it from the spreadsheet as "CSV UTF-8"`,
+    });
+  }
   if (encoding && !/^utf-?8$/i.test(encoding)) {
     if (!isKnownEncoding(encoding)) {
       throw new InputError({ file: shown, message: `unknown encoding "${encoding}"`, hint: `e.g. ${CANDIDATES.map((c) => c.name).join(', ')}, iso-8859-13, utf-8` });
@@ -55,6 +66,27 @@ export function decodeText(bytes: Buffer, shown: string, encoding: string | unde
       hint: `it reads best as ${guess.name} (${guess.label}): pass --encoding ${guess.name} or set contacts.encoding in invite.yaml, or save it from the spreadsheet as "CSV UTF-8"`,
     });
   }
+}
+
+/**
+ * UTF-16 by its byte-order mark, or by the zero bytes of ASCII text (every second byte of the
+ * first kilobyte zero, at odd offsets for little-endian, even for big-endian; a few letters
+ * beyond Latin-1, such as Ā, put a zero on the other side).
+ */
+function utf16Of(bytes: Buffer): { name: 'utf-16le' | 'utf-16be'; bom: boolean } | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { name: 'utf-16le', bom: true };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { name: 'utf-16be', bom: true };
+  const head = bytes.subarray(0, 1024);
+  if (head.length < 4) return undefined;
+  let even = 0;
+  let odd = 0;
+  head.forEach((b, i) => {
+    if (b === 0) i % 2 ? odd++ : even++;
+  });
+  const half = Math.floor(head.length / 2);
+  if (odd > half * 0.6 && even < half * 0.1) return { name: 'utf-16le', bom: false };
+  if (even > half * 0.6 && odd < half * 0.1) return { name: 'utf-16be', bom: false };
+  return undefined;
 }
 
 /** Which field of its line `before` ends in: delimiters counted outside quotes. */

@@ -80,7 +80,16 @@ export class RecipientFailure extends Error {
 export function formatProblem(p: Problem): string {
   const where = [p.file, p.line, p.column].filter((part) => part !== undefined && part !== '').join(':');
   const hint = p.hint ? ` (${p.hint})` : '';
-  return `${where ? `${where}: ` : ''}${p.message}${hint}`;
+  return printable(`${where ? `${where}: ` : ''}${p.message}${hint}`);
+}
+
+/**
+ * Text from a file (a partner's CSV) made safe for a terminal: control characters other than
+ * line break and tab — ESC above all, which starts sequences that can move the cursor, hide
+ * text or (OSC 52) write the clipboard — are shown as \xNN instead of being obeyed.
+ */
+export function printable(text: string): string {
+  return text.replace(/\r\n/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 /** Ctrl-C at a question (inquirer's ExitPromptError, or ours): nothing was done, exit 130. */
@@ -113,11 +122,11 @@ export function describeFailure(error: unknown, debug = false): { lines: string[
     return { lines: error.problems.map((p) => `invite: ${formatProblem(p)}`), code: EXIT.badInput };
   }
   if (error instanceof HintedError) {
-    const lines = [`invite: ${error.message}`];
-    if (error.hint) lines.push(`hint: ${error.hint}`);
+    const lines = [`invite: ${printable(error.message)}`];
+    if (error.hint) lines.push(`hint: ${printable(error.hint)}`);
     return { lines, code: EXIT.badInput };
   }
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const message = printable(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
   const lines = [`invite: internal error (a bug in invite): ${message} — please report it with the command you ran; run it again with --debug to see where it happened`];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   return { lines, code: EXIT.internal };

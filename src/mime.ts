@@ -6,6 +6,7 @@ import type MailComposer from 'nodemailer/lib/mail-composer';
 import { readAttachment } from './attachments.js';
 import type { Attachment } from './campaign/model.js';
 import type { Message } from './compose.js';
+import { RecipientFailure } from './errors.js';
 
 export interface Envelope {
   from: string;
@@ -57,5 +58,27 @@ export async function buildRaw(message: Message): Promise<Buffer> {
   // Loaded on first use: a dry run never builds MIME, and start-up should not pay for it.
   composer ??= import('nodemailer/lib/mail-composer/index.js').then((m) => m.default);
   const Composer = await composer;
-  return new Composer(mailOptions(message)).compile().build();
+  const raw = await new Composer(mailOptions(message)).compile().build();
+  checkHeaderLines(raw, message);
+  return raw;
+}
+
+/** SMTP allows 998 octets a line (RFC 5322 §2.1.1); a server answers a longer header line with "500 Line too long". */
+const MAX_LINE = 998;
+
+/** Refuses a message whose header has an unfoldable line over 998 octets (a word that long in the subject). */
+function checkHeaderLines(raw: Buffer, message: Message): void {
+  const end = raw.indexOf('\r\n\r\n');
+  let start = 0;
+  let name = '';
+  while (start < end) {
+    let next = raw.indexOf('\r\n', start);
+    if (next < 0 || next > end) next = end;
+    // A line starting with a space or tab continues the field above it.
+    if (raw[start] !== 0x20 && raw[start] !== 0x09) name = raw.subarray(start, Math.min(next, start + 80)).toString('latin1').split(':')[0]!;
+    if (next - start > MAX_LINE) {
+      throw new RecipientFailure(`the ${name} header of the message to ${message.to.email} has a line of ${next - start} octets, more than the ${MAX_LINE} SMTP allows`, undefined, true, false);
+    }
+    start = next + 2;
+  }
 }

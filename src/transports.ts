@@ -7,7 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import { formatSize } from './attachments.js';
 import type { Message } from './compose.js';
 import { DEFAULTS } from './defaults.js';
-import { DeliveryStop, RecipientFailure, shownPath, UsageError } from './errors.js';
+import { DeliveryStop, printable, RecipientFailure, shownPath, UsageError } from './errors.js';
 import { buildRaw, envelopeOf } from './mime.js';
 
 export interface Receipt {
@@ -250,7 +250,8 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
     async send(message) {
       count += 1;
       const person = (p: { name: string; email: string }) => (p.name ? `${p.name} <${p.email}>` : p.email);
-      const header = (name: string, value: string) => `${chalk.bold(`${name}:`)} ${value}`;
+      // Contact data is shown, never obeyed: an escape sequence in a CSV cell prints as \x1B.
+      const header = (name: string, value: string) => `${chalk.bold(`${name}:`)} ${printable(value)}`;
       const lines = [
         chalk.cyan(`── message ${count} ${'─'.repeat(50)}`),
         header('From', person(message.from)),
@@ -260,12 +261,12 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
         header('Date', message.date.toUTCString()),
         header('Message-ID', message.messageId),
         '',
-        message.text.trimEnd(),
+        printable(message.text.trimEnd()),
         '',
         chalk.bold('Attachments:'),
-        ...message.attachments.map((a) => `  ${a.filename} (${formatSize(a.size)})`),
+        ...message.attachments.map((a) => `  ${printable(a.filename)} (${formatSize(a.size)})`),
         `  invite.ics (calendar, METHOD:${message.calendar.method}, SEQUENCE:${message.calendar.sequence})`,
-        `${chalk.bold('Event:')} ${message.calendar.method === 'CANCEL' ? 'CANCELLED: ' : ''}${message.eventSummary}`,
+        `${chalk.bold('Event:')} ${message.calendar.method === 'CANCEL' ? 'CANCELLED: ' : ''}${printable(message.eventSummary)}`,
         '',
       ];
       out.write(lines.join('\n') + '\n');

@@ -40,12 +40,43 @@ export function loadCampaign(fileOrDir: string): Campaign {
       }),
     );
   }
-  const parsed = campaignSchema.safeParse(doc.toJS() ?? {});
+  let data: unknown;
+  try {
+    // yaml refuses more than 100 alias expansions: a "billion laughs" file cannot eat the memory.
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new InputError({ file: shown, message: `YAML: ${error.message}`, hint: 'invite.yaml needs no anchors and aliases (&name, *name): write the values out' });
+  }
+  const lineOf = (keys: (string | number)[]) => lineAt(doc, lineCounter, keys);
+  const controls = controlCharacters(data).map(({ keys, message }) => ({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint: 'remove it; in a spreadsheet or editor it may be invisible' }));
+  if (controls.length > 0) throw new InputError(controls);
+  const parsed = campaignSchema.safeParse(data);
   if (!parsed.success) {
     throw new InputError(parsed.error.issues.flatMap((issue) => locateIssue(issue, doc, lineCounter, shown)));
   }
-  const lineOf = (keys: (string | number)[]) => lineAt(doc, lineCounter, keys);
   return resolveCampaign(parsed.data, absolute, shown, lineOf);
+}
+
+/** Keys whose text may run over several lines; every other string of invite.yaml is one line. */
+const MULTI_LINE = new Set(['event.description']);
+
+/**
+ * Control characters in any string of invite.yaml: never allowed (they would reach headers,
+ * calendars and the terminal), and line breaks only where text may have several lines.
+ */
+function controlCharacters(value: unknown, keys: (string | number)[] = []): { keys: (string | number)[]; message: string }[] {
+  if (typeof value === 'string') {
+    const multi = MULTI_LINE.has(keys.join('.'));
+    const bad = (multi ? /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/ : /[\u0000-\u001f\u007f-\u009f]/).exec(value);
+    if (!bad) return [];
+    const code = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const what = bad[0] === '\n' || bad[0] === '\r' ? 'a line break' : bad[0] === '\t' ? 'a tab' : `a control character (${code})`;
+    return [{ keys, message: `"${keys.join('.')}" contains ${what}${multi ? '' : '; it must be one line'}` }];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => controlCharacters(item, [...keys, i]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => controlCharacters(v, [...keys, k]));
+  return [];
 }
 
 /** --campaign names a folder (meaning its invite.yaml) or the file itself. */

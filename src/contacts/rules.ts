@@ -25,6 +25,11 @@ export interface Contact {
   fields: Record<string, string>;
 }
 
+/** Characters allowed in a name, organisation, address or any value that reaches a header. */
+export const MAX_SHORT_FIELD = 256;
+/** Characters allowed in any other cell. */
+export const MAX_FIELD = 4096;
+
 /** A row that cannot be sent to, and every reason why. */
 export interface RejectedRow {
   line: number;
@@ -113,6 +118,7 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
   const firstIndex = index('first_name');
   const lastIndex = index('last_name');
   const zoneIndex = index('timezone');
+  const organisationIndex = ['organisation', 'organization', 'company'].map(index).find((i) => i >= 0) ?? -1;
   const countryIndex = index('country');
   const headerIndexes = new Set([emailIndex, nameIndex, firstIndex, lastIndex, ...(options.headerColumns ?? []).map(index)].filter((i) => i >= 0));
 
@@ -138,6 +144,12 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
         at(i, `"${headers[i]}" contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
       }
     }
+    // Bounded work per row: a name, an organisation or anything in a header is a line, not a page.
+    row.fields.forEach((field, i) => {
+      const limit = headerIndexes.has(i) || i === organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
+      const length = field.length > limit ? [...field].length : 0;
+      if (length > limit) at(i, `"${headers[i]}" is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`, 'shorten the spreadsheet cell; a value this long is a mistake or an attack');
+    });
     let email = '';
     let cellName: string | undefined;
     if (!rawEmail) at(emailIndex, 'empty email address', 'fill it in or delete the row');

@@ -2,7 +2,7 @@
 // organiser's text are both written, and the exit code the contract gives it.
 import type { ChalkInstance } from 'chalk';
 import type { ContactList } from '../contacts/rules.js';
-import { EXIT } from '../errors.js';
+import { EXIT, printable } from '../errors.js';
 import type { Transport } from '../transports.js';
 import type { DeliveryReport } from './deliver.js';
 import type { Batch, Selection } from './plan.js';
@@ -70,9 +70,9 @@ export function summaryText(summary: RunSummary, input: ReportInput, colour: Cha
   const lines: string[] = [];
   if (summary.toSend === 0) lines.push(summary.alreadySent > 0 ? `Nothing to send: ${noun(summary.alreadySent)} already sent.` : 'Nothing to send.');
   else lines.push(input.transport.done(noun(summary.accepted), input.sender));
-  for (const s of summary.skipped) lines.push(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`);
-  for (const f of summary.failed) lines.push(colour.red(`Not delivered: ${f.email}: ${f.reason}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
-  if (summary.stopped) lines.push(colour.red(`Stopped: ${summary.stopped}`));
+  for (const s of summary.skipped) lines.push(printable(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`));
+  for (const f of summary.failed) lines.push(colour.red(`Not delivered: ${f.email}: ${printable(f.reason)}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
+  if (summary.stopped) lines.push(colour.red(`Stopped: ${printable(summary.stopped)}`));
   if (summary.interrupted) lines.push(colour.yellow(`Interrupted: ${summary.notSent.length} not sent; run the same command again to send them.`));
   else if (summary.notSent.length > 0) lines.push(`Not sent (${summary.notSent.length}): run the same command again to send them.`);
   if (summary.unrecorded.length > 0) {

@@ -4,7 +4,7 @@
 // that overlaps another (a cancel and a send) either waits its turn or sees what it did.
 import type { Campaign } from '../campaign/load.js';
 import { readRegistered } from '../contacts/registered.js';
-import { EXIT, shownPath, UsageError } from '../errors.js';
+import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
 import { journalPath, JournalWriter, lockJournal, readJournal } from '../journal.js';
 import { prepare } from '../prepare.js';
@@ -168,7 +168,7 @@ async function deliverWatched(
         counts['reason' in outcome ? 'failed' : 'accepted']++;
         progress?.update(counts.accepted, counts.failed);
       },
-      onRetry: (message, attempt, reason, delayMs) => say(colour.yellow(`retry ${attempt} for ${message.to.email} in ${(delayMs / 1000).toFixed(1)}s: ${reason}`)),
+      onRetry: (message, attempt, reason, delayMs) => say(colour.yellow(`retry ${attempt} for ${message.to.email} in ${(delayMs / 1000).toFixed(1)}s: ${printable(reason)}`)),
     });
   } finally {
     if (graceTimer) clearTimeout(graceTimer);
