@@ -89,6 +89,38 @@ function utf16Of(bytes: Buffer): { name: 'utf-16le' | 'utf-16be'; bom: boolean }
   return undefined;
 }
 
+/** Turns the bytes of a file, chunk by chunk, into text; `null` ends the file. */
+export type ChunkDecoder = (chunk: Buffer | null) => string;
+
+/**
+ * decodeText for a file read in chunks: the same rules and the same errors (`head` is the first
+ * chunk; `whole` reads the entire file, only to say exactly where a bad byte is).
+ */
+export function chunkDecoder(head: Buffer, shown: string, encoding: string | undefined, delimiter: string, whole: () => Buffer): ChunkDecoder {
+  const utf16 = utf16Of(head);
+  if (utf16 && (!encoding || /^utf-?8$/i.test(encoding) || (utf16.bom && !/^utf-?16/i.test(encoding)))) {
+    if (!(utf16.bom && !encoding)) decodeText(head, shown, encoding, delimiter); // throws the error naming it
+    return textDecoder(new TextDecoder(utf16.name, { fatal: true }), () => decodeText(whole(), shown, encoding, delimiter));
+  }
+  if (encoding && !/^utf-?8$/i.test(encoding)) {
+    if (!isKnownEncoding(encoding)) decodeText(head, shown, encoding, delimiter); // throws "unknown encoding"
+    const decoder = iconv().getDecoder(encoding, { stripBOM: true });
+    return (chunk) => (chunk ? decoder.write(chunk) : (decoder.end() ?? ''));
+  }
+  return textDecoder(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }), () => decodeText(whole(), shown, encoding, delimiter));
+}
+
+function textDecoder(decoder: { decode(input?: Uint8Array, options?: { stream?: boolean }): string }, explain: () => void): ChunkDecoder {
+  return (chunk) => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch (error) {
+      explain(); // throws the error with line, column and the code page it reads best as
+      throw error;
+    }
+  };
+}
+
 /** Which field of its line `before` ends in: delimiters counted outside quotes. */
 function fieldIndex(before: string, delimiter: string): number {
   let count = 0;

@@ -6,7 +6,7 @@ import { realPaths } from './attachments.js';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign/load.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
 import { loadContacts, rowProblems, type ContactList } from './contacts/rules.js';
-import { formatProblem, InputError, UsageError, type Problem } from './errors.js';
+import { formatProblem, InputError, shownPath, UsageError, type Problem } from './errors.js';
 import type { MailTemplates, Template } from './templates.js';
 import { checkVariables, type Shape } from './templates.js';
 import { colourFor, type Io } from './io.js';
@@ -54,12 +54,23 @@ function templatesOf(campaign: Campaign): [MailKind, Template][] {
 }
 
 /** Runs every check. Throws InputError only when the campaign or the contacts file cannot be read at all. */
-export function check(options: CampaignOptions, io: Io): Checked {
+/** Lines listed in a warning about empty cells; the rest are counted. */
+const MAX_LINES_LISTED = 20;
+
+/** Runs every check; with `keep: false` (validate) the contacts are counted, not kept. */
+export function check(options: CampaignOptions, io: Io, keep = true): Checked {
   const campaign = loadCampaignOnly(options);
   const now = resolveNow(options.now, campaign.event.timezone, io);
   const source = campaign.contacts;
   const subjectColumns = Object.values(campaign.mails).flatMap((m) => (m ? m.subject.uses.map((u) => u.root) : []));
   const contactsFile = options.contacts ? path.resolve(options.contacts) : source.file;
+  // Checked row by row as the file is read: calendars reject an invitation to its own
+  // organiser, so that row is rejected like a bad one; columns the templates use are watched
+  // for empty cells.
+  const organiser = campaign.organiser.email.toLowerCase();
+  const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.map((u) => u.root)));
+  const watched = [...used].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
+  const empty = new Map<string, { lines: number[]; count: number }>();
   const contacts = loadContacts(contactsFile, {
     delimiter: options.delimiter ?? source.delimiter,
     encoding: options.encoding ?? source.encoding,
@@ -69,6 +80,21 @@ export function check(options: CampaignOptions, io: Io): Checked {
     limits: campaign.limits,
     sharedAttachments: campaign.attachments,
     headerColumns: subjectColumns,
+    keep,
+    onContact(contact) {
+      if (contact.email.toLowerCase() === organiser) {
+        return [{ file: shownPath(contactsFile), line: contact.line, column: 'email', message: `${contact.email} is the organiser of the event`, hint: 'calendars reject an invitation to its own organiser; remove the row' }];
+      }
+      const fields = contact.fields;
+      for (const column of watched) {
+        if (!(column in fields) || (fields[column] ?? '').trim() !== '') continue;
+        const seen = empty.get(column) ?? { lines: [], count: 0 };
+        if (seen.lines.length < MAX_LINES_LISTED) seen.lines.push(contact.line);
+        seen.count++;
+        empty.set(column, seen);
+      }
+      return undefined;
+    },
   });
 
   const errors: Problem[] = [...checkTiming(campaign, now)];
@@ -80,18 +106,6 @@ export function check(options: CampaignOptions, io: Io): Checked {
     const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${Object.keys(builtIns).join(', ')}`;
     errors.push(...checkVariables(template, available, hint));
   }
-
-  // Calendars reject an invitation to its own organiser: such a row is rejected like a bad one.
-  const organiser = campaign.organiser.email.toLowerCase();
-  for (const contact of contacts.contacts.filter((c) => c.email.toLowerCase() === organiser)) {
-    contacts.rejected.push({
-      line: contact.line,
-      email: contact.email,
-      problems: [{ file: contacts.file, line: contact.line, column: 'email', message: `${contact.email} is the organiser of the event`, hint: 'calendars reject an invitation to its own organiser; remove the row' }],
-    });
-  }
-  contacts.contacts = contacts.contacts.filter((c) => c.email.toLowerCase() !== organiser);
-  contacts.rejected.sort((a, b) => a.line - b.line);
   const rowErrors = rowProblems(contacts);
 
   for (const builtIn of BUILT_IN_VARIABLES) {
@@ -99,19 +113,17 @@ export function check(options: CampaignOptions, io: Io): Checked {
       warnings.push({ file: contacts.file, line: 1, column: builtIn, message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, hint: 'rename the column to use it in templates', severity: 'warning' });
     }
   }
-  const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.map((u) => u.root)));
   for (const column of contacts.columns) {
-    if (!used.has(column) || BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number])) continue;
-    const empty = contacts.contacts.filter((c) => (c.fields[column] ?? '').trim() === '').map((c) => c.line);
-    if (empty.length > 0) {
-      warnings.push({
-        file: contacts.file,
-        column,
-        message: `"${column}" is used by the templates but empty on line${empty.length > 1 ? 's' : ''} ${empty.join(', ')}`,
-        hint: 'those letters will show nothing there; fill it in or use {{#if}} in the template',
-        severity: 'warning',
-      });
-    }
+    const seen = empty.get(column);
+    if (!seen) continue;
+    const more = seen.count > seen.lines.length ? ` and ${seen.count - seen.lines.length} more` : '';
+    warnings.push({
+      file: contacts.file,
+      column,
+      message: `"${column}" is used by the templates but empty on line${seen.count > 1 ? 's' : ''} ${seen.lines.join(', ')}${more}`,
+      hint: 'those letters will show nothing there; fill it in or use {{#if}} in the template',
+      severity: 'warning',
+    });
   }
   return { campaign, contacts, now, errors, rowErrors, warnings };
 }

@@ -15,10 +15,10 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
   let ready = 0;
   let rejected = 0;
   try {
-    const checked = check(options, io);
+    const checked = check(options, io, false);
     errors = [...checked.errors, ...checked.rowErrors];
     warnings = checked.warnings;
-    ready = checked.contacts.contacts.length;
+    ready = checked.contacts.ready;
     rejected = checked.contacts.rejected.length;
   } catch (error) {
     // The campaign or the contacts file could not be read at all: those are the errors.

@@ -1,9 +1,9 @@
 // Reading a CSV as spreadsheets export it: the bytes and their code page, the delimiter (from the
 // header line), rows with the file line each starts on (quoted fields may hold newlines), and
 // the column names templates use.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import Papa from 'papaparse';
-import { decodeText } from '../encoding.js';
+import { chunkDecoder, decodeText, type ChunkDecoder } from '../encoding.js';
 import { InputError, shownPath } from '../errors.js';
 
 /** Normalised names under which the e-mail column is recognised. */
@@ -50,6 +50,57 @@ export function readCsvText(
   return { shown, delimiter, text: decodeText(bytes, shown, options.encoding, delimiter) };
 }
 
+/** Bytes read at a time: the text of a file is never held whole, however many rows it has. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * readCsvText for a file of any size: the text comes in chunks, decoded as they are read (the
+ * same code pages, the same errors). The first chunk also gives the delimiter.
+ */
+export function readCsvChunks(
+  file: string,
+  options: { delimiter?: string; encoding?: string },
+  missing: { message: string; hint: string },
+): { shown: string; delimiter: string; chunks: Iterable<string> } {
+  const shown = shownPath(file);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+    if (!fstatSync(fd).isFile()) throw new Error('not a file');
+  } catch {
+    throw new InputError({ file: shown, ...missing });
+  }
+  const read = (): Buffer => {
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const n = readSync(fd, buffer, 0, CHUNK_BYTES, null);
+    return buffer.subarray(0, n);
+  };
+  let head: Buffer;
+  try {
+    head = read();
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  const delimiter = options.delimiter ?? guessDelimiter(head.toString('latin1'));
+  let decode: ChunkDecoder;
+  try {
+    decode = chunkDecoder(head, shown, options.encoding, delimiter, () => readFileSync(file));
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  function* chunks(): Generator<string> {
+    try {
+      for (let bytes = head; bytes.length > 0; bytes = read()) yield decode(bytes);
+      yield decode(null);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { shown, delimiter, chunks: chunks() };
+}
+
 /** The delimiter that splits the header line into the most fields. */
 export function guessDelimiter(text: string): string {
   const header = text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
@@ -71,33 +122,67 @@ export interface RawRow {
   errors: string[];
 }
 
-export function readRows(text: string, delimiter: string): RawRow[] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const lineStarts: number[] = [0];
-  for (let i = 0; i < body.length; i++) if (body[i] === '\n') lineStarts.push(i + 1);
-  const lineAt = (position: number) => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((lineStarts[mid] ?? 0) <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
+/**
+ * Calls `onRow` for each row of the file in order, without keeping any: a million rows take the
+ * memory of one chunk. Blank lines are skipped. The text may come in chunks (readCsvChunks);
+ * each is cut after its last line break outside double quotes (an even number of quotes
+ * before it), so a quoted field with line breaks is never split. Line numbers come from the
+ * parser's cursor, so such fields keep later rows right.
+ */
+export function eachRow(text: string | Iterable<string>, delimiter: string, onRow: (row: RawRow) => void): void {
+  let line = 1; // the line the unparsed text starts on
+  let pending = '';
+  let first = true;
+  // Decided once, from the first line, as for a whole file: each piece must not guess again.
+  let newline: '\r\n' | '\n' | undefined;
+  const parse = (piece: string) => {
+    let offset = 0;
+    Papa.parse<string[]>(piece, {
+      delimiter,
+      newline: newline ?? '\n',
+      step: (result) => {
+        let start = offset;
+        offset = result.meta.cursor;
+        while (piece[start] === '\r' || piece[start] === '\n') {
+          if (piece[start] === '\n') line++;
+          start++;
+        }
+        const rowLine = line;
+        for (let i = start; i < offset; i++) if (piece.charCodeAt(i) === 0x0a) line++;
+        const fields = result.data;
+        if (fields.every((f) => f.trim() === '')) return; // a blank line, or a row of empty cells
+        onRow({ fields, line: rowLine, errors: result.errors.map((e) => e.message) });
+      },
+    });
+    for (let i = offset; i < piece.length; i++) if (piece.charCodeAt(i) === 0x0a) line++;
   };
+  for (let chunk of typeof text === 'string' ? [text] : text) {
+    if (first && chunk !== '') {
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+      first = false;
+    }
+    pending += chunk;
+    if (!newline) {
+      const end = pending.indexOf('\n');
+      if (end >= 0) newline = end > 0 && pending[end - 1] === '\r' ? '\r\n' : '\n';
+    }
+    let quotes = 0;
+    let cut = -1;
+    for (let i = 0; i < pending.length; i++) {
+      const c = pending.charCodeAt(i);
+      if (c === 0x22) quotes++;
+      else if (c === 0x0a && quotes % 2 === 0) cut = i;
+    }
+    if (cut < 0) continue;
+    parse(pending.slice(0, cut + 1));
+    pending = pending.slice(cut + 1);
+  }
+  if (pending !== '') parse(pending);
+}
+
+/** Every row at once, for small files (a registrations export). */
+export function readRows(text: string, delimiter: string): RawRow[] {
   const rows: RawRow[] = [];
-  let offset = 0;
-  // Line numbers come from the parser's cursor, so quoted fields with newlines keep later rows right.
-  Papa.parse<string[]>(body, {
-    delimiter,
-    step: (result) => {
-      let first = offset;
-      offset = result.meta.cursor;
-      while (body[first] === '\r' || body[first] === '\n') first++;
-      const fields = result.data;
-      if (fields.every((f) => f.trim() === '')) return; // a blank line, or a row of empty cells
-      rows.push({ fields, line: lineAt(first), errors: result.errors.map((e) => e.message) });
-    },
-  });
+  eachRow(text, delimiter, (row) => rows.push(row));
   return rows;
 }

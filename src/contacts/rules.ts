@@ -8,7 +8,7 @@ import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type Attac
 import type { Attachment } from '../campaign/load.js';
 import { InputError, type Problem } from '../errors.js';
 import { zoneForCountry } from '../zones.js';
-import { columnIdentifier, emailColumnOf, guessDelimiter, NAME_HEADERS, readCsvText, readRows } from './csv.js';
+import { columnIdentifier, eachRow, emailColumnOf, guessDelimiter, NAME_HEADERS, readCsvChunks, type RawRow } from './csv.js';
 
 export interface Contact {
   /** The line of the file on which this row starts (the header is line 1 unless blank lines precede it). */
@@ -46,6 +46,8 @@ export interface ContactList {
   headers: string[];
   delimiter: string;
   contacts: Contact[];
+  /** Valid rows: contacts.length, also when the contacts were not kept. */
+  ready: number;
   rejected: RejectedRow[];
 }
 
@@ -62,22 +64,46 @@ export interface ContactOptions {
   sharedAttachments?: Attachment[];
   /** Columns whose values reach a header (the subject): no control characters allowed. */
   headerColumns?: string[];
+  /** Keep the contacts (default); validate only counts them, so a million rows take little memory. */
+  keep?: boolean;
+  /** Sees each valid contact as it is read; problems it returns reject the row. */
+  onContact?: (contact: Contact) => Problem[] | undefined;
 }
 
 /** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
 export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
-  const { shown, delimiter, text } = readCsvText(file, options, { message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' });
-  return parseContacts(text, shown, { ...options, delimiter });
+  const { shown, delimiter, chunks } = readCsvChunks(file, options, { message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' });
+  return parseContacts(chunks, shown, { ...options, delimiter });
 }
 
-export function parseContacts(text: string, shown: string, options: ContactOptions = {}): ContactList {
-  const delimiter = options.delimiter ?? guessDelimiter(text);
-  const rows = readRows(text, delimiter);
-  const header = rows.shift();
-  if (!header) throw new InputError({ file: shown, message: 'the contacts file is empty', hint: 'it needs a header row with an email column' });
+export function parseContacts(text: string | Iterable<string>, shown: string, options: ContactOptions = {}): ContactList {
+  const delimiter = options.delimiter ?? (typeof text === 'string' ? guessDelimiter(text) : ',');
+  let header: RawRow | undefined;
+  let check: ((row: RawRow) => void) | undefined;
+  let list: ContactList | undefined;
+  let rowCount = 0;
+  // Rows are checked as the parser reads them; only the contacts (compactly) and the rejected
+  // rows are kept, and with `keep: false` (validate) not even the contacts.
+  eachRow(text, delimiter, (row) => {
+    if (!header) {
+      header = row;
+      ({ list, check } = startList(row, shown, delimiter, options));
+      return;
+    }
+    rowCount++;
+    check!(row);
+  });
+  if (!header || !list) throw new InputError({ file: shown, message: 'the contacts file is empty', hint: 'it needs a header row with an email column' });
+  if (rowCount === 0) {
+    throw new InputError({ file: shown, line: header.line, message: 'the contacts file has a header but no rows: nobody to write to', hint: 'add one row per recipient below the header' });
+  }
+  return list;
+}
+
+/** Checks the header; returns the (empty) list and the check for each following row. */
+function startList(header: RawRow, shown: string, delimiter: string, options: ContactOptions): { list: ContactList; check: (row: RawRow) => void } {
   const headers = header.fields.map((h) => h.trim());
   const columns = headers.map(columnIdentifier);
-
   const fileProblems: Problem[] = [];
   const firstOf = new Map<string, number>();
   columns.forEach((column, index) => {
@@ -98,7 +124,7 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
       file: shown,
       line: header.line,
       message: `no email column among the headers (${headers.join(', ')})`,
-      hint: headers.length === 1 && text.includes(delimiter === ',' ? ';' : ',') ? 'the delimiter may be wrong: pass --delimiter' : 'name the column with the addresses "email"',
+      hint: headers.length === 1 && (header.fields[0] ?? '').includes(delimiter === ',' ? ';' : ',') ? 'the delimiter may be wrong: pass --delimiter' : 'name the column with the addresses "email"',
     });
   }
   let attachmentIndex = -1;
@@ -107,9 +133,6 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
     if (attachmentIndex < 0) {
       fileProblems.push({ file: shown, line: header.line, message: `no column "${options.attachmentColumn}" for per-row attachments`, hint: `the headers are: ${headers.join(', ')}` });
     }
-  }
-  if (rows.length === 0) {
-    fileProblems.push({ file: shown, line: header.line, message: 'the contacts file has a header but no rows: nobody to write to', hint: 'add one row per recipient below the header' });
   }
   if (fileProblems.length > 0) throw new InputError(fileProblems);
 
@@ -126,7 +149,9 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
   const contacts: Contact[] = [];
   const rejected: RejectedRow[] = [];
   const seen = new Map<string, number>();
-  for (const row of rows) {
+  const shape: RowShape = { headers, columns, emailIndex };
+  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name'])], headers, delimiter, contacts, ready: 0, rejected };
+  const check = (row: RawRow): void => {
     const problems: Problem[] = [];
     const at = (i: number | undefined, message: string, hint?: string) =>
       problems.push({ file: shown, line: row.line, column: i === undefined ? undefined : (headers[i] ?? i + 1), message, hint });
@@ -136,7 +161,7 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
     if (row.fields.length !== headers.length) {
       at(undefined, `this row has ${row.fields.length} fields, the header has ${headers.length}`, `a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`);
       rejected.push({ line: row.line, email: rawEmail, problems });
-      continue;
+      return;
     }
     // Values that reach a header may never carry a line break or other control character.
     for (const i of headerIndexes) {
@@ -192,22 +217,76 @@ export function parseContacts(text: string, shown: string, options: ContactOptio
       }
     }
 
+    const contact = new ContactRow(row.line, detached(email), detached(name), timezone && detached(timezone), attachments.length > 0 ? attachments : NO_ATTACHMENTS, row.fields, cellName ? email : rawEmail, shape);
+    problems.push(...(options.onContact?.(contact) ?? []));
     if (problems.length > 0) {
       rejected.push({ line: row.line, email: rawEmail, problems });
-      continue;
+      return;
     }
+    list.ready++;
+    if (options.keep ?? true) contacts.push(contact);
+  };
+  return { list, check };
+}
+
+interface RowShape {
+  headers: string[];
+  columns: string[];
+  emailIndex: number;
+}
+
+const NO_ATTACHMENTS: Attachment[] = [];
+/** Joins a row's cells in memory; a row with this character in a cell keeps its cells apart. */
+const SEPARATOR = '\u0000';
+
+/**
+ * A copy of a string that does not keep the string it was cut from: the parser's values are
+ * slices of a megabyte of the file's text, and one kept slice would keep all of it.
+ */
+function detached(value: string): string {
+  return (' ' + value).slice(1);
+}
+
+/**
+ * A contact as kept for a run: the row's values and a shape shared by all rows; `fields` (every
+ * column under its identifier and under its header as written) is made when asked for, so a
+ * list of a million contacts does not hold a million objects of twenty keys.
+ */
+class ContactRow implements Contact {
+  constructor(
+    readonly line: number,
+    readonly email: string,
+    readonly name: string,
+    readonly timezone: string | undefined,
+    readonly attachments: Attachment[],
+    values: string[],
+    /** A cell like "Ada <ada@example.org>" shows as the bare address; otherwise as written. */
+    emailShown: string,
+    private readonly shape: RowShape,
+  ) {
+    // One flat string a row instead of an array of strings (each sliced from the file's text):
+    // a third of the memory for a long list.
+    this.cells = values.some((v) => v.includes(SEPARATOR)) ? values.map(detached) : values.join(SEPARATOR);
+    if (emailShown !== (values[shape.emailIndex] ?? '').trim()) this.emailShown = detached(emailShown);
+  }
+
+  private readonly cells: string | string[];
+  /** Kept only when it is not the address cell as written. */
+  private readonly emailShown?: string;
+
+  get fields(): Record<string, string> {
     const fields: Record<string, string> = {};
+    const { headers, columns, emailIndex } = this.shape;
+    const values = typeof this.cells === 'string' ? this.cells.split(SEPARATOR) : this.cells;
     headers.forEach((h, i) => {
-      const v = i === emailIndex ? rawEmail : (row.fields[i] ?? '');
+      const v = i === emailIndex ? (values[i] ?? '').trim() : (values[i] ?? '');
       fields[columns[i] ?? h] = v;
       fields[h] = v;
     });
-    // A cell like "Ada <ada@example.org>" shows as the bare address; otherwise as written.
-    fields.email = cellName ? email : rawEmail;
-    if (!('name' in fields)) fields.name = name;
-    contacts.push({ line: row.line, email, name, timezone, attachments, fields });
+    fields.email = this.emailShown ?? (values[emailIndex] ?? '').trim();
+    if (!('name' in fields)) fields.name = this.name;
+    return fields;
   }
-  return { file: shown, columns: [...new Set([...columns, 'email', 'name'])], headers, delimiter, contacts, rejected };
 }
 
 /** Every problem of every rejected row, in file order. */

@@ -1,0 +1,53 @@
+// The contacts file is read in chunks (issue 10: a million rows in bounded memory): rows, line
+// numbers and errors are the same as when the whole text is parsed at once.
+import { writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { eachRow, readCsvChunks, type RawRow } from '../src/contacts/csv.js';
+import { loadContacts } from '../src/contacts/rules.js';
+import { InputError } from '../src/errors.js';
+
+const rowsOf = (text: string | Iterable<string>) => {
+  const rows: RawRow[] = [];
+  eachRow(text, ',', (r) => rows.push(r));
+  return rows;
+};
+
+describe('reading a CSV in chunks', () => {
+  it('chunks cut anywhere, even inside a quoted field with line breaks or "" quotes, give the same rows and lines', () => {
+    const text = '\ufeffemail,name,note\r\na@example.org,"Ada ""A"" L",plain\r\n\r\nb@example.org,Bea,"two\r\nlines, and\r\n""more"""\r\nc@example.org,Cy,last\r\n';
+    const whole = rowsOf(text);
+    expect(whole.map((r) => [r.line, r.fields[0]])).toEqual([[1, 'email'], [2, 'a@example.org'], [4, 'b@example.org'], [7, 'c@example.org']]);
+    for (let size = 1; size <= 20; size++) {
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+      expect(rowsOf(chunks), `chunks of ${size}`).toEqual(whole);
+    }
+  });
+
+  it('a file of several megabytes: every row, the last line number right, and a bad byte deep in it named by line', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-csv-'));
+    const file = path.join(dir, 'big.csv');
+    const rows = ['email,name,note'];
+    for (let i = 1; i <= 30_000; i++) rows.push(`p${i}@example.org,Person ${i},"a note\nof two lines"`);
+    writeFileSync(file, rows.join('\n') + '\n');
+    const list = loadContacts(file, { keep: false });
+    expect(list.ready).toBe(30_000);
+    expect(list.contacts).toEqual([]);
+    const { chunks, delimiter } = readCsvChunks(file, {}, { message: 'x', hint: 'y' });
+    let last: RawRow | undefined;
+    eachRow(chunks, delimiter, (r) => (last = r));
+    expect(last!.line).toBe(2 * 30_000); // each row spans two lines
+    writeFileSync(file, Buffer.concat([Buffer.from(rows.join('\n') + '\n'), Buffer.from('z@example.org,B\xe9a,Org\n', 'latin1')]));
+    let error: unknown;
+    try {
+      loadContacts(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems[0]).toMatchObject({ line: 60_002, column: 'name' });
+  });
+});
