@@ -1,69 +1,69 @@
-// Benchmarks (npm run bench; never part of npm test). Figures go to bench/README.md.
-//  1. compose: messages composed per second (templates + calendar), no I/O.
-//  2. mime: complete RFC 5322 messages built per second (with the programme PDF attached).
-//  3. send: the built CLI sending N invitations to an in-process SMTP server on 127.0.0.1.
+// Benchmarks (npm run bench [-- N]; never part of npm test): whole commands as an organiser runs
+// them, each beside its peer measured in the same run. Figures go to bench/README.md.
+//  - start-up: `invite --help` against `node -e 0`;
+//  - `send --dry-run > /dev/null` and `send --out DIR` of N contacts (default 10,000);
+//  - `send` through SMTP to Postfix's smtp-sink on 127.0.0.1 (2 connections, journal on disk),
+//    against nodemailer's own pool sending the same bytes (the .eml files of --out) to the same
+//    sink with the same connections (bench/peer-nodemailer.mjs).
+// smtp-sink comes with Debian's postfix package (the postfix service is never started).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SMTPServer } from 'smtp-server';
-import { loadCampaign } from '../dist/campaign.js';
-import { compose } from '../dist/compose.js';
-import { parseContacts } from '../dist/contacts.js';
-import { buildRaw } from '../dist/mime.js';
+import { campaignWith, invite, machine, NOW, root, timed } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const campaign = loadCampaign(path.join(root, 'invite.yaml'));
-const now = new Date('2026-11-27T12:00:00Z');
+const n = Number(process.argv[2] ?? 10_000);
+const connections = 2;
+const dir = await campaignWith(n);
+const rows = [];
+const row = (what, r, count, peer) => {
+  const rate = count ? `${Math.round(count / r.seconds)} msg/s` : '';
+  rows.push(`| ${what} | ${r.seconds} s | ${rate} | ${r.mb} MB | ${r.code} | ${peer ?? ''} |`);
+  return r;
+};
+const cli = (args) => timed(process.execPath, [invite, ...args, '--now', NOW], dir);
 
-function csv(n) {
-  const rows = ['email,name,organisation,country'];
-  const countries = ['Denmark', 'Estonia', 'Finland', 'Germany', 'Latvia', 'Lithuania', 'Poland', 'Sweden'];
-  for (let i = 0; i < n; i++) rows.push(`person${i}@example.org,Žydrūnė Šalčiūtė ${i},Organisation ${i},${countries[i % 8]}`);
-  return rows.join('\n') + '\n';
+// Start-up, the median of 5 each, alternating.
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const help = [];
+const bare = [];
+for (let i = 0; i < 5; i++) {
+  help.push(timed(process.execPath, [invite, '--help'], dir));
+  bare.push(timed(process.execPath, ['-e', '0'], dir));
 }
+const h = { ...help[0], seconds: median(help.map((r) => r.seconds)) };
+const b = { ...bare[0], seconds: median(bare.map((r) => r.seconds)) };
+row('`invite --help` (median of 5)', h, 0, `\`node -e 0\`: ${b.seconds} s (×${(h.seconds / b.seconds).toFixed(1)})`);
 
-function rate(count, ms) {
-  return `${Math.round((count / ms) * 1000)}/s`;
+row(`\`send --dry-run > /dev/null\`, ${n.toLocaleString('en')} contacts`, cli(['send', '--dry-run']), n);
+const out = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-out-'));
+row(`\`send --out DIR\`, ${n.toLocaleString('en')} contacts`, cli(['send', '--out', out]), n);
+
+const sink = '/usr/sbin/smtp-sink';
+if (!existsSync(sink)) {
+  rows.push(`| SMTP send | skipped: no ${sink} (apt-get install postfix; the service need not run) | | | | |`);
+} else {
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+  const server = spawn(sink, [`127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const url = `smtp://127.0.0.1:${port}`;
+  const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
+  const peer = timed(process.execPath, [path.join(root, 'bench', 'peer-nodemailer.mjs'), out, url, String(connections)], dir);
+  const sent = cli(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
+  const peerRate = n / peer.seconds;
+  row(`\`send\` through smtp-sink, ${connections} connections, ${n.toLocaleString('en')} contacts`, sent, n, `nodemailer pool, same bytes: ${peer.seconds} s, ${Math.round(peerRate)} msg/s, ${peer.mb} MB (invite at ${Math.round((n / sent.seconds / peerRate) * 100)} %)`);
+  server.kill();
 }
+rmSync(out, { recursive: true, force: true });
+rmSync(dir, { recursive: true, force: true });
 
-const results = [];
-
-{
-  const contacts = parseContacts(csv(5000), 'bench.csv').contacts;
-  const t = performance.now();
-  for (const c of contacts) compose(campaign, c, 'invitation', now);
-  const ms = performance.now() - t;
-  results.push(['compose 5000 messages', `${ms.toFixed(0)} ms`, rate(5000, ms)]);
-}
-
-{
-  const contacts = parseContacts(csv(1000), 'bench.csv').contacts;
-  const t = performance.now();
-  for (const c of contacts) await buildRaw(compose(campaign, c, 'invitation', now));
-  const ms = performance.now() - t;
-  results.push(['build 1000 complete messages (MIME, PDF attached)', `${ms.toFixed(0)} ms`, rate(1000, ms)]);
-}
-
-for (const [n, connections] of [
-  [1000, 1],
-  [1000, 2],
-  [1000, 4],
-]) {
-  const server = new SMTPServer({ disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true, logger: false, size: 50e6, onData(stream, _s, cb) { stream.resume(); stream.on('end', () => cb()); } });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const port = server.server.address().port;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-'));
-  writeFileSync(path.join(dir, 'contacts.csv'), csv(n));
-  const args = ['bin/invite.js', 'send', '--smtp', `smtp://127.0.0.1:${port}`, '--yes', '--contacts', path.join(dir, 'contacts.csv'), '--journal', path.join(dir, 'journal.jsonl'), '--connections', String(connections), '--now', now.toISOString()];
-  const t = performance.now();
-  const code = await new Promise((resolve) => spawn(process.execPath, args, { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } }).on('close', resolve));
-  const ms = performance.now() - t;
-  await new Promise((r) => server.close(r));
-  results.push([`send ${n} through SMTP on 127.0.0.1, ${connections} connection(s), journal fsync per message (exit ${code})`, `${ms.toFixed(0)} ms`, rate(n, ms)]);
-}
-
-console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}`);
-console.log('| what | time | rate |\n| --- | --- | --- |');
-for (const [what, time, r] of results) console.log(`| ${what} | ${time} | ${r} |`);
+console.log(machine());
+console.log('| what | time | rate | peak RSS | exit | peer in the same run |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(r);

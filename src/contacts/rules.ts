@@ -198,7 +198,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
     let timezone: string | undefined;
     const zone = value(zoneIndex);
     if (zone) {
-      if (DateTime.local().setZone(zone).isValid) timezone = zone;
+      if (DateTime.local().setZone(zone).isValid) timezone = detached(zone);
       else at(zoneIndex, `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Vilnius, or leave it empty');
     } else {
       timezone = zoneForCountry(value(countryIndex));
@@ -217,7 +217,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
       }
     }
 
-    const contact = new ContactRow(row.line, detached(email), detached(name), timezone && detached(timezone), attachments.length > 0 ? attachments : NO_ATTACHMENTS, row.fields, cellName ? email : rawEmail, shape);
+    const contact = new ContactRow(row.line, detached(email), detached(name), timezone, attachments.length > 0 ? attachments : NO_ATTACHMENTS, row.fields, cellName ? email : rawEmail, shape);
     problems.push(...(options.onContact?.(contact) ?? []));
     if (problems.length > 0) {
       rejected.push({ line: row.line, email: rawEmail, problems });
@@ -244,7 +244,7 @@ const SEPARATOR = '\u0000';
  * slices of a megabyte of the file's text, and one kept slice would keep all of it.
  */
 function detached(value: string): string {
-  return (' ' + value).slice(1);
+  return Buffer.from(value, 'utf8').toString('utf8');
 }
 
 /**

@@ -24,6 +24,9 @@ export interface Undelivered {
 }
 
 export interface DeliveryReport {
+  /** Messages the transport took. */
+  acceptedCount: number;
+  /** Each of them, only when the plan asks (--json lists them): a million would not fit otherwise. */
   accepted: Delivered[];
   failed: Undelivered[];
   /** Recipients never tried, because the run stopped (a fatal fault, or Ctrl-C). */
@@ -42,6 +45,8 @@ export interface DeliveryPlan<T> {
   addressOf(item: T): string;
   transport: Transport;
   journal?: JournalWriter;
+  /** Keep every accepted message in the report (for --json), not just their number. */
+  keepAccepted?: boolean;
   /** Messages being sent at once (at most one per connection). */
   concurrency: number;
   limiter?: RateLimiter;
@@ -77,7 +82,7 @@ const NETWORK_FAILURES_BEFORE_STOP = 5;
 const MAX_RETRY_DELAY_MS = 60_000;
 
 export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport> {
-  const report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
+  const report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
   const limiter = plan.limiter ?? new RateLimiter(undefined);
   const clock = plan.clock ?? realClock;
   const stop = plan.stop ?? new StopSignal();
@@ -133,7 +138,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
         const failure =
           error instanceof RecipientFailure ? error : new RecipientFailure(error instanceof Error ? error.message : String(error), undefined, false, false);
         // A server that cannot be reached at all, before anything went through: no point going on.
-        if (failure.connectFailure && report.accepted.length === 0) throw new DeliveryStop(failure.message, 'check the host and port of the SMTP URL');
+        if (failure.connectFailure && report.acceptedCount === 0) throw new DeliveryStop(failure.message, 'check the host and port of the SMTP URL');
         if (!failure.permanent && attempt <= plan.retries && !stop.requested) {
           const base = plan.retryDelayMs * 2 ** (attempt - 1);
           const delay = Math.min(MAX_RETRY_DELAY_MS, Math.round(base / 2 + Math.random() * base));
@@ -158,7 +163,8 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
       networkFailuresInARow = 0;
       recordAccepted(message, receipt.response);
       const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
-      report.accepted.push(outcome);
+      report.acceptedCount++;
+      if (plan.keepAccepted) report.accepted.push(outcome);
       plan.onResult?.(outcome);
       return;
     }

@@ -53,7 +53,7 @@ export function summarise(input: ReportInput): RunSummary {
     alreadySent: input.resend ? 0 : selection.alreadySent.length,
     toSend: selection.pending.length,
     deferred: selection.deferred,
-    accepted: delivery.accepted.length,
+    accepted: delivery.acceptedCount,
     failed: delivery.failed.map((f) => ({ email: f.email, reason: f.reason, responseCode: f.responseCode ?? null, permanent: f.permanent })),
     notSent: delivery.notTried,
     stopped: delivery.stopped?.message ?? null,

@@ -66,18 +66,18 @@ export async function runSending(command: SendingCommand, options: SendingOption
     const headline = headlineOf(selection, settled.selection.resend, delivery.max);
     if (headline) io.stderr.write(headline + '\n');
 
-    let report: DeliveryReport = { accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
+    let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {
       if (writer && !(await confirmed(batch, selection, settled, transport, campaign, io))) {
         io.stderr.write('Nothing sent.\n');
         return EXIT.ok;
       }
       // 4. Deliver.
-      report = await deliverWatched(batch, selection, transport, delivery, writer, io, () => {
+      report = await deliverWatched(batch, selection, transport, delivery, writer, settled.json, io, () => {
         writer?.close();
         lock?.release();
       });
-      if (report.stopped && report.accepted.length === 0) throw report.stopped;
+      if (report.stopped && report.acceptedCount === 0) throw report.stopped;
     }
 
     // 5. Report.
@@ -122,6 +122,8 @@ async function deliverWatched(
   transport: Transport,
   delivery: DeliverySettings,
   writer: JournalWriter | undefined,
+  /** --json: the summary lists every accepted message, so the report keeps them. */
+  keepAccepted: boolean,
   io: Io,
   /** Closes the journal and releases the lock before a second Ctrl-C ends the process at once. */
   beforeQuit: () => void,
@@ -159,6 +161,7 @@ async function deliverWatched(
       addressOf: (c) => c.email,
       transport,
       journal: writer,
+      keepAccepted,
       concurrency: transport.connections,
       limiter: transport.needs.retries ? new RateLimiter(delivery.rate) : undefined,
       retries: transport.needs.retries ? delivery.retries : 0,

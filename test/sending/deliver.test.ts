@@ -50,7 +50,7 @@ function message(email: string): Message {
 }
 
 function plan(clock: FakeClock, transport: Transport, items: string[], extra: Partial<DeliveryPlan<string>> = {}): DeliveryPlan<string> {
-  return { items, compose: message, addressOf: (e) => e, transport, concurrency: 1, retries: 3, retryDelayMs: 1000, clock, ...extra };
+  return { items, compose: message, addressOf: (e) => e, transport, keepAccepted: true, concurrency: 1, retries: 3, retryDelayMs: 1000, clock, ...extra };
 }
 
 const temporary = (code = 451) => new RecipientFailure(`${code} Try again later`, code, false, false);
@@ -236,5 +236,16 @@ describe('the rate limit', () => {
     await clock.run(deliver(plan(clock, fake.transport, addresses(20), { concurrency: 3, limiter: new RateLimiter(undefined, clock) })));
     expect(fake.maxInFlight()).toBe(3);
     expect(Math.max(...fake.accepted.map((a) => a.at))).toBe(7 * 40); // 20 messages, 3 at a time, 40 ms each
+  });
+});
+
+describe('deliver keeps what the report needs, not the list', () => {
+  it('without keepAccepted only the number of accepted messages is kept', async () => {
+    const clock = new FakeClock();
+    const fake = fakeTransport(clock);
+    const report = await clock.run(deliver(plan(clock, fake.transport, addresses(50), { keepAccepted: false })));
+    expect(report.acceptedCount).toBe(50);
+    expect(report.accepted).toEqual([]);
+    expect(fake.accepted).toHaveLength(50);
   });
 });
