@@ -50,12 +50,14 @@ if (!existsSync(sink)) {
       s.close(() => resolve(port));
     });
   });
-  const server = spawn(sink, [`127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
+  // smtp-sink refuses to run as root without a user to switch to.
+  const server = spawn(sink, [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const url = `smtp://127.0.0.1:${port}`;
   const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
   const peer = timed(process.execPath, [path.join(root, 'bench', 'peer-nodemailer.mjs'), out, url, String(connections)], dir);
   const sent = cli(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
+  if (peer.code !== 0) throw new Error(`the nodemailer peer failed: ${peer.stderr}`);
   const peerRate = n / peer.seconds;
   row(`\`send\` through smtp-sink, ${connections} connections, ${n.toLocaleString('en')} contacts`, sent, n, `nodemailer pool, same bytes: ${peer.seconds} s, ${Math.round(peerRate)} msg/s, ${peer.mb} MB (invite at ${Math.round((n / sent.seconds / peerRate) * 100)} %)`);
   server.kill();
