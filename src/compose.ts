@@ -45,7 +45,12 @@ export interface Message {
   date: Date;
   /** The same for the same (campaign, kind, recipient), so a resend is recognisable. */
   messageId: string;
-  calendar: { method: CalendarMethod; uid: string; sequence: number; content: string };
+  /**
+   * The event's UID and SEQUENCE (for the journal), and the calendar the message carries:
+   * none for a reminder, which is a letter, not a scheduling message (a REQUEST would
+   * re-invite, and show as an update of the event in the recipient's calendar).
+   */
+  calendar: { method: CalendarMethod; uid: string; sequence: number; content?: string };
   attachments: Attachment[];
   /** The event as the recipient will read it (title, date and time, place), for previews. */
   eventSummary: string;
@@ -109,7 +114,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
       method,
       uid: campaign.event.uid,
       sequence,
-      content: buildCalendar({
+      content: kind.startsWith('reminder:') ? undefined : buildCalendar({
         event: campaign.event,
         method,
         sequence,

@@ -25,7 +25,7 @@ export function mailOptions(message: Message): ComposerOptions {
     html: message.html,
     date: message.date,
     messageId: message.messageId,
-    icalEvent: { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content },
+    icalEvent: message.calendar.content === undefined ? undefined : { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content },
     // The bytes, read here through the same confinement that checked them, never a path for
     // nodemailer to open later (a file swapped for a symlink in between would go instead).
     attachments: message.attachments.map((a) => ({ filename: a.filename, content: bytesOf(a) })),

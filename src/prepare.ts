@@ -113,6 +113,17 @@ export function check(options: CampaignOptions, io: Io, keep = true): Checked {
       warnings.push({ file: contacts.file, line: 1, column: builtIn, message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, hint: 'rename the column to use it in templates', severity: 'warning' });
     }
   }
+  const { noZone } = contacts;
+  if (noZone.count > 0) {
+    const more = noZone.count > noZone.lines.length ? ` and ${noZone.count - noZone.lines.length} more` : '';
+    warnings.push({
+      file: contacts.file,
+      column: 'country',
+      message: `no time zone known for ${noZone.countries.map((c) => `"${c}"`).join(', ')} (line${noZone.count > 1 ? 's' : ''} ${noZone.lines.join(', ')}${more}): those letters show only the event's own time`,
+      hint: 'add a timezone column with an IANA name such as America/New_York for those rows',
+      severity: 'warning',
+    });
+  }
   for (const column of contacts.columns) {
     const seen = empty.get(column);
     if (!seen) continue;

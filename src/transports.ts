@@ -229,7 +229,9 @@ export function emlTransport(dir: string): Transport {
     async send(message) {
       count += 1;
       const safe = message.to.email.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_');
-      const file = path.join(dir, `${String(count).padStart(3, '0')}-${message.kind}-${safe}.eml`);
+      // Only characters every file system takes: reminder:week-before → reminder-week-before.
+      const kind = message.kind.replace(/[^A-Za-z0-9.-]+/g, '-');
+      const file = path.join(dir, `${String(count).padStart(3, '0')}-${kind}-${safe}.eml`);
       writeFileSync(file, await buildRaw(message));
       return { response: `written ${file}` };
     },
@@ -265,7 +267,7 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
         '',
         chalk.bold('Attachments:'),
         ...message.attachments.map((a) => `  ${printable(a.filename)} (${formatSize(a.size)})`),
-        `  invite.ics (calendar, METHOD:${message.calendar.method}, SEQUENCE:${message.calendar.sequence})`,
+        ...(message.calendar.content === undefined ? [] : [`  invite.ics (calendar, METHOD:${message.calendar.method}, SEQUENCE:${message.calendar.sequence})`]),
         `${chalk.bold('Event:')} ${message.calendar.method === 'CANCEL' ? 'CANCELLED: ' : ''}${printable(message.eventSummary)}`,
         '',
       ];

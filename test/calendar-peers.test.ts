@@ -31,9 +31,9 @@ describe.skipIf(!PYTHON && !required)('calendars read alike by ical.js and Pytho
   it.each(names.map((n, i) => [n, i] as const))('invitation for %s', (name, i) => {
     const message = compose(campaign, contact(name, i), 'invitation', new Date('2026-11-27T12:00:00Z'));
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-peer-')), 'invite.ics');
-    writeFileSync(file, message.calendar.content);
+    writeFileSync(file, message.calendar.content!);
     const python = JSON.parse(execFileSync(PYTHON!, [path.join(ROOT, 'test/peers/read_ics.py'), file], { encoding: 'utf8' }));
-    const mozilla = readEvent(message.calendar.content);
+    const mozilla = readEvent(message.calendar.content!);
     expect(python).toMatchObject({
       method: mozilla.method,
       uid: mozilla.uid,

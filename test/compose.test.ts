@@ -56,7 +56,7 @@ describe('compose', () => {
 
   it('puts the recipient into a calendar that ical.js reads as an invitation', () => {
     const message = compose(campaign, ada, 'invitation', now);
-    const event = readEvent(message.calendar.content);
+    const event = readEvent(message.calendar.content!);
     expect(event).toMatchObject({
       method: 'REQUEST',
       uid: 'test-campaign@example.org',
@@ -86,9 +86,9 @@ describe('compose', () => {
   it('makes a valid CN from a name with double quotes, and folds long non-ASCII names by octets', () => {
     const name = 'Žydrūnė "Žyde" Šalčiūtė-Ąžuolaitienė Łukasiewicz-Wąsowska Õunapuu Ærø';
     const message = compose(campaign, contact({ email: 'zyde@example.com', name, organisation: 'Z' }), 'invitation', now);
-    const event = readEvent(message.calendar.content);
+    const event = readEvent(message.calendar.content!);
     expect(event.attendee?.cn).toBe("Žydrūnė 'Žyde' Šalčiūtė-Ąžuolaitienė Łukasiewicz-Wąsowska Õunapuu Ærø");
-    for (const line of physicalLines(message.calendar.content)) {
+    for (const line of physicalLines(message.calendar.content!)) {
       expect(Buffer.byteLength(line, 'utf8')).toBeLessThanOrEqual(75);
       expect(line).not.toContain('\uFFFD');
     }
@@ -98,7 +98,7 @@ describe('compose', () => {
     const before = process.env.TZ;
     try {
       process.env.TZ = 'Pacific/Kiritimati';
-      expect(readEvent(compose(campaign, ada, 'invitation', now).calendar.content).start).toBe('2027-05-06T07:00:00.000Z');
+      expect(readEvent(compose(campaign, ada, 'invitation', now).calendar.content!).start).toBe('2027-05-06T07:00:00.000Z');
     } finally {
       process.env.TZ = before;
     }

@@ -49,6 +49,8 @@ export interface ContactList {
   /** Valid rows: contacts.length, also when the contacts were not kept. */
   ready: number;
   rejected: RejectedRow[];
+  /** Rows with a country but no time zone known for it and no `timezone` value: the first lines and countries, and how many. */
+  noZone: { count: number; lines: number[]; countries: string[] };
 }
 
 export interface ContactOptions {
@@ -150,7 +152,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
   const rejected: RejectedRow[] = [];
   const seen = new Map<string, number>();
   const shape: RowShape = { headers, columns, emailIndex };
-  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name'])], headers, delimiter, contacts, ready: 0, rejected };
+  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name'])], headers, delimiter, contacts, ready: 0, rejected, noZone: { count: 0, lines: [], countries: [] } };
   const check = (row: RawRow): void => {
     const problems: Problem[] = [];
     const at = (i: number | undefined, message: string, hint?: string) =>
@@ -201,7 +203,15 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
       if (DateTime.local().setZone(zone).isValid) timezone = detached(zone);
       else at(zoneIndex, `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Vilnius, or leave it empty');
     } else {
-      timezone = zoneForCountry(value(countryIndex));
+      const country = value(countryIndex);
+      timezone = zoneForCountry(country);
+      // A country whose zone invite does not know (or a country with several): the letter can
+      // show only the event's own time. Said once for the file, with the lines and countries.
+      if (!timezone && country) {
+        list.noZone.count++;
+        if (list.noZone.lines.length < 20) list.noZone.lines.push(row.line);
+        if (list.noZone.countries.length < 10 && !list.noZone.countries.includes(country)) list.noZone.countries.push(country);
+      }
     }
 
     const attachments: Attachment[] = [];

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { campaignCopy } from '../helpers/campaign.js';
+import { campaignCopy, edit } from '../helpers/campaign.js';
 import { ROOT, runCli, tmpJournal } from '../helpers/cli.js';
 import { readEvent } from '../helpers/ical.js';
 import { expectNothingArrived, startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
@@ -179,5 +179,18 @@ describe('invite validate', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/invite\.yaml:\d+:event\.colour: unknown key "colour"/);
     expect(result.stderr).toBe('');
+  });
+});
+
+describe('a contact whose country has no known time zone', () => {
+  it('is a warning naming the country and the line, once for the file; the letter keeps the event time', async () => {
+    const dir = campaignCopy();
+    edit(path.join(dir, 'contacts/competence-centres.csv'), (csv) => csv.replace('info@cc-estonia.example.org,Tõnu Põld,Estonian Competence Centre for Social Innovation,Estonia,', 'info@cc-estonia.example.org,Tõnu Põld,Estonian Competence Centre for Social Innovation,Narnia,'));
+    const validate = await runCli(['validate'], { cwd: dir });
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain('contacts/competence-centres.csv:country: no time zone known for "Narnia" (line 3): those letters show only the event\'s own time (add a timezone column');
+    const dry = await runCli(['send', '--dry-run', '--to', 'info@cc-estonia.example.org'], { cwd: dir });
+    expect(dry.stderr).toContain('warning: contacts/competence-centres.csv:country: no time zone known for "Narnia"');
+    expect(dry.code).toBe(0);
   });
 });

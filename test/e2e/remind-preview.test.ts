@@ -30,8 +30,11 @@ describe('invite remind with no invitation in the journal', () => {
     const out = path.join(dir, 'out');
     const result = await runCli(['remind', '--out', out, '--now', DUE], { cwd: dir });
     expect(result.code).toBe(0);
-    const files = readdirSync(out);
+    const files = readdirSync(out).sort();
     expect(files).toHaveLength(9);
+    // Names that every file system takes (no ":", which Windows refuses).
+    expect(files[0]).toBe('001-reminder-week-before-info@cc-denmark.example.org.eml');
+    for (const f of files) expect(f).toMatch(/^[A-Za-z0-9@._-]+$/);
     const mail = await simpleParser(readFileSync(path.join(out, files[0]!)));
     expect(mail.subject).toMatch(/^Reminder: register by/);
     expect(mail.text).toContain('Days left to register: 7.');

@@ -67,6 +67,9 @@ describe('invite remind, replayed day by day', () => {
     for (const m of stage1) {
       expect(m.parsed.subject).toBe('Reminder: register by Sunday 25 April 2027 – Social Innovation in BSR – 2nd workshop');
       expect(m.parsed.text).toContain('Days left to register: 7.');
+      // A reminder is a letter: no calendar part, no invite.ics, nothing a client would read as an update.
+      expect(m.raw.toString('latin1')).not.toMatch(/text\/calendar|invite\.ics|BEGIN:VCALENDAR/i);
+      expect(m.parsed.attachments.map((a) => a.contentType)).toEqual(['application/pdf']);
     }
 
     // status counts a reminder against the invited only (the European centre was never invited).
