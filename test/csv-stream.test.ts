@@ -27,27 +27,27 @@ describe('reading a CSV in chunks', () => {
     }
   });
 
-  it('a file of several megabytes: every row, the last line number right, and a bad byte deep in it named by line', () => {
+  it('a file read in many chunks: every row, the last line number right, and a bad byte deep in it named by line', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-csv-'));
     const file = path.join(dir, 'big.csv');
     const rows = ['email,name,note'];
-    for (let i = 1; i <= 30_000; i++) rows.push(`p${i}@example.org,Person ${i},"a note\nof two lines"`);
+    for (let i = 1; i <= 3_000; i++) rows.push(`p${i}@example.org,Person ${i},"a note\nof two lines"`);
     writeFileSync(file, rows.join('\n') + '\n');
-    const list = loadContacts(file, { keep: false });
-    expect(list.ready).toBe(30_000);
+    const list = loadContacts(file, { keep: false, chunkBytes: 4096 });
+    expect(list.ready).toBe(3_000);
     expect(list.contacts).toEqual([]);
-    const { chunks, delimiter } = readCsvChunks(file, {}, { message: 'x', hint: 'y' });
+    const { chunks, delimiter } = readCsvChunks(file, { chunkBytes: 4096 }, { message: 'x', hint: 'y' });
     let last: RawRow | undefined;
     eachRow(chunks, delimiter, (r) => (last = r));
-    expect(last!.line).toBe(2 * 30_000); // each row spans two lines
+    expect(last!.line).toBe(2 * 3_000); // each row spans two lines
     writeFileSync(file, Buffer.concat([Buffer.from(rows.join('\n') + '\n'), Buffer.from('z@example.org,B\xe9a,Org\n', 'latin1')]));
     let error: unknown;
     try {
-      loadContacts(file);
+      loadContacts(file, { chunkBytes: 4096 });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).problems[0]).toMatchObject({ line: 60_002, column: 'name' });
+    expect((error as InputError).problems[0]).toMatchObject({ line: 6_002, column: 'name' });
   });
 });

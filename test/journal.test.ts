@@ -185,7 +185,7 @@ describe('lockJournal across processes', () => {
       logLevel: 'silent',
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     });
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 2; round++) {
       const f = path.join(dir, `journal-${round}.jsonl`);
       writeFileSync(`${f}.lock`, JSON.stringify({ pid: 2 ** 22 + 4321, host: os.hostname(), started: '2026-11-27T11:00:00Z', command: 'send' }));
       const startAt = String(Date.now() + 600);

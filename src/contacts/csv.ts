@@ -59,9 +59,10 @@ const CHUNK_BYTES = 1 << 20;
  */
 export function readCsvChunks(
   file: string,
-  options: { delimiter?: string; encoding?: string },
+  options: { delimiter?: string; encoding?: string; chunkBytes?: number },
   missing: { message: string; hint: string },
 ): { shown: string; delimiter: string; chunks: Iterable<string> } {
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const shown = shownPath(file);
   let fd: number;
   try {
@@ -71,8 +72,8 @@ export function readCsvChunks(
     throw new InputError({ file: shown, ...missing });
   }
   const read = (): Buffer => {
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    const n = readSync(fd, buffer, 0, CHUNK_BYTES, null);
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    const n = readSync(fd, buffer, 0, chunkBytes, null);
     return buffer.subarray(0, n);
   };
   let head: Buffer;

@@ -55,6 +55,8 @@ export interface ContactList {
 
 export interface ContactOptions {
   delimiter?: string;
+  /** Bytes read at a time (default 1 MB; tests use less to cross many chunk boundaries). */
+  chunkBytes?: number;
   encoding?: string;
   /** A column naming a file (relative to `baseDir`) to attach for that row. */
   attachmentColumn?: string;
