@@ -11,6 +11,8 @@ export interface CalendarRequest {
   method: CalendarMethod;
   sequence: number;
   organiser: Person;
+  /** The address the message comes from, when it is not the organiser's: ORGANIZER gets SENT-BY (RFC 5545 §3.2.18). */
+  sentBy?: string;
   /** The recipient, invited with RSVP=TRUE; none for a PUBLISH file. */
   attendee?: Person;
   /** DTSTAMP: when this version of the invitation was made. */
@@ -31,8 +33,8 @@ function text(value: string): string {
 }
 
 /** A person as ORGANIZER or ATTENDEE: the name as a quoted CN, the address as a mailto: URI. */
-function person(property: string, p: Person, parameters: string[] = []): string {
-  return `${property}${parameters.map((x) => `;${x}`).join('')};CN="${parameterSafe(p.name || p.email)}":mailto:${p.email}`;
+function person(property: string, p: Person, parameters: string[] = [], after: string[] = []): string {
+  return `${property}${parameters.map((x) => `;${x}`).join('')};CN="${parameterSafe(p.name || p.email)}"${after.map((x) => `;${x}`).join('')}:mailto:${p.email}`;
 }
 
 export function buildCalendar(request: CalendarRequest): string {
@@ -55,7 +57,7 @@ export function buildCalendar(request: CalendarRequest): string {
     ...(event.url ? [`URL:${event.url}`] : []),
     ...(event.location ? [`LOCATION:${text(event.location)}`] : []),
     `STATUS:${request.status ?? 'CONFIRMED'}`,
-    person('ORGANIZER', request.organiser),
+    person('ORGANIZER', request.organiser, [], request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="mailto:${request.sentBy}"`] : []),
     ...(attendee ? [person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', 'PARTSTAT=NEEDS-ACTION'])] : []),
     'END:VEVENT',
     'END:VCALENDAR',

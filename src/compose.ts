@@ -119,6 +119,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
         method,
         sequence,
         organiser: campaign.organiser,
+        sentBy: campaign.from.email,
         attendee: to,
         now,
         status: kind === 'cancel' ? 'CANCELLED' : 'CONFIRMED',

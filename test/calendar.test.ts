@@ -70,3 +70,16 @@ describe('buildCalendar', () => {
     expect(parameterSafe('a\r\nb')).toBe('a  b');
   });
 });
+
+describe('ORGANIZER when someone else sends', () => {
+  it('From ≠ organiser: ORGANIZER carries SENT-BY with the sender, as ical.js reads it; the same address: none', async () => {
+    const ICAL = (await import('ical.js')).default;
+    const organizerOf = (ics: string) => new ICAL.Component(ICAL.parse(ics)).getFirstSubcomponent('vevent')!.getFirstProperty('organizer')!;
+    const base = { event, method: 'REQUEST' as const, sequence: 0, organiser, attendee: { name: 'Ada', email: 'ada@example.com' }, now: new Date(Date.UTC(2026, 10, 27)) };
+    const delegated = organizerOf(buildCalendar({ ...base, sentBy: 'events-office@example.org' }));
+    expect(delegated.getParameter('sent-by')).toBe('mailto:events-office@example.org');
+    expect(delegated.getFirstValue()).toBe('mailto:org@example.org');
+    expect(organizerOf(buildCalendar({ ...base, sentBy: 'ORG@example.org' })).getParameter('sent-by')).toBeUndefined();
+    expect(organizerOf(buildCalendar(base)).getParameter('sent-by')).toBeUndefined();
+  });
+});
