@@ -189,6 +189,32 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ invite ics --out workshop.ics')
     .action((options) => run(async () => (await import('./commands/ics.js')).icsCommand(options, io)));
 
+  campaignOptions(
+    program
+      .command('replies')
+      .description("read the Accept / Tentative / Decline replies and the bounces that came back, and record them in the journal")
+      .option('--dir <dir>', '.eml files saved from the organiser\'s mailbox (read recursively)')
+      .option('--mbox <file>', 'an mbox file (as Thunderbird or `mail` keeps a mailbox)')
+      .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')
+      .option('--json', 'print one JSON summary on stdout, nothing else'),
+  )
+    .addHelpText(
+      'after',
+      `
+A reply counts when its calendar is an iTIP REPLY for this campaign's event (its UID) from an
+invited address: its PARTSTAT (ACCEPTED, TENTATIVE, DECLINED) is recorded, the latest answer
+per attendee winning. A delivery report (RFC 3464) with a permanent status (5.x.x) for one of
+the campaign's messages records the address as bounced. Each is recorded once, by its
+Message-ID: reading the same mailbox again adds nothing. \`invite status\` shows the answers;
+\`invite remind\` leaves out who declined or bounced; update and cancel leave out who bounced.
+
+Examples:
+  $ invite replies --dir ~/replies/             .eml files saved from the mail client
+  $ invite replies --mbox ~/.thunderbird/…/Inbox
+  $ invite status`,
+    )
+    .action((options) => run(async () => (await import('./commands/replies.js')).repliesCommand(options, io)));
+
   return program;
 }
 

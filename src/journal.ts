@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { EventSnapshot } from './compose.js';
 import { InputError, UsageError, shownPath } from './errors.js';
 
-export type JournalStatus = 'accepted' | 'failed';
+/** accepted, failed: a message we sent; received: a reply or bounce that came back (kind reply, bounce). */
+export type JournalStatus = 'accepted' | 'failed' | 'received';
 
 export interface JournalEntry {
   time: string;
@@ -27,6 +28,10 @@ export interface JournalEntry {
   event?: EventSnapshot;
   /** For failures: permanent (5xx), temporary (4xx, network, timeout after retries). */
   failure?: { type: 'permanent' | 'temporary'; code?: number; message: string };
+  /** kind "reply": the attendee's answer, with what orders answers (SEQUENCE, DTSTAMP, the mail's Date); messageId is the reply's. */
+  reply?: { partstat: 'ACCEPTED' | 'TENTATIVE' | 'DECLINED'; sequence: number; dtstamp?: string; date?: string };
+  /** kind "bounce": the permanent delivery status (5.x.x) reported for one of our messages; messageId is the report's. */
+  bounce?: { status: string; diagnostic?: string; date?: string };
 }
 
 export interface JournalRead {
@@ -45,10 +50,14 @@ const entrySchema = z.strictObject({
   messageId: z.string().min(1),
   uid: z.string().optional(),
   sequence: z.int().min(0).optional(),
-  status: z.enum(['accepted', 'failed']),
+  status: z.enum(['accepted', 'failed', 'received']),
   response: z.string().optional(),
   event: z.looseObject({}).optional(),
   failure: z.strictObject({ type: z.enum(['permanent', 'temporary']), code: z.int().optional(), message: z.string() }).optional(),
+  reply: z
+    .strictObject({ partstat: z.enum(['ACCEPTED', 'TENTATIVE', 'DECLINED']), sequence: z.int().min(0), dtstamp: z.string().optional(), date: z.string().optional() })
+    .optional(),
+  bounce: z.strictObject({ status: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/), diagnostic: z.string().optional(), date: z.string().optional() }).optional(),
 });
 
 /** The journal beside invite.yaml unless --journal says otherwise. */

@@ -6,6 +6,9 @@ import { UsageError } from './errors.js';
 import type { JournalEntry } from './journal.js';
 import { FORMAT, inZone, plural } from './words.js';
 
+/** An attendee's answer to the invitation, as calendar clients send it back (iTIP REPLY). */
+export type PartStat = 'ACCEPTED' | 'TENTATIVE' | 'DECLINED';
+
 export interface EventState {
   /** Lower-case addresses whose invitation the server accepted. */
   invited: Set<string>;
@@ -15,10 +18,12 @@ export interface EventState {
   snapshots: Map<number, EventSnapshot>;
   /** Set once any cancellation was accepted. */
   cancelled?: { sequence: number; time: string };
+  /** The answers and bounces `invite replies` recorded. */
+  answers: Answers;
 }
 
 export function eventState(entries: JournalEntry[], campaign: Campaign): EventState {
-  const state: EventState = { invited: new Set(), sequence: -1, snapshots: new Map() };
+  const state: EventState = { invited: new Set(), sequence: -1, snapshots: new Map(), answers: answersOf(entries, campaign) };
   for (const e of entries) {
     if (e.campaign !== campaign.id || e.status !== 'accepted') continue;
     if (e.uid !== undefined && e.uid !== campaign.event.uid) continue;
@@ -37,13 +42,18 @@ export function eventState(entries: JournalEntry[], campaign: Campaign): EventSt
  * and a note naming those it can no longer reach.
  */
 export function invitedRecipients<C extends { email: string }>(state: EventState, contacts: C[], what: string): { recipients: C[]; notes: string[] } {
-  const recipients = contacts.filter((c) => state.invited.has(c.email.toLowerCase()));
+  const { bounced } = state.answers;
+  const invited = contacts.filter((c) => state.invited.has(c.email.toLowerCase()));
+  // An address that bounced for good would only bounce again.
+  const recipients = invited.filter((c) => !bounced.has(c.email.toLowerCase()));
   const listed = new Set(contacts.map((c) => c.email.toLowerCase()));
   const missing = [...state.invited].filter((e) => !listed.has(e));
   const notes =
     missing.length > 0
       ? [`warning: ${plural(missing.length, 'invited address', 'invited addresses')} ${missing.length === 1 ? 'is' : 'are'} no longer in the contacts and will not get the ${what}: ${missing.join(', ')}`]
       : [];
+  const left = invited.length - recipients.length;
+  if (left > 0) notes.push(`Left out ${plural(left, 'address', 'addresses')} that bounced (invite replies recorded the bounce): ${invited.filter((c) => bounced.has(c.email.toLowerCase())).map((c) => c.email).join(', ')}`);
   return { recipients, notes };
 }
 
@@ -99,4 +109,30 @@ export function describeChanges(before: EventSnapshot | undefined, campaign: Cam
   if (before.url !== now.url) changes.push(`Link: ${now.url || '(none)'}`);
   if (before.description !== now.description) changes.push('The description has changed.');
   return changes;
+}
+
+export interface Answers {
+  /** The latest answer per attendee (by SEQUENCE, then DTSTAMP, then the mail's Date). */
+  rsvp: Map<string, PartStat>;
+  /** Addresses a permanent bounce was received for. */
+  bounced: Set<string>;
+}
+
+/** What the replies and bounces recorded by `invite replies` say, for this campaign's event. */
+export function answersOf(entries: JournalEntry[], campaign: Campaign): Answers {
+  const latest = new Map<string, { key: [number, string, string]; partstat: PartStat }>();
+  const bounced = new Set<string>();
+  for (const e of entries) {
+    if (e.campaign !== campaign.id || e.status !== 'received' || (e.uid !== undefined && e.uid !== campaign.event.uid)) continue;
+    if (e.kind === 'bounce') bounced.add(e.recipient);
+    if (e.kind !== 'reply' || !e.reply) continue;
+    const key: [number, string, string] = [e.reply.sequence, e.reply.dtstamp ?? '', e.reply.date ?? e.time];
+    const before = latest.get(e.recipient);
+    if (!before || compareKeys(key, before.key) >= 0) latest.set(e.recipient, { key, partstat: e.reply.partstat });
+  }
+  return { rsvp: new Map([...latest].map(([k, v]) => [k, v.partstat])), bounced };
+}
+
+function compareKeys(a: [number, string, string], b: [number, string, string]): number {
+  return a[0] - b[0] || a[1].localeCompare(b[1]) || a[2].localeCompare(b[2]);
 }

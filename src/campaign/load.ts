@@ -218,7 +218,7 @@ function resolveCampaign(
       timezone: zone,
       uid: data.event.uid ?? `${data.id}@${organiserDomain}`,
     },
-    registration: data.registration,
+    registration: data.registration && { url: data.registration.url, deadline: data.registration.deadline, acceptCountsAsRegistered: data.registration.accept_counts_as_registered },
     organiser: data.organiser,
     from: data.from ?? data.organiser,
     replyTo: data.reply_to === undefined ? [] : Array.isArray(data.reply_to) ? data.reply_to : [data.reply_to],

@@ -41,6 +41,8 @@ export interface Registration {
   url: string;
   /** The last day to register, YYYY-MM-DD, in the event's zone. */
   deadline: string;
+  /** An Accept from the calendar counts as registered (registration.accept_counts_as_registered). */
+  acceptCountsAsRegistered: boolean;
 }
 
 export interface Attachment {

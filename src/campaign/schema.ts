@@ -33,6 +33,8 @@ export const campaignSchema = z.strictObject({
     .strictObject({
       url: webUrl,
       deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date like 2027-04-25'),
+      /** An Accept sent back from the calendar counts as registered (remind leaves them out). */
+      accept_counts_as_registered: z.boolean().default(false),
     })
     .optional(),
   organiser: person,

@@ -71,16 +71,27 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
       `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in the README). To see the reminders before anything was sent: invite remind --dry-run`,
     );
   }
-  const hasRegistered = (c: Contact) => registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered);
+  const { rsvp, bounced } = state.answers;
+  const acceptCounts = campaign.registration?.acceptCountsAsRegistered ?? false;
+  const answer = (c: Contact) => rsvp.get(c.email.toLowerCase());
+  const hasRegistered = (c: Contact) => registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered) || (acceptCounts && answer(c) === 'ACCEPTED');
   const invited = (c: Contact) => state.invited.has(c.email.toLowerCase());
-  const recipients = contacts.contacts.filter((c) => (noInvitation || invited(c)) && !hasRegistered(c));
+  // Someone who declined does not want reminding; an address that bounced would bounce again.
+  const declined = (c: Contact) => answer(c) === 'DECLINED';
+  const hasBounced = (c: Contact) => bounced.has(c.email.toLowerCase());
+  const candidates = contacts.contacts.filter((c) => (noInvitation || invited(c)) && !hasRegistered(c));
+  const recipients = candidates.filter((c) => !declined(c) && !hasBounced(c));
+  const leftOut = [
+    [candidates.filter(declined).length, 'declined'],
+    [candidates.filter((c) => !declined(c) && hasBounced(c)).length, 'bounced'],
+  ].filter(([n]) => n) as [number, string][];
   // Calendar days from today to the deadline day, both in the event's zone: 7 on 18 April for 25 April.
   const today = DateTime.fromJSDate(now, { zone }).startOf('day');
   const daysLeft = Math.max(0, Math.round(DateTime.fromISO(campaign.registration!.deadline, { zone }).diff(today, 'days').days));
   const note = noInvitation
     ? `Preview: no invitation has been sent yet (the journal ${journal} records none); this is what the ${recipients.length} contacts who have not registered would receive as the reminder "${stage.name}" (due since ${when(stage.at)}).`
     : `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
-      ` (${state.invited.size} invited, ${contacts.contacts.filter(invited).length - recipients.length} registered).`;
+      ` (${state.invited.size} invited, ${contacts.contacts.filter(invited).length - candidates.length} registered${leftOut.map(([n, why]) => `, ${n} ${why}`).join('')}).`;
   const kind = `reminder:${stage.name}` as const;
   return {
     notes: [note],
@@ -88,7 +99,14 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
       kind,
       noun: reminders,
       recipients,
-      excluded: (contact) => (hasRegistered(contact) ? 'has registered' : 'was not invited (the journal records no invitation to this address)'),
+      excluded: (contact) =>
+        hasRegistered(contact)
+          ? 'has registered'
+          : declined(contact)
+            ? 'declined the invitation'
+            : hasBounced(contact)
+              ? 'bounced (invite replies recorded the bounce)'
+              : 'was not invited (the journal records no invitation to this address)',
       compose: (contact) =>
         compose(campaign, contact, kind, now, {
           sequence: Math.max(0, state.sequence),

@@ -3,7 +3,7 @@
 import { EXIT, shownPath } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import { journalPath, readJournal, type JournalEntry } from '../journal.js';
-import { eventState } from '../lifecycle.js';
+import { answersOf, eventState, type PartStat } from '../lifecycle.js';
 import { check, type CampaignOptions } from '../prepare.js';
 
 export interface StatusOptions extends CampaignOptions {
@@ -27,15 +27,27 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   const entries = journal.entries.filter((e) => e.campaign === campaign.id);
   const addresses = checked.contacts.contacts.map((c) => c.email.toLowerCase());
 
-  const kinds = [...new Set(['invitation', ...entries.map((e) => e.kind)])];
+  // What was sent, per kind; replies and bounces are what came back, shown apart.
+  const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status !== 'received').map((e) => e.kind)])];
   // Reminders, updates and the cancellation go only to those invited: count the rest against them.
   const invited = eventState(journal.entries, campaign).invited;
   const status: KindStatus[] = kinds.map((kind) =>
     summarise(kind, entries.filter((e) => e.kind === kind), kind === 'invitation' ? addresses : addresses.filter((a) => invited.has(a))),
   );
 
+  const answers = answersOf(journal.entries, campaign);
+  const byAnswer = (p: PartStat) => [...invited].filter((a) => !answers.bounced.has(a) && answers.rsvp.get(a) === p).sort();
+  const attendees = {
+    accepted: byAnswer('ACCEPTED'),
+    tentative: byAnswer('TENTATIVE'),
+    declined: byAnswer('DECLINED'),
+    noReply: [...invited].filter((a) => !answers.bounced.has(a) && !answers.rsvp.has(a)).sort(),
+    bounced: [...invited].filter((a) => answers.bounced.has(a)).sort(),
+  };
+  const rsvp = Object.fromEntries(Object.entries(attendees).map(([k, v]) => [k, v.length])) as Record<keyof typeof attendees, number>;
+
   if (options.json) {
-    io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: shownPath(file), tornLastLine: Boolean(journal.torn), kinds: status }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: shownPath(file), tornLastLine: Boolean(journal.torn), kinds: status, rsvp, attendees }, null, 2) + '\n');
     return EXIT.ok;
   }
   const colour = colourFor(io.stdout, io.env);
@@ -47,6 +59,14 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     lines.push(`  failed        ${s.failed.length}`);
     for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${f.reason}`));
     lines.push(`  not yet sent  ${s.notYetSent.length}${s.notYetSent.length > 0 && s.notYetSent.length <= 20 ? `: ${s.notYetSent.join(', ')}` : ''}`);
+  }
+  if (invited.size > 0) {
+    lines.push('', colour.bold('replies') + ` (of ${invited.size} invited; read with invite replies)`);
+    const labels: [keyof typeof attendees, string][] = [['accepted', 'accepted'], ['tentative', 'tentative'], ['declined', 'declined'], ['noReply', 'no answer'], ['bounced', 'bounced']];
+    for (const [key, label] of labels) {
+      const list = attendees[key];
+      lines.push(`  ${label.padEnd(12)}  ${list.length}${list.length > 0 && list.length <= 20 && key !== 'noReply' ? `: ${list.join(', ')}` : ''}`);
+    }
   }
   io.stdout.write(lines.join('\n') + '\n');
   return EXIT.ok;
