@@ -95,9 +95,11 @@ Start here:
   $ invite validate              check campaign, contacts and templates
   $ invite send --dry-run        preview every message
   $ invite send                  send through $SMTP_URL (asks first)
+  $ invite replies               record the answers and bounces (IMAP_URL, --dir or --mbox)
+  $ invite status                who was sent what, who accepted or declined
 
-Environment: SMTP_URL, SMTP_USER, SMTP_PASS (never printed), INVITE_NOW, NO_COLOR,
-FORCE_COLOR, CI (never prompt), DEBUG=invite (same as --debug).
+Environment: SMTP_URL, SMTP_USER, SMTP_PASS, IMAP_URL, IMAP_USER, IMAP_PASS (never printed),
+INVITE_NOW, NO_COLOR, FORCE_COLOR, CI (never prompt), DEBUG=invite (same as --debug).
 Exit codes: 0 done or nothing due · 1 some messages not delivered (validate: errors
 found) · 2 bad usage or input, nothing sent · 70 internal error (a bug: please report
 it) · 130 interrupted.`,
@@ -192,9 +194,10 @@ Examples:
   campaignOptions(
     program
       .command('replies')
-      .description("read the Accept / Tentative / Decline replies and the bounces that came back, and record them in the journal")
+      .description("read the Accept / Tentative / Decline replies and the bounces that came back (IMAP_URL, --dir or --mbox), and record them in the journal")
       .option('--dir <dir>', '.eml files saved from the organiser\'s mailbox (read recursively)')
       .option('--mbox <file>', 'an mbox file (as Thunderbird or `mail` keeps a mailbox)')
+      .option('--mailbox <name>', 'with IMAP_URL: the mailbox to read (default INBOX); it is only examined, nothing is moved or flagged')
       .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')
       .option('--json', 'print one JSON summary on stdout, nothing else'),
   )
@@ -209,6 +212,7 @@ Message-ID: reading the same mailbox again adds nothing. \`invite status\` shows
 \`invite remind\` leaves out who declined or bounced; update and cancel leave out who bounced.
 
 Examples:
+  $ IMAP_URL=imaps://imap.example.org IMAP_USER=events@example.org IMAP_PASS=… invite replies
   $ invite replies --dir ~/replies/             .eml files saved from the mail client
   $ invite replies --mbox ~/.thunderbird/…/Inbox
   $ invite status`,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import ICAL from 'ical.js';
 import { simpleParser, type Attachment as MailPart, type ParsedMail } from 'mailparser';
 import type { Campaign } from './campaign/model.js';
-import { InputError, shownPath } from './errors.js';
+import { InputError, shownPath, UsageError } from './errors.js';
 import type { JournalEntry } from './journal.js';
 import type { PartStat } from './lifecycle.js';
 
@@ -196,4 +196,74 @@ function bounceOf(parsed: ParsedMail, raw: Buffer, context: ReplyContext): Bounc
   if (!code) return { type: 'skipped', reason: 'a delivery report without a Status' };
   const diagnostic = /^Diagnostic-Code:\s*(.+)$/im.exec(fields)?.[1]?.trim();
   return { type: 'bounce', recipient, status: code, permanent: code.startsWith('5'), ...(diagnostic ? { diagnostic } : {}) };
+}
+
+export interface ImapSource {
+  url: string;
+  user?: string;
+  pass?: string;
+  mailbox: string;
+}
+
+/**
+ * The messages of a mailbox over IMAP, read-only: the mailbox is EXAMINEd (never SELECTed)
+ * and fetched with BODY.PEEK, so nothing is moved, deleted or flagged, not even \Seen.
+ * imap:// must upgrade with STARTTLS; certificates are checked; the password is never shown.
+ */
+export async function* imapMessages(source: ImapSource): AsyncGenerator<Incoming> {
+  let url: URL;
+  try {
+    url = new URL(source.url);
+  } catch {
+    throw new UsageError('IMAP_URL is not a valid URL', 'write it as imaps://imap.example.org (port 993) or imap://imap.example.org (port 143, with STARTTLS)');
+  }
+  const scheme = url.protocol.replace(/:$/, '');
+  if (scheme !== 'imap' && scheme !== 'imaps') throw new UsageError(`IMAP_URL must start with imaps:// or imap://, not ${scheme}://`, 'e.g. imaps://imap.example.org');
+  const user = source.user || decodeURIComponent(url.username);
+  const pass = source.pass || decodeURIComponent(url.password);
+  if (!user || !pass) throw new UsageError('no IMAP login', 'set IMAP_USER and IMAP_PASS (or put the user in IMAP_URL and the password in IMAP_PASS)');
+  const where = `${url.hostname}:${url.port || (scheme === 'imaps' ? 993 : 143)}`;
+  const { ImapFlow } = await import('imapflow');
+  const client = new ImapFlow({
+    host: url.hostname,
+    port: url.port ? Number(url.port) : scheme === 'imaps' ? 993 : 143,
+    secure: scheme === 'imaps',
+    // imap://: STARTTLS or nothing; the password never goes over a plain connection.
+    ...(scheme === 'imap' ? { doSTARTTLS: true } : {}),
+    auth: { user, pass },
+    logger: false,
+  });
+  client.on('error', () => {}); // reported by the awaited call that fails
+  try {
+    await client.connect();
+  } catch (error) {
+    const e = error as { authenticationFailed?: boolean; code?: string; message?: string };
+    const text = stripSecret(String(e.message ?? error), pass);
+    if (e.authenticationFailed) throw new UsageError(`the IMAP server ${where} refused the login for ${user}`, 'check IMAP_USER and IMAP_PASS');
+    throw new UsageError(`cannot read the mailbox on ${where}: ${text}`, scheme === 'imap' ? 'imap:// needs a server that offers STARTTLS; imaps:// is TLS from the first byte (port 993); a private CA goes in NODE_EXTRA_CA_CERTS' : 'check the host and port of IMAP_URL; a private CA goes in NODE_EXTRA_CA_CERTS');
+  }
+  try {
+    let lock;
+    try {
+      lock = await client.getMailboxLock(source.mailbox, { readOnly: true });
+    } catch {
+      throw new UsageError(`the IMAP server ${where} has no mailbox "${source.mailbox}"`, 'pass --mailbox NAME (default INBOX)');
+    }
+    try {
+      const total = (client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) ?? 0;
+      if (total > 0) {
+        for await (const message of client.fetch('1:*', { uid: true, source: true })) {
+          if (message.source) yield { where: `${source.mailbox} UID ${message.uid}`, raw: message.source };
+        }
+      }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+function stripSecret(text: string, secret: string): string {
+  return secret ? text.split(secret).join('***') : text;
 }

@@ -8,12 +8,13 @@ import type { Io } from '../io.js';
 import { journalPath, JournalWriter, lockJournal, readJournal } from '../journal.js';
 import { eventState, type PartStat } from '../lifecycle.js';
 import { loadCampaignOnly, type CampaignOptions } from '../prepare.js';
-import { emlFiles, mboxMessages, readReply, type Incoming } from '../replies.js';
+import { emlFiles, imapMessages, mboxMessages, readReply, type Incoming } from '../replies.js';
 import { plural } from '../words.js';
 
 export interface RepliesOptions extends CampaignOptions {
   dir?: string;
   mbox?: string;
+  mailbox?: string;
   journal?: string;
   json?: boolean;
 }
@@ -29,14 +30,20 @@ export interface RepliesSummary {
 }
 
 export async function repliesCommand(options: RepliesOptions, io: Io): Promise<number> {
-  if ((options.dir ? 1 : 0) + (options.mbox ? 1 : 0) !== 1) {
+  if (options.dir && options.mbox) throw new UsageError('--dir and --mbox name two sources; read one at a time', 'pass one of --dir DIR, --mbox FILE, or neither to read IMAP_URL');
+  const imapUrl = io.env.IMAP_URL;
+  if (!options.dir && !options.mbox && !imapUrl) {
     throw new UsageError(
-      options.dir && options.mbox ? '--dir and --mbox name two sources; read one at a time' : 'no mailbox to read the replies from',
-      'pass --dir DIR (.eml files saved from the organiser\'s mailbox, read recursively) or --mbox FILE',
+      'no mailbox to read the replies from',
+      "set IMAP_URL (e.g. imaps://imap.example.org, with IMAP_USER and IMAP_PASS), or pass --dir DIR (.eml files saved from the organiser's mailbox, read recursively) or --mbox FILE",
     );
   }
   const campaign = loadCampaignOnly(options);
-  const source: Iterable<Incoming> = options.dir ? emlFiles(options.dir) : mboxMessages(options.mbox!);
+  const source: Iterable<Incoming> | AsyncIterable<Incoming> = options.dir
+    ? emlFiles(options.dir)
+    : options.mbox
+      ? mboxMessages(options.mbox)
+      : imapMessages({ url: imapUrl!, user: io.env.IMAP_USER, pass: io.env.IMAP_PASS, mailbox: options.mailbox ?? 'INBOX' });
   const file = journalPath(campaign.dir, options.journal);
   const lock = lockJournal(file, 'replies');
   const writer = new JournalWriter(file);
@@ -47,7 +54,7 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
     const known = new Set(entries.filter((e) => e.status === 'received').map((e) => e.messageId));
     const summary: RepliesSummary = { campaign: campaign.id, read: 0, new: { accepted: 0, tentative: 0, declined: 0, bounced: 0 }, alreadyRecorded: 0, temporaryBounces: 0, skipped: [], other: 0 };
     const counted: Record<PartStat, keyof RepliesSummary['new']> = { ACCEPTED: 'accepted', TENTATIVE: 'tentative', DECLINED: 'declined' };
-    for (const mail of source) {
+    for await (const mail of source) {
       summary.read++;
       const reading = await readReply(mail, { campaign, invited, sent });
       if (reading.type === 'other') summary.other++;

@@ -9,6 +9,8 @@ import { campaignCopy } from '../helpers/campaign.js';
 import { runCli } from '../helpers/cli.js';
 import { journalLines, server } from '../helpers/delivery.js';
 import { whenReceived } from '../helpers/smtp.js';
+import { dovecotAvailable, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
+import { ImapFlow } from 'imapflow';
 
 const UID = 'bsr-social-innovation-2027@example.org';
 const ORGANISER = 'biser@example.org';
@@ -202,18 +204,9 @@ Message-ID: ${messageId}
 `);
 }
 
-describe('invite replies', () => {
-  it('records Outlook, Google and Apple answers and a bounce from --dir; skips the rest with reasons; a second run adds nothing; --mbox reads the same', async () => {
-    const dir = campaignCopy();
-    const smtp = await server();
-    const sent = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', '2026-11-27T12:00:00Z'], { cwd: dir });
-    expect(sent.code).toBe(0);
-    await whenReceived(smtp, 9);
-    const journal = path.join(dir, '.invite', 'journal.jsonl');
-    const before = readFileSync(journal);
-    const idOf = (address: string) => journalLines(journal).find((l) => l.recipient === address)!.messageId;
-
-    const mails: [string, string][] = [
+/** The replies of the test, as files: three clients' answers, a bounce and a delay, and mail to skip. */
+function replyMails(idOf: (address: string) => string): [string, string][] {
+  return [
       ['outlook/accept.eml', outlook({ attendee: 'info@cc-denmark.example.org', partstat: 'ACCEPTED' }, 'a1')],
       // Denmark changes its mind later (a newer DTSTAMP): the latest answer wins.
       ['outlook/decline-later.eml', outlook({ attendee: 'info@cc-denmark.example.org', partstat: 'DECLINED', dtstamp: '20261205T090000Z' }, 'a2')],
@@ -226,7 +219,21 @@ describe('invite replies', () => {
       ['stranger.eml', outlook({ attendee: 'stranger@example.com', partstat: 'ACCEPTED' }, 'x2')],
       ['malformed.eml', CRLF(`From: someone@example.com\nMessage-ID: <x3@example.com>\nContent-Type: text/calendar; method=REPLY\n\nBEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nthis is not a property\n`)],
       ['newsletter.eml', CRLF(`From: news@example.com\nTo: ${ORGANISER}\nSubject: News\nMessage-ID: <x4@example.com>\n\nHello.\n`)],
-    ];
+  ];
+}
+
+describe('invite replies', () => {
+  it('records Outlook, Google and Apple answers and a bounce from --dir; skips the rest with reasons; a second run adds nothing; --mbox reads the same', async () => {
+    const dir = campaignCopy();
+    const smtp = await server();
+    const sent = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', '2026-11-27T12:00:00Z'], { cwd: dir });
+    expect(sent.code).toBe(0);
+    await whenReceived(smtp, 9);
+    const journal = path.join(dir, '.invite', 'journal.jsonl');
+    const before = readFileSync(journal);
+    const idOf = (address: string) => journalLines(journal).find((l) => l.recipient === address)!.messageId;
+
+    const mails = replyMails(idOf);
     const replies = path.join(dir, 'replies');
     for (const [name, text] of mails) {
       mkdirSync(path.dirname(path.join(replies, name)), { recursive: true });
@@ -288,9 +295,55 @@ describe('invite replies', () => {
     expect(cancel.stdout).toContain('Dry run: 8 cancellations rendered');
   });
 
-  it('without --dir or --mbox: exit 2 saying which to pass', async () => {
+  it('without IMAP_URL, --dir or --mbox: exit 2 saying which to set', async () => {
     const result = await runCli(['replies']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe("invite: no mailbox to read the replies from\nhint: pass --dir DIR (.eml files saved from the organiser's mailbox, read recursively) or --mbox FILE\n");
+    expect(result.stderr).toBe(
+      "invite: no mailbox to read the replies from\nhint: set IMAP_URL (e.g. imaps://imap.example.org, with IMAP_USER and IMAP_PASS), or pass --dir DIR (.eml files saved from the organiser's mailbox, read recursively) or --mbox FILE\n",
+    );
+  });
+
+  it.skipIf(!dovecotAvailable())('over IMAP (Dovecot, STARTTLS): the same counts, read-only (nothing flagged or moved), 0 new the second time; a wrong password exits 2 without showing it', async () => {
+    const dir = campaignCopy();
+    const smtp = await server();
+    expect((await runCli(['send', '--smtp', smtp.url, '--yes', '--now', '2026-11-27T12:00:00Z'], { cwd: dir })).code).toBe(0);
+    const journal = path.join(dir, '.invite', 'journal.jsonl');
+    const idOf = (address: string) => journalLines(journal).find((l) => l.recipient === address)!.messageId;
+    const imap = await startImap();
+    try {
+      const u = new URL(imap.url);
+      const client = new ImapFlow({ host: u.hostname, port: Number(u.port), secure: false, doSTARTTLS: true, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false, tls: { ca: [readFileSync(imap.caFile)] } });
+      await client.connect();
+      const mails = replyMails(idOf);
+      for (const [, text] of mails) await client.append('INBOX', text);
+
+      const env = { IMAP_URL: imap.url, IMAP_USER, IMAP_PASS, NODE_EXTRA_CA_CERTS: imap.caFile };
+      const first = await runCli(['replies', '--json'], { cwd: dir, env });
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ read: 11, new: { accepted: 2, tentative: 1, declined: 2, bounced: 1 }, alreadyRecorded: 0, temporaryBounces: 1, other: 1 });
+      const again = await runCli(['replies'], { cwd: dir, env });
+      expect(again.stdout.split('\n')[0]).toBe('Read 11 messages: 0 new; 6 already recorded; 3 skipped; 1 other mail.');
+
+      // Read-only: the same 11 messages, none marked \Seen or anything else.
+      const lock = await client.getMailboxLock('INBOX', { readOnly: true });
+      const flags: string[][] = [];
+      for await (const m of client.fetch('1:*', { flags: true })) flags.push([...(m.flags ?? [])]);
+      lock.release();
+      expect(flags).toEqual(mails.map(() => ['\\Recent']));
+      await client.logout();
+
+      const wrong = await runCli(['replies'], { cwd: dir, env: { ...env, IMAP_PASS: 'not the password 4d1' } });
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toContain(`invite: the IMAP server 127.0.0.1:${u.port} refused the login for ${IMAP_USER}`);
+      expect(wrong.stderr + wrong.stdout).not.toContain('not the password 4d1');
+
+      // Without the CA the certificate is not trusted: exit 2, nothing read.
+      const untrusted = await runCli(['replies'], { cwd: dir, env: { ...env, NODE_EXTRA_CA_CERTS: undefined } });
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toMatch(/cannot read the mailbox on 127\.0\.0\.1:\d+: .*(certificate|self.signed)/i);
+    } finally {
+      await imap.close();
+    }
   });
 });
