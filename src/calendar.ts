@@ -1,7 +1,8 @@
 // The calendar: one VEVENT per message, written here from UTC instants (never the machine's
 // zone) as RFC 5545 wants it and real clients read it: TEXT values escaped, names that cannot
 // break a parameter, the token parameters (CUTYPE, ROLE, PARTSTAT, RSVP) bare as Google and
-// Exchange write them, and lines folded at 75 octets without splitting a UTF-8 character.
+// Exchange write them, names per RFC 6868 and quoted only when they must be, and lines folded at
+// 75 octets without splitting a UTF-8 character.
 import type { CampaignEvent, Person } from './campaign/load.js';
 
 export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
@@ -34,7 +35,7 @@ function text(value: string): string {
 
 /** A person as ORGANIZER or ATTENDEE: the name as a quoted CN, the address as a mailto: URI. */
 function person(property: string, p: Person, parameters: string[] = [], after: string[] = []): string {
-  return `${property}${parameters.map((x) => `;${x}`).join('')};CN="${parameterSafe(p.name || p.email)}"${after.map((x) => `;${x}`).join('')}:mailto:${p.email}`;
+  return `${property}${parameters.map((x) => `;${x}`).join('')};CN=${parameterValue(p.name || p.email)}${after.map((x) => `;${x}`).join('')}:mailto:${p.email}`;
 }
 
 export function buildCalendar(request: CalendarRequest): string {
@@ -66,11 +67,19 @@ export function buildCalendar(request: CalendarRequest): string {
 }
 
 /**
- * RFC 5545 parameter values may not contain DQUOTE at all (there is no escape that clients
- * agree on), nor control characters.
+ * A parameter value such as CN (RFC 5545 §3.2): a double quote, a caret and a line break are
+ * written as RFC 6868 has them (^' ^^ ^n), so "Gosia" stays "Gosia" in clients that read it
+ * (ical.js, Thunderbird); other control characters become spaces. The value is quoted only when
+ * it must be, when it holds ; : or ,.
  */
-export function parameterSafe(value: string): string {
-  return value.replace(/"/g, "'").replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+export function parameterValue(value: string): string {
+  const encoded = value
+    .replace(/\^/g, '^^')
+    .replace(/"/g, "^'")
+    .replace(/\r\n|\r|\n/g, '^n')
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim();
+  return /[;:,]/.test(encoded) ? `"${encoded}"` : encoded;
 }
 
 /** Undoes folding: a CRLF followed by a space or tab continues the previous line. */

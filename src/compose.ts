@@ -37,6 +37,8 @@ export interface Message {
   campaignId: string;
   contact: Contact;
   from: Person;
+  /** The Sender header: the from address, when the organiser (the event's owner) is someone else. */
+  sender?: Person;
   replyTo: Person[];
   to: Person;
   subject: string;
@@ -103,6 +105,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
     campaignId: campaign.id,
     contact,
     from: campaign.from,
+    ...(campaign.from.email.toLowerCase() !== campaign.organiser.email.toLowerCase() ? { sender: campaign.from } : {}),
     replyTo: campaign.replyTo,
     to,
     subject: templates.subject.render(context).replace(/\s+/g, ' ').trim(),

@@ -18,6 +18,8 @@ type ComposerOptions = ConstructorParameters<typeof MailComposer>[0];
 export function mailOptions(message: Message): ComposerOptions {
   return {
     from: { name: message.from.name, address: message.from.email },
+    // Sent for the organiser by someone else: Sender names the mailbox that sends, as ORGANIZER's SENT-BY does.
+    ...(message.sender ? { sender: { name: message.sender.name, address: message.sender.email } } : {}),
     to: [{ name: message.to.name, address: message.to.email }],
     replyTo: message.replyTo.map((p) => ({ name: p.name, address: p.email })),
     subject: message.subject,

@@ -43,8 +43,11 @@ describe.skipIf(!PYTHON && !required)('calendars read alike by ical.js and Pytho
       end: '2027-05-06T10:00:00+0000',
       status: mozilla.status,
     });
-    expect(python.attendee).toEqual({ value: mozilla.attendee?.value, cn: mozilla.attendee?.cn, rsvp: 'TRUE' });
-    expect(python.organizer.cn).toBe(mozilla.organizer?.cn);
+    // Debian 12's icalendar (4.0) predates RFC 6868 and hands back ^' as written: decoded, it is the same name.
+    const rfc6868 = (v: string) => v.replace(/\^(\^|'|n)/g, (_, c: string) => (c === '^' ? '^' : c === "'" ? '"' : '\n'));
+    expect({ ...python.attendee, cn: rfc6868(python.attendee.cn) }).toEqual({ value: mozilla.attendee?.value, cn: mozilla.attendee?.cn, rsvp: 'TRUE' });
+    expect(mozilla.attendee?.cn).toBe(name);
+    expect(rfc6868(python.organizer.cn)).toBe(mozilla.organizer?.cn);
     expect(python.organizer.value.toLowerCase()).toBe(mozilla.organizer?.value.toLowerCase());
     expect(python.description).toBe(campaign.event.description);
     expect(python.location).toBe(campaign.event.location);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCalendar, foldLine, parameterSafe, unfold } from '../src/calendar.js';
+import { buildCalendar, foldLine, parameterValue, unfold } from '../src/calendar.js';
 import { physicalLines, readEvent } from './helpers/ical.js';
 
 const event = {
@@ -45,11 +45,11 @@ describe('buildCalendar', () => {
     expect(text).not.toContain('X-PUBLISHED-TTL');
   });
 
-  it('writes the token parameters bare, as Google and Exchange do; only the name is quoted', () => {
+  it('writes the token parameters bare, as Google and Exchange do; the name quoted because it must be, its " as RFC 6868 ^\'', () => {
     const text = buildCalendar({ event, method: 'REQUEST', sequence: 0, organiser, attendee: { name: 'Ada; Lovelace, "AL"', email: 'ada@example.org' }, now: new Date('2026-11-27T12:00:00Z') });
     const attendeeLine = unfold(text).find((l) => l.startsWith('ATTENDEE'));
-    expect(attendeeLine).toBe(`ATTENDEE;RSVP=TRUE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN="Ada; Lovelace, 'AL'":mailto:ada@example.org`);
-    expect(readEvent(text).attendee).toMatchObject({ cn: "Ada; Lovelace, 'AL'", rsvp: 'TRUE', partstat: 'NEEDS-ACTION' });
+    expect(attendeeLine).toBe(`ATTENDEE;RSVP=TRUE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN="Ada; Lovelace, ^'AL^'":mailto:ada@example.org`);
+    expect(readEvent(text).attendee).toMatchObject({ cn: 'Ada; Lovelace, "AL"', rsvp: 'TRUE', partstat: 'NEEDS-ACTION' });
   });
 
   it('escapes TEXT values so that every parser reads back exactly what the campaign says', () => {
@@ -65,9 +65,13 @@ describe('buildCalendar', () => {
     expect(parsed.attendee).toBeUndefined();
   });
 
-  it('makes names safe for a quoted parameter', () => {
-    expect(parameterSafe('Anna "Ania" Nowak')).toBe("Anna 'Ania' Nowak");
-    expect(parameterSafe('a\r\nb')).toBe('a  b');
+  it('writes parameter values per RFC 6868, quoted only when they hold ; : or ,', () => {
+    expect(parameterValue('Anna "Ania" Nowak')).toBe("Anna ^'Ania^' Nowak");
+    expect(parameterValue('Søren Møller')).toBe('Søren Møller');
+    expect(parameterValue('Centre, Riga')).toBe('"Centre, Riga"');
+    expect(parameterValue('a^b\nc\u0007d')).toBe('a^^b^nc d');
+    const text = buildCalendar({ event, method: 'REQUEST', sequence: 0, organiser, attendee: { name: 'Anna "Ania" Nowak', email: 'anna@example.org' }, now: new Date('2026-11-27T12:00:00Z') });
+    expect(readEvent(text).attendee?.cn).toBe('Anna "Ania" Nowak');
   });
 });
 
