@@ -68,7 +68,7 @@ describe('contacts end to end', () => {
     const [mail] = smtp.received;
     const to = mail!.parsed.to && !Array.isArray(mail!.parsed.to) ? mail!.parsed.to.value : [];
     expect(to).toEqual([{ address: 'anna@example.org', name: 'Nowak, Anna "Ania"' }]);
-    expect(readEvent(calendarText(mail!)).attendee).toMatchObject({ value: 'mailto:anna@example.org', cn: "Nowak, Anna 'Ania'" });
+    expect(readEvent(calendarText(mail!)).attendee).toMatchObject({ value: 'mailto:anna@example.org', cn: 'Nowak, Anna "Ania"' }); // RFC 6868: the quotes survive
   });
 
   it('an IDN domain goes out as punycode in the envelope, To and the calendar', async () => {
