@@ -5,7 +5,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { campaignCopy } from '../helpers/campaign.js';
+import { campaignCopy, edit } from '../helpers/campaign.js';
 import { runCli } from '../helpers/cli.js';
 import { journalLines, server } from '../helpers/delivery.js';
 import { whenReceived } from '../helpers/smtp.js';
@@ -293,6 +293,15 @@ describe('invite replies', () => {
     expect(cancel.stdout).toContain('To: Māra Bērziņa <info@cc-latvia.example.org>');
     expect(cancel.stdout).not.toContain('info@cc-finland.example.org>');
     expect(cancel.stdout).toContain('Dry run: 8 cancellations rendered');
+
+    // registration.accept_counts_as_registered: the Accept from Lithuania counts as registered.
+    const day = ['remind', '--dry-run', '--now', '2027-04-24T09:00'];
+    expect((await runCli(day, { cwd: dir })).stdout).toContain('To: Žydrūnė Šalčiūtė <info@cc-lithuania.example.org>');
+    edit(path.join(dir, 'invite.yaml'), (y) => y.replace('  deadline: 2027-04-25\n', '  deadline: 2027-04-25\n  accept_counts_as_registered: true\n'));
+    const counted = await runCli(day, { cwd: dir });
+    expect(counted.code).toBe(0);
+    expect(counted.stderr).toContain('9 invited, 1 registered, 2 declined, 1 bounced');
+    expect(counted.stdout).not.toContain('info@cc-lithuania.example.org');
   });
 
   it('without IMAP_URL, --dir or --mbox: exit 2 saying which to set', async () => {
