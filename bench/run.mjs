@@ -4,10 +4,13 @@
 //  - `send --dry-run > /dev/null` and `send --out DIR` of N contacts (default 10,000);
 //  - `send` through SMTP to Postfix's smtp-sink on 127.0.0.1 (2 connections, journal on disk),
 //    against nodemailer's own pool sending the same bytes (the .eml files of --out) to the same
-//    sink with the same connections (bench/peer-nodemailer.mjs).
+//    sink with the same connections (bench/peer-nodemailer.mjs);
+//  - awdeorio/mailmerge, when Python can import it (pip, or its source on MAILMERGE_PYTHONPATH
+//    with Debian's python3-click, -jinja2, -markdown and -html5lib): the dry run of the 9
+//    shipped contacts beside invite's, and its send (one connection per message) to the sink.
 // smtp-sink comes with Debian's postfix package (the postfix service is never started).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +43,42 @@ row(`\`send --dry-run > /dev/null\`, ${n.toLocaleString('en')} contacts`, cli(['
 const out = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-out-'));
 row(`\`send --out DIR\`, ${n.toLocaleString('en')} contacts`, cli(['send', '--out', out]), n);
 
+// mailmerge: the same 9 contacts and the programme PDF, a plain-text letter.
+const python = '/usr/bin/python3';
+const mmEnv = { ...process.env, ...(process.env.MAILMERGE_PYTHONPATH ? { PYTHONPATH: process.env.MAILMERGE_PYTHONPATH } : {}) };
+const mailmerge = existsSync(python) && spawnSync(python, ['-c', 'import mailmerge'], { env: mmEnv }).status === 0;
+const mm = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-mailmerge-'));
+// As its console script does (`python -m mailmerge` stops at a NameError in this version).
+const MAILMERGE = 'import sys; from mailmerge.__main__ import main; sys.argv[0] = "mailmerge"; main()';
+const mmCli = (args) => timed('/usr/bin/env', [...Object.entries(mmEnv).filter(([k]) => k === 'PYTHONPATH').map(([k, v]) => `${k}=${v}`), python, '-c', MAILMERGE, ...args], mm);
+function mailmergeCampaign(rows) {
+  copyFileSync(path.join(root, 'attachments', 'programme.pdf'), path.join(mm, 'programme.pdf'));
+  writeFileSync(
+    path.join(mm, 'mailmerge_template.txt'),
+    'TO: {{email}}\nFROM: BISER <biser@example.org>\nSUBJECT: Invitation: Social Innovation in BSR – 2nd workshop\nATTACHMENT: programme.pdf\n\nDear {{name}},\n\non behalf of BISER we are pleased to invite {{organisation}} to the second workshop.\nPlease register by Sunday 25 April 2027.\n\nKind regards,\nBISER\n',
+  );
+  writeFileSync(path.join(mm, 'mailmerge_database.csv'), rows);
+}
+if (mailmerge) {
+  mailmergeCampaign(readFileSync(path.join(root, 'contacts', 'competence-centres.csv'), 'utf8'));
+  writeFileSync(path.join(mm, 'mailmerge_server.conf'), '[smtp_server]\nhost = 127.0.0.1\nport = 25\nsecurity = Never\n');
+  const shipped = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-nine-'));
+  for (const part of ['invite.yaml', 'templates', 'attachments', 'contacts']) spawnSync('cp', ['-r', path.join(root, part), shipped]);
+  const ours = [];
+  const theirs = [];
+  for (let i = 0; i < 5; i++) {
+    ours.push(timed(process.execPath, [invite, 'send', '--dry-run', '--now', NOW], shipped));
+    theirs.push(mmCli(['--dry-run', '--no-limit', '--output-format', 'text']));
+  }
+  const o = { ...ours[0], seconds: median(ours.map((r) => r.seconds)) };
+  const t = { ...theirs[0], seconds: median(theirs.map((r) => r.seconds)) };
+  if (t.code !== 0) throw new Error(`mailmerge's dry run failed: ${t.stderr}`);
+  row('`send --dry-run`, the 9 shipped contacts (median of 5)', o, 0, `mailmerge \`--dry-run --no-limit\` of 9: ${t.seconds} s, ${t.mb} MB (invite ×${(o.seconds / t.seconds).toFixed(2)})`);
+  rmSync(shipped, { recursive: true, force: true });
+} else {
+  rows.push('| mailmerge | skipped: python3 cannot import mailmerge (pip install mailmerge, or MAILMERGE_PYTHONPATH=its source) | | | | |');
+}
+
 const sink = '/usr/sbin/smtp-sink';
 if (!existsSync(sink)) {
   rows.push(`| SMTP send | skipped: no ${sink} (apt-get install postfix; the service need not run) | | | | |`);
@@ -60,10 +99,21 @@ if (!existsSync(sink)) {
   if (peer.code !== 0) throw new Error(`the nodemailer peer failed: ${peer.stderr}`);
   const peerRate = n / peer.seconds;
   row(`\`send\` through smtp-sink, ${connections} connections, ${n.toLocaleString('en')} contacts`, sent, n, `nodemailer pool, same bytes: ${peer.seconds} s, ${Math.round(peerRate)} msg/s, ${peer.mb} MB (invite at ${Math.round((n / sent.seconds / peerRate) * 100)} %)`);
+  if (mailmerge) {
+    // mailmerge connects once per message: 2,000 of the same contacts are enough for its rate.
+    const m = Math.min(n, 2000);
+    mailmergeCampaign(readFileSync(path.join(dir, 'contacts', 'competence-centres.csv'), 'utf8').split('\n').slice(0, m + 1).join('\n') + '\n');
+    writeFileSync(path.join(mm, 'mailmerge_server.conf'), `[smtp_server]\nhost = 127.0.0.1\nport = ${port}\nsecurity = Never\n`);
+    const theirs = mmCli(['--no-dry-run', '--no-limit', '--output-format', 'text']);
+    if (theirs.code !== 0) throw new Error(`mailmerge's send failed: ${theirs.stderr.slice(-500)}`);
+    const oursRate = n / sent.seconds;
+    rows.push(`| mailmerge \`--no-dry-run\` through smtp-sink, one connection per message, ${m.toLocaleString('en')} contacts | ${theirs.seconds} s | ${Math.round(m / theirs.seconds)} msg/s | ${theirs.mb} MB | ${theirs.code} | invite ×${(oursRate / (m / theirs.seconds)).toFixed(1)} |`);
+  }
   server.kill();
 }
 rmSync(out, { recursive: true, force: true });
 rmSync(dir, { recursive: true, force: true });
+rmSync(mm, { recursive: true, force: true });
 
 console.log(machine());
 console.log('| what | time | rate | peak RSS | exit | peer in the same run |');
