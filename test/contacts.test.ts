@@ -61,3 +61,24 @@ describe('columnIdentifier', () => {
     ['Sähköposti', 'sähköposti'],
   ])('%s → %s', (header, id) => expect(columnIdentifier(header)).toBe(id));
 });
+
+describe('the region\'s column names', () => {
+  it.each([
+    ['Latvian', 'E-pasts;Vārds;Organizācija'],
+    ['Lithuanian', 'El. paštas;Vardas;Organizacija'],
+    ['Estonian', 'E-post;Nimi;Organisatsioon'],
+    ['Finnish', 'Sähköposti;Nimi;Organisaatio'],
+    ['Danish', 'E-mail;Navn;Organisation'],
+    ['Swedish', 'E-postadress;Namn;Organisation'],
+    ['Polish', 'Adres e-mail;Imię i nazwisko;Organizacja'],
+    ['German', 'E-Mail;Name;Organisation'],
+    ['English', 'Email;Name;Organization'],
+  ])('%s headers give {{name}} and {{organisation}}', (_, header) => {
+    const list = parseContacts(`${header}\nada@example.org;Ada Lovelace;Analytical Engines\n`, 'c.csv');
+    expect(list.rejected).toEqual([]);
+    const [ada] = list.contacts;
+    expect(ada!.name).toBe('Ada Lovelace');
+    expect(ada!.fields).toMatchObject({ email: 'ada@example.org', name: 'Ada Lovelace', organisation: 'Analytical Engines' });
+    expect(list.columns).toEqual(expect.arrayContaining(['name', 'organisation', 'email']));
+  });
+});

@@ -12,7 +12,21 @@ export const EMAIL_HEADERS = new Set([
   'e_post', 'epost', 'e_postadress', 'sähköposti', 'sähköpostiosoite', 'e_pasts', 'el_paštas', 'el_pastas',
   'adres_e_mail', 'adres_email', 'e_posti', 'e_posti_aadress',
 ]);
-export const NAME_HEADERS = ['name', 'full_name', 'contact_name', 'contact_person', 'contact'];
+/**
+ * Normalised names under which the name column is recognised: English, and the usual headers
+ * of the region's languages (Latvian, Lithuanian, Estonian and Finnish, Danish and Norwegian,
+ * Swedish, Polish, German).
+ */
+export const NAME_HEADERS = [
+  'name', 'full_name', 'contact_name', 'contact_person', 'contact',
+  'vārds', 'vārds_uzvārds', 'vardas', 'vardas_pavardė', 'nimi', 'täisnimi', 'koko_nimi', 'navn', 'fulde_navn', 'namn', 'fullständigt_namn',
+  'imię_i_nazwisko', 'imie_i_nazwisko', 'vollständiger_name',
+];
+/** Normalised names under which the organisation column is recognised, the same languages. */
+export const ORGANISATION_HEADERS = [
+  'organisation', 'organization', 'company',
+  'organizācija', 'organizacija', 'organisatsioon', 'organisaatio', 'organizacja', 'firma', 'virksomhed', 'företag', 'ettevõte', 'yritys',
+];
 const DELIMITERS = [',', ';', '\t', '|'];
 
 /** The index of the e-mail column among normalised headers, or -1. */

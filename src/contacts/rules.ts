@@ -8,7 +8,7 @@ import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type Attac
 import type { Attachment } from '../campaign/load.js';
 import { InputError, type Problem } from '../errors.js';
 import { zoneForCountry } from '../zones.js';
-import { columnIdentifier, eachRow, emailColumnOf, guessDelimiter, NAME_HEADERS, readCsvChunks, type RawRow } from './csv.js';
+import { columnIdentifier, eachRow, emailColumnOf, guessDelimiter, NAME_HEADERS, ORGANISATION_HEADERS, readCsvChunks, type RawRow } from './csv.js';
 
 export interface Contact {
   /** The line of the file on which this row starts (the header is line 1 unless blank lines precede it). */
@@ -145,7 +145,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
   const firstIndex = index('first_name');
   const lastIndex = index('last_name');
   const zoneIndex = index('timezone');
-  const organisationIndex = ['organisation', 'organization', 'company'].map(index).find((i) => i >= 0) ?? -1;
+  const organisationIndex = ORGANISATION_HEADERS.map(index).find((i) => i >= 0) ?? -1;
   const countryIndex = index('country');
   const headerIndexes = new Set([emailIndex, nameIndex, firstIndex, lastIndex, ...(options.headerColumns ?? []).map(index)].filter((i) => i >= 0));
 
@@ -153,8 +153,9 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
   const contacts: Contact[] = [];
   const rejected: RejectedRow[] = [];
   const seen = new Map<string, number>();
-  const shape: RowShape = { headers, columns, emailIndex };
-  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name'])], headers, delimiter, contacts, ready: 0, rejected, noZone: { count: 0, lines: [], countries: [] } };
+  // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
+  const shape: RowShape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : organisationIndex };
+  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])], headers, delimiter, contacts, ready: 0, rejected, noZone: { count: 0, lines: [], countries: [] } };
   const check = (row: RawRow): void => {
     const problems: Problem[] = [];
     const at = (i: number | undefined, message: string, hint?: string) =>
@@ -245,6 +246,8 @@ interface RowShape {
   headers: string[];
   columns: string[];
   emailIndex: number;
+  /** A column under another language's name that is also {{organisation}}; -1 when none (or one is called so). */
+  organisationIndex: number;
 }
 
 const NO_ATTACHMENTS: Attachment[] = [];
@@ -297,6 +300,7 @@ class ContactRow implements Contact {
     });
     fields.email = this.emailShown ?? (values[emailIndex] ?? '').trim();
     if (!('name' in fields)) fields.name = this.name;
+    if (this.shape.organisationIndex >= 0) fields.organisation = values[this.shape.organisationIndex] ?? '';
     return fields;
   }
 }

@@ -194,3 +194,16 @@ describe('a contact whose country has no known time zone', () => {
     expect(dry.code).toBe(0);
   });
 });
+
+describe('a Latvian export', () => {
+  it('E-pasts;Vārds;Organizācija: validate passes and the letters use the name and organisation', async () => {
+    const dir = campaignCopy();
+    writeFileSync(path.join(dir, 'contacts/competence-centres.csv'), 'E-pasts;Vārds;Organizācija\ninfo@cc-latvia.example.org;Māra Bērziņa;Latvijas Sociālās inovācijas centrs\n');
+    const validate = await runCli(['validate'], { cwd: dir });
+    expect(validate.stdout).toContain('✓ 1 contact ready');
+    const dry = await runCli(['send', '--dry-run'], { cwd: dir });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('To: Māra Bērziņa <info@cc-latvia.example.org>');
+    expect(dry.stdout).toContain('Latvijas Sociālās inovācijas centrs');
+  });
+});
