@@ -174,9 +174,10 @@ Examples:
   campaignOptions(contactOptions(
     program
       .command('status')
-      .description('what the journal says was sent, per mail kind: accepted, failed (with reasons), not yet sent')
+      .description('what the journal says was sent, per mail kind (accepted, failed with reasons, not yet sent), and who accepted, declined or bounced')
       .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')
-      .option('--json', 'print it as one JSON object'),
+      .option('--tz <zone>', "show times in this IANA zone, e.g. Europe/Riga (default: the event's zone)")
+      .option('--json', 'print it as one JSON object (times in ISO UTC)'),
   ))
     .addHelpText('after', '\nExample:\n  $ invite status')
     .action((options) => run(async () => (await import('./commands/status.js')).statusCommand(options, io)));

@@ -16,8 +16,8 @@ export interface EventState {
   sequence: number;
   /** What the event looked like in the messages of each SEQUENCE. */
   snapshots: Map<number, EventSnapshot>;
-  /** Set once any cancellation was accepted. */
-  cancelled?: { sequence: number; time: string };
+  /** Set once any cancellation was accepted: its SEQUENCE, when (ISO UTC), and when as people in the event's zone read it. */
+  cancelled?: { sequence: number; time: string; when: string };
   /** The answers and bounces `invite replies` recorded. */
   answers: Answers;
 }
@@ -32,7 +32,7 @@ export function eventState(entries: JournalEntry[], campaign: Campaign): EventSt
       state.sequence = Math.max(state.sequence, e.sequence);
       if (e.event && !state.snapshots.has(e.sequence)) state.snapshots.set(e.sequence, e.event);
     }
-    if (e.kind === 'cancel' && !state.cancelled) state.cancelled = { sequence: e.sequence ?? 0, time: e.time };
+    if (e.kind === 'cancel' && !state.cancelled) state.cancelled = { sequence: e.sequence ?? 0, time: e.time, when: inZone(e.time, campaign.event.timezone).toFormat(FORMAT.moment) };
   }
   return state;
 }
@@ -61,7 +61,7 @@ export function invitedRecipients<C extends { email: string }>(state: EventState
 export function refuseIfCancelled(state: EventState, command: string): void {
   if (state.cancelled) {
     throw new UsageError(
-      `the event was cancelled (the cancellation went out on ${state.cancelled.time}); invite ${command} will not send anything for it`,
+      `the event was cancelled (the cancellation went out on ${state.cancelled.when}); invite ${command} will not send anything for it`,
       'to hold the event after all, give it a new event.uid in invite.yaml and invite everyone again with invite send',
     );
   }

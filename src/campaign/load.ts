@@ -8,6 +8,7 @@ import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, parseSize, realPaths 
 import { isKnownEncoding } from '../encoding.js';
 import { InputError, shownPath, type Problem } from '../errors.js';
 import { parseRate, type Rate } from '../rate.js';
+import { FORMAT, inZone } from '../words.js';
 import { loadTemplates, type MailTemplates } from '../templates.js';
 import type { Attachment, Campaign, MailKind, ReminderStage } from './model.js';
 import type { CampaignFile } from './schema.js';
@@ -256,7 +257,7 @@ export function checkTiming(campaign: Campaign, now: Date): Problem[] {
     problems.push({
       file,
       column: 'event.end',
-      message: `the event is already over (it ended ${new Date(campaign.event.end).toISOString()}, now is ${now.toISOString()})`,
+      message: `the event is already over (it ended ${inZone(campaign.event.end, campaign.event.timezone).toFormat(FORMAT.moment)}; now is ${inZone(now.getTime(), campaign.event.timezone).toFormat(FORMAT.moment)})`,
       hint: 'update event.start and event.end, or pass --now for a replay',
     });
   }

@@ -1,14 +1,18 @@
 // `invite status`: what the journal says, per mail kind: accepted, failed (with the latest
 // reason), and the contacts not yet sent each kind.
-import { EXIT, shownPath } from '../errors.js';
+import { DateTime } from 'luxon';
+import { EXIT, shownPath, UsageError } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import { journalPath, readJournal, type JournalEntry } from '../journal.js';
 import { answersOf, eventState, type PartStat } from '../lifecycle.js';
 import { check, type CampaignOptions } from '../prepare.js';
+import { FORMAT, inZone } from '../words.js';
 
 export interface StatusOptions extends CampaignOptions {
   journal?: string;
   json?: boolean;
+  /** The zone times are shown in (default: the event's). */
+  tz?: string;
 }
 
 interface KindStatus {
@@ -20,6 +24,9 @@ interface KindStatus {
 }
 
 export async function statusCommand(options: StatusOptions, io: Io): Promise<number> {
+  if (options.tz && !DateTime.local().setZone(options.tz).isValid) {
+    throw new UsageError(`--tz: unknown time zone "${options.tz}"`, 'use an IANA name such as Europe/Riga (default: the event\'s zone)');
+  }
   const checked = check(options, io);
   const { campaign } = checked;
   const file = journalPath(campaign.dir, options.journal);
@@ -50,14 +57,17 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: shownPath(file), tornLastLine: Boolean(journal.torn), kinds: status, rsvp, attendees }, null, 2) + '\n');
     return EXIT.ok;
   }
+  // For people: to the minute, in the organiser's zone, named; --json keeps ISO UTC.
+  const zone = options.tz ?? campaign.event.timezone;
+  const when = (iso: string) => inZone(iso, zone).toFormat(`ccc d LLL yyyy, ${FORMAT.time} ${FORMAT.zone}`);
   const colour = colourFor(io.stdout, io.env);
   const lines = [`${campaign.id} — journal ${shownPath(file)}${journal.entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
   if (journal.torn) lines.push(colour.yellow(`warning: the journal's last line (${journal.torn.line}) was cut short and is ignored`));
   for (const s of status) {
     lines.push('', colour.bold(s.kind));
-    lines.push(`  accepted      ${s.accepted}${s.lastSent ? ` (last ${s.lastSent})` : ''}`);
+    lines.push(`  accepted      ${s.accepted}${s.lastSent ? ` (last ${when(s.lastSent)})` : ''}`);
     lines.push(`  failed        ${s.failed.length}`);
-    for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${f.reason}`));
+    for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${f.reason} (${when(f.time)})`));
     lines.push(`  not yet sent  ${s.notYetSent.length}${s.notYetSent.length > 0 && s.notYetSent.length <= 20 ? `: ${s.notYetSent.join(', ')}` : ''}`);
   }
   if (invited.size > 0) {

@@ -112,6 +112,22 @@ describe('the journal', () => {
     expect(json.kinds[0]).toMatchObject({ kind: 'invitation', accepted: 6, notYetSent: ['info@cc-sweden.example.org', 'info@cc-europe.example.org'] });
     expect(json.kinds[0].failed).toEqual([expect.objectContaining({ email: 'info@cc-poland.example.org', type: 'permanent', code: 550 })]);
   });
+
+  it('invite status shows times to the minute in the event\'s zone (or --tz), named; --json keeps ISO UTC', async () => {
+    const journal = tmpJournal();
+    const line = (recipient: string, time: string) =>
+      JSON.stringify({ time, campaign: 'bsr-social-innovation-2027', kind: 'invitation', recipient, messageId: `<${recipient}>`, uid: 'bsr-social-innovation-2027@example.org', sequence: 0, status: 'accepted', response: '250 OK' }) + '\n';
+    writeFileSync(journal, line('info@cc-denmark.example.org', '2026-12-01T09:10:00.000Z') + line('info@cc-estonia.example.org', '2026-12-01T09:14:03.120Z'));
+    const status = await runCli(['status', '--journal', journal, '--now', NOW]);
+    expect(status.stdout).toContain('accepted      2 (last Tue 1 Dec 2026, 10:14 CET)');
+    const riga = await runCli(['status', '--journal', journal, '--now', NOW, '--tz', 'Europe/Riga']);
+    expect(riga.stdout).toContain('accepted      2 (last Tue 1 Dec 2026, 11:14 EET)');
+    const json = JSON.parse((await runCli(['status', '--json', '--journal', journal, '--now', NOW])).stdout);
+    expect(json.kinds[0].lastSent).toBe('2026-12-01T09:14:03.120Z');
+    const bad = await runCli(['status', '--journal', journal, '--tz', 'Europe/Rigga']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--tz: unknown time zone "Europe/Rigga"');
+  });
 });
 
 describe('Ctrl-C', () => {
