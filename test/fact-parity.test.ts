@@ -1,0 +1,94 @@
+// Every fact of a letter is in both its parts (issue 13): most recipients only ever see the
+// HTML, some only the text. For every mail kind of the shipped campaign and of the one
+// `invite init` writes, each fact (date, time, local time, place, links, deadline, days left)
+// appears in the HTML exactly when it appears in the text.
+import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { loadCampaign } from '../src/campaign/load.js';
+import type { Campaign, MailKind } from '../src/campaign/model.js';
+import { compose, eventView, templateContext } from '../src/compose.js';
+import type { Contact } from '../src/contacts/rules.js';
+import { ROOT, runCli } from './helpers/cli.js';
+
+const ada: Contact = {
+  line: 2,
+  email: 'ada@example.org',
+  name: 'Ada Ąžuolaitė',
+  timezone: 'Europe/Vilnius',
+  attachments: [],
+  fields: { email: 'ada@example.org', name: 'Ada Ąžuolaitė', organisation: 'Analytical & Co', country: 'Lithuania' },
+};
+const now = new Date('2027-04-18T07:00:00Z');
+
+/** The HTML as a reader sees it: tags gone, entities decoded, spaces collapsed. */
+function readable(html: string): string {
+  return html
+    .replace(/<(style|title|head)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&#x3D;/g, '=')
+    .replace(/\s+/g, ' ');
+}
+const flat = (text: string) => text.replace(/\s+/g, ' ');
+
+function facts(campaign: Campaign, kind: MailKind, daysLeft: number): string[] {
+  const view = eventView(campaign, ada.timezone);
+  const context = templateContext(campaign, ada);
+  return [
+    view.date,
+    view.time,
+    view.local_time,
+    view.location,
+    view.url,
+    context.registration.url,
+    context.registration.deadline,
+    ...(kind.startsWith('reminder:') ? [`${daysLeft}`] : []),
+  ].filter((f): f is string => Boolean(f));
+}
+
+function checkParity(campaign: Campaign) {
+  const kinds = Object.keys(campaign.mails) as MailKind[];
+  expect(kinds.length).toBeGreaterThan(1);
+  for (const kind of kinds) {
+    const extra = kind.startsWith('reminder:') ? { stage: { name: kind.slice(9), days_before: 7, days_left: 7 }, days_left: 7 } : kind === 'update' ? { changes: ['Time: before → after'] } : {};
+    const message = compose(campaign, ada, kind, now, { sequence: 1, extra });
+    const text = flat(message.text);
+    const html = readable(message.html);
+    // Links count when they can be followed: in the text as written, in the HTML as an href or as text.
+    const urls = (s: string) => new Set((s.match(/https?:\/\/[^\s"<>)]+/g) ?? []).map((u) => u.replace(/[.,;]$/, '')));
+    const textUrls = urls(message.text);
+    const htmlUrls = urls(message.html);
+    for (const fact of facts(campaign, kind, 7)) {
+      const where = `${kind}: "${fact}"`;
+      if (/^https?:/.test(fact)) {
+        expect(htmlUrls.has(fact), `${where}: linked in the text ${textUrls.has(fact)}, in the HTML ${htmlUrls.has(fact)}`).toBe(textUrls.has(fact));
+        continue;
+      }
+      if (kind.startsWith('reminder:') && fact === '7') {
+        // Days left: a number, so look for it as the letters word it.
+        expect(/Days left to register: 7\b/.test(html), `${where} in the HTML`).toBe(/Days left to register: 7\b/.test(text));
+        continue;
+      }
+      expect(html.includes(fact), `${where}: in the text ${text.includes(fact)}, in the HTML ${html.includes(fact)}`).toBe(text.includes(fact));
+    }
+  }
+}
+
+describe('the same facts in the HTML and the text', () => {
+  it('the shipped campaign, every mail kind', () => {
+    checkParity(loadCampaign(path.join(ROOT, 'invite.yaml')));
+  });
+
+  it('the campaign invite init writes, every mail kind', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-parity-')), 'event');
+    expect((await runCli(['init', dir, '--yes', '--now', '2027-01-04T10:00:00Z'])).code).toBe(0);
+    checkParity(loadCampaign(dir));
+  });
+});
