@@ -33,11 +33,12 @@ function wholeNumber(value: string): number {
 /** The flags of every command that sends (send, remind, update, cancel). */
 function sendingOptions(command: Command): Command {
   return command
-    .option('--dry-run', 'render every message and print it; send nothing, write no journal')
+    .option('--dry-run', 'render every message; print the table of recipients and the first message in full (all with --all); send nothing, write no journal')
     .option('--out <dir>', 'write every message as an .eml file into DIR instead of sending')
     .option('--smtp <url>', 'SMTP server, e.g. smtp://smtp.example.org:587 or smtps://smtp.example.org:465 (default: $SMTP_URL)')
     .option('--yes', 'do not ask for confirmation (for scripts and scheduled jobs)')
     .option('--limit <n>', 'only the first N contacts still to send', positiveInteger)
+    .option('--all', 'with --dry-run: print every message in full (default: the table of recipients and the first message)')
     .option('--to <email>', 'only the contact with this address')
     .option('--json', 'print one JSON summary on stdout, nothing else')
     .option('--skip-invalid', 'send to the valid rows and list every skipped row with its reason')

@@ -240,17 +240,22 @@ export function emlTransport(dir: string): Transport {
   };
 }
 
-/** Prints each message readably: headers, text body, attachments, the event. Sends nothing. */
-export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstance, campaignId: string): Transport {
+/**
+ * Prints messages readably: headers, text body, attachments, the event. Sends nothing. Every
+ * message is rendered (so every one is checked); the first is printed in full, or each one
+ * with `everyMessage` (--all, --to, --limit). The run prints the table of recipients before.
+ */
+export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstance, campaignId: string, everyMessage = true): Transport {
   let count = 0;
   return {
     description: 'preview (dry run)',
     mode: 'dry-run',
     needs: { journal: false, retries: false, progress: false },
     connections: 1,
-    done: (what) => `Dry run: ${what} rendered for ${campaignId}; nothing sent.`,
+    done: (what) => `Dry run: ${what} rendered for ${campaignId}; nothing sent.${!everyMessage && count > 1 ? ` The first is shown in full; --all shows every one, --to ADDRESS one of them.` : ''}`,
     async send(message) {
       count += 1;
+      if (!everyMessage && count > 1) return { response: 'previewed' };
       const person = (p: { name: string; email: string }) => (p.name ? `${p.name} <${p.email}>` : p.email);
       // Contact data is shown, never obeyed: an escape sequence in a CSV cell prints as \x1B.
       const header = (name: string, value: string) => `${chalk.bold(`${name}:`)} ${printable(value)}`;

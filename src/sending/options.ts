@@ -13,6 +13,8 @@ import { emlTransport, parseSmtpUrl, previewTransport, smtpTransport, type SmtpS
 /** The command line of send, remind, update and cancel, as commander hands it over. */
 export interface SendingOptions extends CampaignOptions {
   dryRun?: boolean;
+  /** --dry-run: every message in full, not only the first. */
+  all?: boolean;
   out?: string;
   smtp?: string;
   yes?: boolean;
@@ -38,7 +40,7 @@ export interface SendingOptions extends CampaignOptions {
 
 
 /** Where the messages go, as the flags chose it. */
-export type Destination = { kind: 'dry-run' } | { kind: 'eml'; dir: string } | { kind: 'smtp'; server: SmtpSettings } | { kind: 'unset' };
+export type Destination = { kind: 'dry-run'; everyMessage: boolean } | { kind: 'eml'; dir: string } | { kind: 'smtp'; server: SmtpSettings } | { kind: 'unset' };
 
 export interface Settled {
   destination: Destination;
@@ -54,9 +56,11 @@ export function settleOptions(options: SendingOptions, io: Io): Settled {
   if (options.dryRun && options.out) {
     throw new UsageError('--dry-run and --out cannot be used together', 'use --dry-run to print the messages, or --out DIR to write .eml files');
   }
+  if (options.all && !options.dryRun) throw new UsageError('--all is for --dry-run: it prints every message in full', 'add --dry-run, or leave --all out');
   const url = options.smtp ?? io.env.SMTP_URL;
   const destination: Destination = options.dryRun
-    ? { kind: 'dry-run' }
+    ? // Chosen recipients (--to, --limit) are shown in full; otherwise the first, unless --all.
+      { kind: 'dry-run', everyMessage: Boolean(options.all || options.to || options.limit) }
     : options.out
       ? { kind: 'eml', dir: path.resolve(options.out) }
       : url
@@ -93,7 +97,7 @@ export function openTransport(settled: Settled, options: SendingOptions, deliver
   const { destination } = settled;
   if (destination.kind === 'dry-run') {
     const stream = settled.json ? io.stderr : io.stdout;
-    return previewTransport(stream, colourFor(stream, io.env), campaign.id);
+    return previewTransport(stream, colourFor(stream, io.env), campaign.id, destination.everyMessage);
   }
   if (destination.kind === 'eml') return emlTransport(destination.dir);
   if (destination.kind === 'unset') return undefined;

@@ -1,7 +1,9 @@
 // Step 5 of a sending command: the report. One summary, from which the JSON (--json) and the
 // organiser's text are both written, and the exit code the contract gives it.
 import type { ChalkInstance } from 'chalk';
-import type { ContactList } from '../contacts/rules.js';
+import type { Campaign } from '../campaign/model.js';
+import { eventView } from '../compose.js';
+import type { Contact, ContactList } from '../contacts/rules.js';
 import { EXIT, printable } from '../errors.js';
 import type { Transport } from '../transports.js';
 import type { DeliveryReport } from './deliver.js';
@@ -26,9 +28,48 @@ export interface RunSummary {
   messages: { email: string; messageId: string; response: string }[];
   /** Accepted by the server but missing from the journal (it could not be written), with the journal line each needs. */
   unrecorded: { email: string; messageId: string; line: string }[];
+  /** --dry-run: every recipient, as the table shows them. */
+  recipients?: Recipient[];
+}
+
+/** One line of the dry run's table: who, their local time, and what they will miss. */
+export interface Recipient {
+  email: string;
+  name: string;
+  /** The event's time as the recipient reads it: "10:00–13:00 in Vilnius", or the event's own ("09:00–12:00 CEST"). */
+  localTime: string;
+  warnings: string[];
+}
+
+export function recipientsOf(pending: Contact[], campaign: Campaign): Recipient[] {
+  return pending.map((c) => {
+    const warnings: string[] = [];
+    if (!c.name) warnings.push('no name');
+    const country = c.fields.country ?? '';
+    if (!c.timezone && country) warnings.push(`no time zone known for "${country}": event time only`);
+    const view = eventView(campaign, c.timezone);
+    return { email: c.email, name: c.name, localTime: view.local_time || view.time, warnings };
+  });
+}
+
+/** The dry run's table of recipients: one line each, before any message. */
+export function recipientTable(recipients: Recipient[], colour: ChalkInstance): string[] {
+  const width = String(recipients.length).length;
+  const who = recipients.map((r) => printable(r.name ? `${r.name} <${r.email}>` : r.email));
+  const column = Math.min(60, Math.max(...who.map((w) => w.length)));
+  return [
+    colour.bold(`Recipients (${recipients.length}):`),
+    ...recipients.map((r, i) => {
+      const when = r.localTime;
+      const warnings = r.warnings.length ? colour.yellow(`  ⚠ ${printable(r.warnings.join('; '))}`) : '';
+      return `  ${String(i + 1).padStart(width)}  ${who[i]!.padEnd(column)}  ${when}${warnings}`;
+    }),
+    '',
+  ];
 }
 
 export interface ReportInput {
+  campaign: Campaign;
   command: string;
   campaignId: string;
   sender: string;
@@ -61,6 +102,7 @@ export function summarise(input: ReportInput): RunSummary {
     skipped: input.contacts.rejected.map((r) => ({ line: r.line, email: r.email, reasons: r.problems.map((p) => p.message) })),
     messages: delivery.accepted.map((a) => ({ email: a.email, messageId: a.messageId, response: a.response })),
     unrecorded: delivery.unrecorded,
+    ...(transport.mode === 'dry-run' ? { recipients: recipientsOf(selection.pending, input.campaign) } : {}),
   };
 }
 

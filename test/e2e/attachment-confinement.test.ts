@@ -78,7 +78,7 @@ describe('attachments named by a row', () => {
     mkdirSync(path.join(dir, 'files'));
     writeFileSync(path.join(dir, 'files', 'agenda.txt'), 'x'.repeat(3000));
     symlinkSync('agenda.txt', path.join(dir, 'files', 'alias.txt'));
-    const dry = await runCli(['send', '--dry-run'], { cwd: dir });
+    const dry = await runCli(['send', '--dry-run', '--all'], { cwd: dir });
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('  agenda.txt (2.9 KB)');

@@ -191,6 +191,8 @@ describe('a contact whose country has no known time zone', () => {
     expect(validate.stdout).toContain('contacts/competence-centres.csv:country: no time zone known for "Narnia" (line 3): those letters show only the event\'s own time (add a timezone column');
     const dry = await runCli(['send', '--dry-run', '--to', 'info@cc-estonia.example.org'], { cwd: dir });
     expect(dry.stderr).toContain('warning: contacts/competence-centres.csv:country: no time zone known for "Narnia"');
+    // The table of recipients marks the row, beside the event's own time.
+    expect(dry.stdout).toMatch(/^ {2}1 {2}Tõnu Põld <info@cc-estonia\.example\.org> +09:00–12:00 CEST {2}⚠ no time zone known for "Narnia": event time only$/m);
     expect(dry.code).toBe(0);
   });
 });

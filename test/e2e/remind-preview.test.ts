@@ -17,8 +17,9 @@ beforeEach(() => {
 
 describe('invite remind with no invitation in the journal', () => {
   it('--dry-run previews the due reminder for every contact who has not registered, headed as a preview', async () => {
-    const result = await runCli(['remind', '--dry-run', '--now', DUE, '--registered', 'registrations.csv'], { cwd: dir });
+    const result = await runCli(['remind', '--dry-run', '--all', '--now', DUE, '--registered', 'registrations.csv'], { cwd: dir });
     expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Recipients (8):');
     expect(result.stderr).toContain('Preview: no invitation has been sent yet (the journal .invite/journal.jsonl records none); this is what the 8 contacts who have not registered would receive as the reminder "week-before"');
     expect(result.stdout.match(/^Subject: Reminder: register by Sunday 25 April 2027/gm)).toHaveLength(8);
     expect(result.stdout).not.toContain('info@cc-denmark.example.org');

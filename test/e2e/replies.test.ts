@@ -287,7 +287,7 @@ describe('invite replies', () => {
     );
 
     // A cancellation still tells those who declined (it is their calendar entry too), never the bounced address.
-    const cancel = await runCli(['cancel', '--dry-run', '--now', '2027-04-18T09:00'], { cwd: dir });
+    const cancel = await runCli(['cancel', '--dry-run', '--all', '--now', '2027-04-18T09:00'], { cwd: dir });
     expect(cancel.code).toBe(0);
     expect(cancel.stderr).toContain('Left out 1 address that bounced (invite replies recorded the bounce): info@cc-finland.example.org');
     expect(cancel.stdout).toContain('To: Māra Bērziņa <info@cc-latvia.example.org>');
@@ -295,7 +295,7 @@ describe('invite replies', () => {
     expect(cancel.stdout).toContain('Dry run: 8 cancellations rendered');
 
     // registration.accept_counts_as_registered: the Accept from Lithuania counts as registered.
-    const day = ['remind', '--dry-run', '--now', '2027-04-24T09:00'];
+    const day = ['remind', '--dry-run', '--all', '--now', '2027-04-24T09:00'];
     expect((await runCli(day, { cwd: dir })).stdout).toContain('To: Žydrūnė Šalčiūtė <info@cc-lithuania.example.org>');
     edit(path.join(dir, 'invite.yaml'), (y) => y.replace('  deadline: 2027-04-25\n', '  deadline: 2027-04-25\n  accept_counts_as_registered: true\n'));
     const counted = await runCli(day, { cwd: dir });

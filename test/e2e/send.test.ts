@@ -38,15 +38,48 @@ function toAddresses(mail: ParsedMail) {
 }
 
 describe('invite send --dry-run', () => {
-  it('lists all 9 recipients and sends nothing', async () => {
+  it('first a table of all 9 recipients with their local time, then the first message in full, then the totals; sends nothing', async () => {
     const result = await runCli(['send', '--dry-run', '--now', NOW]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    for (const contact of CONTACTS) expect(result.stdout).toContain(`To: ${contact.name} <${contact.email}>`);
-    expect(result.stdout.match(/^To: /gm)).toHaveLength(9);
-    expect(result.stdout).toContain('Thursday 6 May 2027, 09:00–12:00 CEST (10:00–13:00 in Vilnius)');
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe('Recipients (9):');
+    CONTACTS.forEach((contact, i) => expect(lines[i + 1]).toMatch(new RegExp(`^  ${i + 1}  ${contact.name} <${contact.email.replace(/\./g, '\\.')}> +\\d\\d:\\d\\d–`)));
+    expect(result.stdout).toMatch(/^ {2}6 {2}Žydrūnė Šalčiūtė <info@cc-lithuania\.example\.org> +10:00–13:00 in Vilnius$/m);
+    expect(result.stdout).toMatch(/^ {2}1 {2}Søren Møller <info@cc-denmark\.example\.org> +09:00–12:00 CEST$/m);
+    // One message in full: the first.
+    expect(result.stdout.match(/^To: /gm)).toEqual(['To: ']);
+    expect(result.stdout).toContain(`To: ${CONTACTS[0]!.name} <${CONTACTS[0]!.email}>`);
+    expect(result.stdout.indexOf('Recipients (9):')).toBeLessThan(result.stdout.indexOf('── message 1'));
     expect(result.stdout).toContain('invite.ics (calendar, METHOD:REQUEST');
-    expect(result.stdout).toMatch(/Dry run: 9 invitations rendered/);
+    expect(result.stdout).toMatch(/Dry run: 9 invitations rendered for bsr-social-innovation-2027; nothing sent\. The first is shown in full; --all shows every one/);
+  });
+
+  it('--all prints every message in full; --limit 3 those three; --to the one', async () => {
+    const all = await runCli(['send', '--dry-run', '--all', '--now', NOW]);
+    expect(all.code).toBe(0);
+    for (const contact of CONTACTS) expect(all.stdout).toContain(`To: ${contact.name} <${contact.email}>`);
+    expect(all.stdout.match(/^To: /gm)).toHaveLength(9);
+    expect(all.stdout).toContain('Thursday 6 May 2027, 09:00–12:00 CEST (10:00–13:00 in Vilnius)');
+    expect(all.stdout).not.toContain('--all shows every one');
+    const three = await runCli(['send', '--dry-run', '--limit', '3', '--now', NOW]);
+    expect(three.stdout).toContain('Recipients (3):');
+    expect(three.stdout.match(/^To: /gm)).toHaveLength(3);
+    const one = await runCli(['send', '--dry-run', '--to', CONTACTS[5]!.email, '--now', NOW]);
+    expect(one.stdout.match(/^To: /gm)).toHaveLength(1);
+    expect(one.stdout).toContain(`To: ${CONTACTS[5]!.name} <${CONTACTS[5]!.email}>`);
+    const misuse = await runCli(['send', '--all', '--now', NOW]);
+    expect(misuse.code).toBe(2);
+    expect(misuse.stderr).toContain('--all is for --dry-run');
+  });
+
+  it('--json: the recipients as data on stdout, the preview on stderr', async () => {
+    const result = await runCli(['send', '--dry-run', '--json', '--now', NOW]);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.recipients).toHaveLength(9);
+    expect(summary.recipients[5]).toEqual({ email: 'info@cc-lithuania.example.org', name: 'Žydrūnė Šalčiūtė', localTime: '10:00–13:00 in Vilnius', warnings: [] });
+    expect(result.stderr).toContain('Recipients (9):');
   });
 
   it('prints only JSON on stdout with --json', async () => {
