@@ -94,7 +94,7 @@ Start here:
   $ invite init my-event         a new campaign folder with sample values to edit
   $ cd my-event                  (or pass --campaign my-event to any command)
   $ invite validate              check campaign, contacts and templates
-  $ invite send --dry-run        preview every message
+  $ invite send --dry-run        preview: who gets what, and the first message
   $ invite send                  send through $SMTP_URL (asks first)
   $ invite replies               record the answers and bounces (IMAP_URL, --dir or --mbox)
   $ invite status                who was sent what, who accepted or declined
@@ -131,7 +131,8 @@ Examples:
       'after',
       `
 Examples:
-  $ invite send --dry-run                      preview every message
+  $ invite send --dry-run                      the recipients, then the first message in full
+  $ invite send --dry-run --all                every message in full
   $ invite send --out out/                     write .eml files to open in a mail client
   $ SMTP_URL=smtp://smtp.example.org:587 SMTP_USER=events@example.org SMTP_PASS=… invite send
   $ invite send --to info@cc-lithuania.example.org --smtp smtps://smtp.example.org:465
