@@ -194,6 +194,33 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ invite ics --out workshop.ics')
     .action((options) => run(async () => (await import('./commands/ics.js')).icsCommand(options, io)));
 
+  contactOptions(
+    campaignOptions(
+      program
+        .command('preview')
+        .description('write a gallery of the messages as recipients will see them (HTML pages, offline): every recipient, each message with its HTML part, text part and calendar entry')
+        .option('--kind <kind>', 'invitation (default), reminder, update or cancel')
+        .option('--out <dir>', 'the folder to write the gallery to (default: a new temporary folder)')
+        .option('--open', 'open the gallery in the default browser')
+        .option('--to <email>', 'only the contact with this address')
+        .option('--limit <n>', 'only the first N contacts', positiveInteger)
+        .option('--registered <csv...>', '(reminder) people who have registered: any CSV with an email column')
+        .option('--journal <file>', 'the journal, for who was invited and the SEQUENCE (default: .invite/journal.jsonl beside invite.yaml)'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Nothing is sent and no journal is written. Each page shows the headers, the HTML part in a
+sandboxed frame (remote content off, a switch turns it on), the text part and the calendar
+entry as a card; index.html lists every recipient with the local time and any warning.
+
+Examples:
+  $ invite preview --open
+  $ invite preview --kind reminder --now 2027-04-18T09:00 --out preview/`,
+    )
+    .action((options) => run(async () => (await import('./commands/preview.js')).previewCommand(options, io)));
+
   campaignOptions(
     program
       .command('replies')

@@ -29,7 +29,7 @@ export interface Transport {
   /** What the organiser reads in prompts and summaries; never a secret. */
   readonly description: string;
   /** For the JSON summary only. */
-  readonly mode: 'smtp' | 'eml' | 'dry-run';
+  readonly mode: 'smtp' | 'eml' | 'dry-run' | 'preview';
   readonly needs: TransportNeeds;
   /** Messages at once (one per connection). */
   readonly connections: number;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Campaign } from '../campaign/load.js';
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
+import { galleryTransport } from '../gallery.js';
 import { colourFor, type Io } from '../io.js';
 import type { CampaignOptions } from '../prepare.js';
 import { parseRate, type Rate } from '../rate.js';
@@ -15,6 +16,8 @@ export interface SendingOptions extends CampaignOptions {
   dryRun?: boolean;
   /** --dry-run: every message in full, not only the first. */
   all?: boolean;
+  /** invite preview: write the gallery into this folder. */
+  gallery?: string;
   out?: string;
   smtp?: string;
   yes?: boolean;
@@ -40,7 +43,7 @@ export interface SendingOptions extends CampaignOptions {
 
 
 /** Where the messages go, as the flags chose it. */
-export type Destination = { kind: 'dry-run'; everyMessage: boolean } | { kind: 'eml'; dir: string } | { kind: 'smtp'; server: SmtpSettings } | { kind: 'unset' };
+export type Destination = { kind: 'dry-run'; everyMessage: boolean } | { kind: 'gallery'; dir: string } | { kind: 'eml'; dir: string } | { kind: 'smtp'; server: SmtpSettings } | { kind: 'unset' };
 
 export interface Settled {
   destination: Destination;
@@ -58,7 +61,9 @@ export function settleOptions(options: SendingOptions, io: Io): Settled {
   }
   if (options.all && !options.dryRun) throw new UsageError('--all is for --dry-run: it prints every message in full', 'add --dry-run, or leave --all out');
   const url = options.smtp ?? io.env.SMTP_URL;
-  const destination: Destination = options.dryRun
+  const destination: Destination = options.gallery
+    ? { kind: 'gallery', dir: path.resolve(options.gallery) }
+    : options.dryRun
     ? // Chosen recipients (--to, --limit) are shown in full; otherwise the first, unless --all.
       { kind: 'dry-run', everyMessage: Boolean(options.all || options.to || options.limit) }
     : options.out
@@ -100,6 +105,7 @@ export function openTransport(settled: Settled, options: SendingOptions, deliver
     return previewTransport(stream, colourFor(stream, io.env), campaign.id, destination.everyMessage);
   }
   if (destination.kind === 'eml') return emlTransport(destination.dir);
+  if (destination.kind === 'gallery') return galleryTransport(destination.dir, campaign);
   if (destination.kind === 'unset') return undefined;
   const smtp: SmtpSettings = {
     ...destination.server,
