@@ -15,6 +15,8 @@ const CHROMIUM = '/usr/bin/chromium';
 // CI installs Chromium (.ci/run) and sets this, so a missing browser fails the run instead of skipping.
 const required = process.env.INVITE_REQUIRE_CHROMIUM === '1';
 const NOW = '2026-11-27T12:00:00Z';
+/** Evaluated in the page (the tests are type-checked without the DOM library). */
+const NO_HORIZONTAL_SCROLL = 'document.documentElement.scrollWidth <= window.innerWidth';
 
 describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium', () => {
   let browser: Browser;
@@ -50,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
       expect(index).toContain('9 messages, as the recipients will see them');
       expect(index).toContain('Žydrūnė Šalčiūtė');
       expect(index).toContain('10:00–13:00 in Vilnius');
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await page.evaluate(NO_HORIZONTAL_SCROLL)).toBe(true);
       await page.screenshot({ path: path.join(shots, `index-${width}.png`), fullPage: true });
 
       for (const file of pages) {
@@ -61,9 +63,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
         // The letter, rendered in its sandboxed frame: the name and the registration link.
         const frame = page.frameLocator('#letter');
         await expect.poll(() => frame.locator('body').innerText(), { timeout: 5000 }).toContain('Dear ');
-        const links = await frame.locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+        const links = await frame.locator('a').evaluateAll((as) => as.map((a) => (a as unknown as { href: string }).href));
         expect(links, file).toContain('https://events.example.org/bsr-social-innovation-2027/register');
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${file} at ${width} px`).toBe(true);
+        expect(await page.evaluate(NO_HORIZONTAL_SCROLL), `${file} at ${width} px`).toBe(true);
         if (file.includes('lithuania')) {
           expect(text).toContain('Žydrūnė Šalčiūtė <info@cc-lithuania.example.org>');
           expect(await page.getByTestId('calendar').innerText()).toContain('(10:00–13:00 in Vilnius)');
