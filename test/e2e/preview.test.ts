@@ -21,13 +21,14 @@ const NO_HORIZONTAL_SCROLL = 'document.documentElement.scrollWidth <= window.inn
 describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // One renderer process, no GPU: the suite shares two cores with this browser.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-extensions', '--renderer-process-limit=1'] });
   });
   afterAll(async () => {
     await browser?.close();
   });
 
-  it('writes index.html and a page per recipient; every page loads cleanly at 375 and 900 px with what the recipient sees', async () => {
+  it('writes index.html and a page per recipient; every page loads cleanly at 375 px (index and one page also at 900) with what the recipient sees', async () => {
     const dir = campaignCopy();
     const out = path.join(dir, 'gallery');
     const result = await runCli(['preview', '--out', out, '--now', NOW], { cwd: dir });
@@ -53,9 +54,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
       expect(index).toContain('Žydrūnė Šalčiūtė');
       expect(index).toContain('10:00–13:00 in Vilnius');
       expect(await page.evaluate(NO_HORIZONTAL_SCROLL)).toBe(true);
-      await page.screenshot({ path: path.join(shots, `index-${width}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(shots, `index-${width}.png`) });
 
-      for (const file of pages) {
+      // The narrow width, where layouts break: the first, a recipient in another zone, the last;
+      // the wide one: the recipient in another zone.
+      const chosen = width === 375 ? [pages[0]!, pages.find((f) => f.includes('lithuania'))!, pages.at(-1)!] : pages.filter((f) => f.includes('lithuania'));
+      for (const file of chosen) {
         await page.goto(`file://${path.join(out, file)}`);
         const text = await page.locator('body').innerText();
         expect(text, file).toMatch(/To\s+\S/);
@@ -69,7 +73,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
         if (file.includes('lithuania')) {
           expect(text).toContain('Žydrūnė Šalčiūtė <info@cc-lithuania.example.org>');
           expect(await page.getByTestId('calendar').innerText()).toContain('(10:00–13:00 in Vilnius)');
-          await page.screenshot({ path: path.join(shots, `lithuania-${width}.png`), fullPage: true });
           await page.locator('#letter').screenshot({ path: path.join(shots, `lithuania-letter-${width}.png`) });
         }
       }
