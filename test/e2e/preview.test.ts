@@ -3,7 +3,7 @@
 // console error, no failed request, the recipient's name and local time visible, the
 // registration link in the letter, no horizontal scroll at 375 px; screenshots at 375 and
 // 900 px are written for the record.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -96,5 +96,19 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
     const typo = await runCli(['preview', '--kind', 'remind', '--out', out], { cwd: dir });
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('--kind remind: no such mail kind');
+  });
+});
+
+describe('invite preview --open', () => {
+  it('--open hands index.html to the desktop\'s opener (xdg-open on Linux), and prints no path to open', async () => {
+    const dir = campaignCopy();
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'invite-opener-'));
+    const opened = path.join(bin, 'opened');
+    writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" >> ${opened}\n`, { mode: 0o755 });
+    const out = path.join(dir, 'gallery');
+    const result = await runCli(['preview', '--out', out, '--open', '--now', NOW], { cwd: dir, env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('Open ');
+    await expect.poll(() => (existsSync(opened) ? readFileSync(opened, 'utf8') : '')).toBe(`${path.join(out, 'index.html')}\n`);
   });
 });
