@@ -17,6 +17,28 @@ const required = process.env.INVITE_REQUIRE_CHROMIUM === '1';
 const NOW = '2026-11-27T12:00:00Z';
 /** Evaluated in the page (the tests are type-checked without the DOM library). */
 const NO_HORIZONTAL_SCROLL = 'document.documentElement.scrollWidth <= window.innerWidth';
+/**
+ * Every visible element with its own text, whose contrast against its background is below
+ * WCAG AA (4.5:1, or 3:1 for large text: 24 px, or 18.66 px bold). Returns what fails.
+ */
+const CONTRAST_FAILURES = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length >= 3 && (c.length < 4 || c[3] > 0)) return c; } return [255, 255, 255]; };
+  const failures = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden' || el.closest('[style*="display: none"]')) continue;
+    const a = lum(rgb(style.color)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) failures.push(el.tagName + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+  }
+  return failures;
+})()`;
 
 describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium', () => {
   let browser: Browser;
@@ -70,6 +92,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
         const links = await frame.locator('a').evaluateAll((as) => as.map((a) => (a as unknown as { href: string }).href));
         expect(links, file).toContain('https://events.example.org/bsr-social-innovation-2027/register');
         expect(await page.evaluate(NO_HORIZONTAL_SCROLL), `${file} at ${width} px`).toBe(true);
+        // The letter meets WCAG AA contrast, and its registration button is a real button.
+        const letter = page.frames().find((f) => f !== page.mainFrame())!;
+        expect(await letter.evaluate(CONTRAST_FAILURES), `${file} at ${width} px`).toEqual([]);
+        expect(await frame.getByRole('link', { name: 'Register now' }).getAttribute('href')).toBe('https://events.example.org/bsr-social-innovation-2027/register');
         if (file.includes('lithuania')) {
           expect(text).toContain('Žydrūnė Šalčiūtė <info@cc-lithuania.example.org>');
           expect(await page.getByTestId('calendar').innerText()).toContain('(10:00–13:00 in Vilnius)');
