@@ -78,9 +78,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
       expect(await page.evaluate(NO_HORIZONTAL_SCROLL)).toBe(true);
       await page.screenshot({ path: path.join(shots, `index-${width}.png`) });
 
-      // The narrow width, where layouts break: the first, a recipient in another zone, the last;
+      // The narrow width, where layouts break: the first recipient and one in another zone;
       // the wide one: the recipient in another zone.
-      const chosen = width === 375 ? [pages[0]!, pages.find((f) => f.includes('lithuania'))!, pages.at(-1)!] : pages.filter((f) => f.includes('lithuania'));
+      const chosen = width === 375 ? [pages[0]!, pages.find((f) => f.includes('lithuania'))!] : pages.filter((f) => f.includes('lithuania'));
       for (const file of chosen) {
         await page.goto(`file://${path.join(out, file)}`);
         const text = await page.locator('body').innerText();
