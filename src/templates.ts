@@ -2,6 +2,7 @@
 // before anything is sent that every variable a template uses is provided, to the end of its
 // path, by a contact column or a built-in, and that every helper it calls exists.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { InputError, type Problem, shownPath } from './errors.js';
@@ -67,7 +68,16 @@ export function loadTemplates(
       problems.push({ ...w, message: `template "${spec[key]}" not found`, hint: 'paths are relative to invite.yaml' });
       return undefined;
     }
-    return collect(() => compileTemplate(source, shown, 0, key === 'html' ? 'html' : 'text'));
+    if (key === 'text') return collect(() => compileTemplate(source, shown, 0, 'text'));
+    // Gmail and Outlook drop <style> blocks in many cases: their rules are inlined into style
+    // attributes, once, when the campaign loads. The checks (and their line numbers) are those
+    // of the template as written; what renders is the inlined one.
+    return collect(() => {
+      const written = compileTemplate(source, shown, 0, 'html');
+      if (!/<style[\s>]/i.test(source)) return written;
+      const inlined = inlineStyles(source);
+      return { ...written, render: compileTemplate(inlined, shown, 0, 'html').render };
+    });
   };
   const collect = (make: () => Template): Template | undefined => {
     try {
@@ -84,6 +94,19 @@ export function loadTemplates(
   const text = read('text');
   if (problems.length > 0 || !subject || !html || !text) throw new InputError(problems);
   return { subject, html, text };
+}
+
+type Juice = (html: string, options?: Record<string, unknown>) => string;
+let juiceLoaded: Juice | undefined;
+
+/**
+ * A template's <style> rules written into style attributes (juice). Media queries stay in a
+ * <style> block (clients that keep it get the narrow-screen rules). juice is loaded only for a
+ * template that has a <style> block: every other run does without it.
+ */
+export function inlineStyles(html: string): string {
+  juiceLoaded ??= createRequire(import.meta.url)('juice') as Juice;
+  return juiceLoaded(html, { preserveMediaQueries: true, preserveFontFaces: true, applyWidthAttributes: true, applyAttributesTableElements: true });
 }
 
 /**

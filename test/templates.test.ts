@@ -1,5 +1,9 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtInsFor } from '../src/compose.js';
+import { loadCampaign } from '../src/campaign/load.js';
+import { builtInsFor, templateContext } from '../src/compose.js';
 import { checkVariables, compileTemplate, type Shape } from '../src/templates.js';
 import { problemsOf } from './helpers/problems.js';
 
@@ -80,5 +84,35 @@ describe('columns by their header as written', () => {
     const template = compileTemplate('Hi {{[First name]}} / {{first_name}}', 'x.hbs', 0, 'text');
     expect(checkVariables(template, columns('First name', 'first_name'), '')).toEqual([]);
     expect(template.render({ 'First name': 'Ada', first_name: 'Ada' })).toBe('Hi Ada / Ada');
+  });
+});
+
+describe('<style> blocks are inlined (Gmail and Outlook drop them)', () => {
+  const styled = (body: string) =>
+    `<!DOCTYPE html>\n<html><head><style>\np { color: #123456; }\n.button { background: #0b5fa5; }\n@media (max-width: 480px) { p { font-size: 18px; } }\n</style></head>\n<body>${body}</body></html>\n`;
+
+  function campaignWithHtml(html: string): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-styled-'));
+    cpSync(path.join(import.meta.dirname, 'fixtures/campaign'), dir, { recursive: true });
+    writeFileSync(path.join(dir, 'templates/invitation.html.hbs'), html);
+    return dir;
+  }
+
+  it('each rule lands in the style attributes of the message; media queries stay in <style>', () => {
+    const dir = campaignWithHtml(styled('<p>Dear {{name}},</p>\n<a class="button" href="{{registration.url}}">Register</a>'));
+    const campaign = loadCampaign(path.join(dir, 'invite.yaml'));
+    const html = campaign.mails.invitation.html.render({ ...templateContext(campaign, { line: 2, email: 'a@example.org', name: 'Ada', attachments: [], fields: { name: 'Ada', organisation: 'O' } }) });
+    expect(html).toMatch(/<p style="color: #123456;">Dear Ada,<\/p>/);
+    expect(html).toMatch(/<a class="button" href="https:\/\/events\.example\.org\/test\/register" style="background: #0b5fa5;">/);
+    expect(html).toContain('@media (max-width: 480px)');
+    expect(html).not.toContain('.button {');
+  });
+
+  it('problems still name the line of the template as written', () => {
+    const dir = campaignWithHtml(styled('<p>Dear {{name}},</p>\n<p>{{nonexistent}}</p>'));
+    const campaign = loadCampaign(path.join(dir, 'invite.yaml'));
+    const template = campaign.mails.invitation.html;
+    const problems = checkVariables(template, columns('name'), 'hint');
+    expect(problems.map((p) => p.line)).toEqual([8]); // as written, not as inlined
   });
 });
