@@ -25,3 +25,17 @@ await build({
   banner: { js: "import { createRequire as __inviteRequire } from 'node:module';\nconst require = __inviteRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// juice (the CSS inliner) is needed only for templates with a <style> block, and synchronously
+// while a campaign loads: one CommonJS file of its own, required on demand (src/templates.ts).
+await build({
+  absWorkingDir: root.pathname,
+  entryPoints: { juice: 'node_modules/juice/index.js' },
+  outdir: 'dist/vendor',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});

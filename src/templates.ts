@@ -99,13 +99,24 @@ export function loadTemplates(
 type Juice = (html: string, options?: Record<string, unknown>) => string;
 let juiceLoaded: Juice | undefined;
 
+/** The build's own bundle of juice beside this chunk (dist/vendor/juice.cjs); from node_modules when running from src/. */
+function loadJuice(): Juice {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('./vendor/juice.cjs') as Juice;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    return require('juice') as Juice;
+  }
+}
+
 /**
  * A template's <style> rules written into style attributes (juice). Media queries stay in a
  * <style> block (clients that keep it get the narrow-screen rules). juice is loaded only for a
  * template that has a <style> block: every other run does without it.
  */
 export function inlineStyles(html: string): string {
-  juiceLoaded ??= createRequire(import.meta.url)('juice') as Juice;
+  juiceLoaded ??= loadJuice();
   return juiceLoaded(html, { preserveMediaQueries: true, preserveFontFaces: true, applyWidthAttributes: true, applyAttributesTableElements: true });
 }
 
