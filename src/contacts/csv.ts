@@ -3,7 +3,7 @@
 // the column names templates use.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import Papa from 'papaparse';
-import { chunkDecoder, decodeText, type ChunkDecoder } from '../encoding.js';
+import { chunkDecoder, type ChunkDecoder } from '../encoding.js';
 import { InputError, shownPath } from '../errors.js';
 
 /** Normalised names under which the e-mail column is recognised. */
@@ -44,32 +44,14 @@ export function columnIdentifier(header: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
-/**
- * A CSV file's text, its delimiter (as given, else guessed from the header line) and its path as
- * shown in messages. A missing file is an input error saying `missing` and `hint`.
- */
-export function readCsvText(
-  file: string,
-  options: { delimiter?: string; encoding?: string },
-  missing: { message: string; hint: string },
-): { shown: string; delimiter: string; text: string } {
-  const shown = shownPath(file);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    throw new InputError({ file: shown, ...missing });
-  }
-  const delimiter = options.delimiter ?? guessDelimiter(bytes.toString('latin1'));
-  return { shown, delimiter, text: decodeText(bytes, shown, options.encoding, delimiter) };
-}
-
 /** Bytes read at a time: the text of a file is never held whole, however many rows it has. */
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * readCsvText for a file of any size: the text comes in chunks, decoded as they are read (the
- * same code pages, the same errors). The first chunk also gives the delimiter.
+ * A CSV file's text in chunks, decoded as they are read (the code page as given, else UTF-8;
+ * a bad byte named by line and column), its delimiter (as given, else guessed from the first
+ * chunk's header line) and its path as shown in messages. A missing file is an input error
+ * saying `missing` and `hint`.
  */
 export function readCsvChunks(
   file: string,
@@ -147,6 +129,9 @@ export interface RawRow {
 export function eachRow(text: string | Iterable<string>, delimiter: string, onRow: (row: RawRow) => void): void {
   let line = 1; // the line the unparsed text starts on
   let pending = '';
+  /** How far `pending` has been scanned, and the double quotes seen up to there. */
+  let scanned = 0;
+  let quotes = 0;
   let first = true;
   // Decided once, from the first line, as for a whole file: each piece must not guess again.
   let newline: '\r\n' | '\n' | undefined;
@@ -181,23 +166,22 @@ export function eachRow(text: string | Iterable<string>, delimiter: string, onRo
       const end = pending.indexOf('\n');
       if (end >= 0) newline = end > 0 && pending[end - 1] === '\r' ? '\r\n' : '\n';
     }
-    let quotes = 0;
+    // Only the new text is scanned: a quoted field open across many chunks costs each chunk once.
     let cut = -1;
-    for (let i = 0; i < pending.length; i++) {
-      const c = pending.charCodeAt(i);
+    let quotesAtCut = 0;
+    for (; scanned < pending.length; scanned++) {
+      const c = pending.charCodeAt(scanned);
       if (c === 0x22) quotes++;
-      else if (c === 0x0a && quotes % 2 === 0) cut = i;
+      else if (c === 0x0a && quotes % 2 === 0) {
+        cut = scanned;
+        quotesAtCut = quotes;
+      }
     }
     if (cut < 0) continue;
     parse(pending.slice(0, cut + 1));
     pending = pending.slice(cut + 1);
+    scanned -= cut + 1;
+    quotes -= quotesAtCut;
   }
   if (pending !== '') parse(pending);
-}
-
-/** Every row at once, for small files (a registrations export). */
-export function readRows(text: string, delimiter: string): RawRow[] {
-  const rows: RawRow[] = [];
-  eachRow(text, delimiter, (row) => rows.push(row));
-  return rows;
 }

@@ -2,7 +2,7 @@
 // (the registration form's export), for `invite remind`.
 import { parseAddress } from '../address.js';
 import { InputError } from '../errors.js';
-import { columnIdentifier, emailColumnOf, readCsvText, readRows } from './csv.js';
+import { columnIdentifier, eachRow, emailColumnOf, readCsvChunks, type RawRow } from './csv.js';
 import type { ContactOptions } from './rules.js';
 
 /** Values of a `registered` column that mean yes (also in the region's languages, where cheap). */
@@ -17,17 +17,20 @@ export function isRegisteredValue(value: string | undefined): boolean {
  * email column, e.g. the registration form's export. Rows without a valid address are skipped.
  */
 export function readRegistered(file: string, options: Pick<ContactOptions, 'encoding' | 'delimiter'> = {}): Set<string> {
-  const { shown, delimiter, text } = readCsvText(file, options, { message: 'registrations file not found', hint: "pass the registration form's export as --registered FILE" });
-  const rows = readRows(text, delimiter);
-  const header = rows.shift();
-  const emailIndex = header ? emailColumnOf(header.fields.map(columnIdentifier)) : -1;
-  if (!header || emailIndex < 0) {
-    throw new InputError({ file: shown, line: header?.line, message: 'no email column in the registrations file', hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do' });
-  }
+  const { shown, delimiter, chunks } = readCsvChunks(file, options, { message: 'registrations file not found', hint: "pass the registration form's export as --registered FILE" });
+  const noEmailColumn = (header?: RawRow) =>
+    new InputError({ file: shown, line: header?.line, message: 'no email column in the registrations file', hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do' });
   const registered = new Set<string>();
-  for (const row of rows) {
+  let emailIndex: number | undefined;
+  eachRow(chunks, delimiter, (row) => {
+    if (emailIndex === undefined) {
+      emailIndex = emailColumnOf(row.fields.map(columnIdentifier));
+      if (emailIndex < 0) throw noEmailColumn(row);
+      return;
+    }
     const parsed = parseAddress(row.fields[emailIndex] ?? '');
     if (parsed.ok) registered.add(parsed.value.address.toLowerCase());
-  }
+  });
+  if (emailIndex === undefined) throw noEmailColumn();
   return registered;
 }
