@@ -54,8 +54,21 @@ function templatesOf(campaign: Campaign): [MailKind, Template][] {
 }
 
 /** Runs every check. Throws InputError only when the campaign or the contacts file cannot be read at all. */
-/** Lines listed in a warning about empty cells; the rest are counted. */
-const MAX_LINES_LISTED = 20;
+/** The lines a warning is about: the first 20 listed, the rest counted ("lines 3, 7 and 12 more"). */
+class LineSample {
+  count = 0;
+  private readonly lines: number[] = [];
+
+  add(line: number): void {
+    this.count++;
+    if (this.lines.length < 20) this.lines.push(line);
+  }
+
+  toString(): string {
+    const more = this.count > this.lines.length ? ` and ${this.count - this.lines.length} more` : '';
+    return `line${this.count > 1 ? 's' : ''} ${this.lines.join(', ')}${more}`;
+  }
+}
 
 /** Runs every check; with `keep: false` (validate) the contacts are counted, not kept. */
 export function check(options: CampaignOptions, io: Io, keep = true): Checked {
@@ -70,7 +83,9 @@ export function check(options: CampaignOptions, io: Io, keep = true): Checked {
   const organiser = campaign.organiser.email.toLowerCase();
   const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.map((u) => u.root)));
   const watched = [...used].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
-  const empty = new Map<string, { lines: number[]; count: number }>();
+  const empty = new Map<string, LineSample>();
+  const noZone = new LineSample();
+  const noZoneCountries = new Set<string>();
   const contacts = loadContacts(contactsFile, {
     delimiter: options.delimiter ?? source.delimiter,
     encoding: options.encoding ?? source.encoding,
@@ -88,10 +103,15 @@ export function check(options: CampaignOptions, io: Io, keep = true): Checked {
       const fields = contact.fields;
       for (const column of watched) {
         if (!(column in fields) || (fields[column] ?? '').trim() !== '') continue;
-        const seen = empty.get(column) ?? { lines: [], count: 0 };
-        if (seen.lines.length < MAX_LINES_LISTED) seen.lines.push(contact.line);
-        seen.count++;
-        empty.set(column, seen);
+        if (!empty.has(column)) empty.set(column, new LineSample());
+        empty.get(column)!.add(contact.line);
+      }
+      // A country whose zone invite does not know (or one with several), and no timezone value:
+      // the letter can show only the event's own time.
+      const country = (fields.country ?? '').trim();
+      if (!contact.timezone && country) {
+        noZone.add(contact.line);
+        if (noZoneCountries.size < 10) noZoneCountries.add(country);
       }
       return undefined;
     },
@@ -113,13 +133,11 @@ export function check(options: CampaignOptions, io: Io, keep = true): Checked {
       warnings.push({ file: contacts.file, line: 1, column: builtIn, message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, hint: 'rename the column to use it in templates', severity: 'warning' });
     }
   }
-  const { noZone } = contacts;
   if (noZone.count > 0) {
-    const more = noZone.count > noZone.lines.length ? ` and ${noZone.count - noZone.lines.length} more` : '';
     warnings.push({
       file: contacts.file,
       column: 'country',
-      message: `no time zone known for ${noZone.countries.map((c) => `"${c}"`).join(', ')} (line${noZone.count > 1 ? 's' : ''} ${noZone.lines.join(', ')}${more}): those letters show only the event's own time`,
+      message: `no time zone known for ${[...noZoneCountries].map((c) => `"${c}"`).join(', ')} (${noZone}): those letters show only the event's own time`,
       hint: 'add a timezone column with an IANA name such as America/New_York for those rows',
       severity: 'warning',
     });
@@ -127,11 +145,10 @@ export function check(options: CampaignOptions, io: Io, keep = true): Checked {
   for (const column of contacts.columns) {
     const seen = empty.get(column);
     if (!seen) continue;
-    const more = seen.count > seen.lines.length ? ` and ${seen.count - seen.lines.length} more` : '';
     warnings.push({
       file: contacts.file,
       column,
-      message: `"${column}" is used by the templates but empty on line${seen.count > 1 ? 's' : ''} ${seen.lines.join(', ')}${more}`,
+      message: `"${column}" is used by the templates but empty on ${seen}`,
       hint: 'those letters will show nothing there; fill it in or use {{#if}} in the template',
       severity: 'warning',
     });

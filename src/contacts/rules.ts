@@ -49,8 +49,6 @@ export interface ContactList {
   /** Valid rows: contacts.length, also when the contacts were not kept. */
   ready: number;
   rejected: RejectedRow[];
-  /** Rows with a country but no time zone known for it and no `timezone` value: the first lines and countries, and how many. */
-  noZone: { count: number; lines: number[]; countries: string[] };
 }
 
 export interface ContactOptions {
@@ -70,7 +68,7 @@ export interface ContactOptions {
   headerColumns?: string[];
   /** Keep the contacts (default); validate only counts them, so a million rows take little memory. */
   keep?: boolean;
-  /** Sees each valid contact as it is read; problems it returns reject the row. */
+  /** Sees each contact that passed every row check, as it is read; problems it returns reject the row. */
   onContact?: (contact: Contact) => Problem[] | undefined;
 }
 
@@ -155,7 +153,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
   const seen = new Map<string, number>();
   // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
   const shape: RowShape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : organisationIndex };
-  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])], headers, delimiter, contacts, ready: 0, rejected, noZone: { count: 0, lines: [], countries: [] } };
+  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])], headers, delimiter, contacts, ready: 0, rejected };
   const check = (row: RawRow): void => {
     const problems: Problem[] = [];
     const at = (i: number | undefined, message: string, hint?: string) =>
@@ -206,15 +204,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
       if (DateTime.local().setZone(zone).isValid) timezone = detached(zone);
       else at(zoneIndex, `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Vilnius, or leave it empty');
     } else {
-      const country = value(countryIndex);
-      timezone = zoneForCountry(country);
-      // A country whose zone invite does not know (or a country with several): the letter can
-      // show only the event's own time. Said once for the file, with the lines and countries.
-      if (!timezone && country) {
-        list.noZone.count++;
-        if (list.noZone.lines.length < 20) list.noZone.lines.push(row.line);
-        if (list.noZone.countries.length < 10 && !list.noZone.countries.includes(country)) list.noZone.countries.push(country);
-      }
+      timezone = zoneForCountry(value(countryIndex));
     }
 
     const attachments: Attachment[] = [];
@@ -230,6 +220,10 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
       }
     }
 
+    if (problems.length > 0) {
+      rejected.push({ line: row.line, email: rawEmail, problems });
+      return;
+    }
     const contact = new ContactRow(row.line, detached(email), detached(name), timezone, attachments.length > 0 ? attachments : NO_ATTACHMENTS, row.fields, cellName ? email : rawEmail, shape);
     problems.push(...(options.onContact?.(contact) ?? []));
     if (problems.length > 0) {
