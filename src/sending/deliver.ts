@@ -101,27 +101,19 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
     ...fields,
   });
 
-  // The server accepted it: it must be in the journal before anything else happens. If the
-  // journal cannot be written (a full disk, a failed fsync), the run stops at once; the
-  // message is never retried (it went), and the report names it with its journal line.
-  const recordAccepted = (message: Message, response: string) => {
-    const entry = entryFor(message, { status: 'accepted', response });
+  // Every outcome goes to the journal before anything else happens. If the journal cannot be
+  // written (a full disk, a failed fsync), the run stops at once. An accepted message is never
+  // retried (it went): the report names it with the journal line it should have had. A failure
+  // that cannot be recorded is only retried by the next run: nothing is lost.
+  const record = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>) => {
+    const entry = entryFor(message, fields);
     try {
       plan.journal?.append(entry);
     } catch (error) {
       if (!(error instanceof JournalWriteError)) throw error;
-      report.unrecorded.push({ email: message.to.email, messageId: message.messageId, line: JSON.stringify(entry) });
-      report.stopped ??= new DeliveryStop(error.message, 'free space or fix the journal\'s folder; see below for what was sent but not recorded');
-      stop.request();
-    }
-  };
-  // A failure that cannot be recorded is only retried by the next run: nothing is lost.
-  const recordFailed = (message: Message, failure: JournalEntry['failure']) => {
-    try {
-      plan.journal?.append(entryFor(message, { status: 'failed', failure }));
-    } catch (error) {
-      if (!(error instanceof JournalWriteError)) throw error;
-      report.stopped ??= new DeliveryStop(error.message, 'free space or fix the journal\'s folder, then run the same command again');
+      const accepted = entry.status === 'accepted';
+      if (accepted) report.unrecorded.push({ email: message.to.email, messageId: message.messageId, line: JSON.stringify(entry) });
+      report.stopped ??= new DeliveryStop(error.message, accepted ? "free space or fix the journal's folder; see below for what was sent but not recorded" : "free space or fix the journal's folder, then run the same command again");
       stop.request();
     }
   };
@@ -147,7 +139,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
           await clock.sleep(delay, stop.whenRequested());
           if (!stop.requested) continue;
         }
-        recordFailed(message, { type: failure.permanent ? 'permanent' : 'temporary', code: failure.responseCode, message: failure.message });
+        record(message, { status: 'failed', failure: { type: failure.permanent ? 'permanent' : 'temporary', code: failure.responseCode, message: failure.message } });
         const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
         report.failed.push(outcome);
         plan.onResult?.(outcome);
@@ -161,7 +153,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
       }
       limiter.release(true);
       networkFailuresInARow = 0;
-      recordAccepted(message, receipt.response);
+      record(message, { status: 'accepted', response: receipt.response });
       const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
       report.acceptedCount++;
       if (plan.keepAccepted) report.accepted.push(outcome);
