@@ -131,3 +131,22 @@ export function describeFailure(error: unknown, debug = false): { lines: string[
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   return { lines, code: EXIT.internal };
 }
+
+/**
+ * A server's error text without the password or anything that carries it: SMTP and IMAP
+ * servers may quote the AUTH data (base64 of "\0user\0password" for PLAIN, of the password
+ * for LOGIN) in their reply.
+ */
+export function stripSecrets(text: string, settings: { user?: string; pass?: string }): string {
+  if (!settings.pass) return text;
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  const forms = [
+    b64(`\0${settings.user ?? ''}\0${settings.pass}`),
+    b64(`${settings.user ?? ''}\0${settings.user ?? ''}\0${settings.pass}`),
+    b64(settings.pass),
+    encodeURIComponent(settings.pass),
+    settings.pass,
+  ];
+  // Longest first, so a form containing another is replaced whole.
+  return forms.sort((a, b) => b.length - a.length).reduce((t, form) => (form ? t.split(form).join('***') : t), text);
+}

@@ -10,10 +10,10 @@ import type { Campaign } from './campaign/model.js';
 import { eventView, type Message } from './compose.js';
 import { shownPath } from './errors.js';
 import { recipientsOf } from './sending/report.js';
-import type { Transport } from './transports.js';
+import { fileSafeAddress, type Transport } from './transports.js';
+import { shownPerson } from './words.js';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const person = (p: { name: string; email: string }) => (p.name ? `${p.name} <${p.email}>` : p.email);
 
 interface Row {
   file: string;
@@ -81,7 +81,7 @@ function calendarCard(message: Message, campaign: Campaign): string {
   <div class="title">${cancelled ? 'Cancelled: ' : ''}${escape(view.title)}</div>
   <div>${escape(view.date)}, ${escape(view.time)}${view.local_time ? ` <strong>(${escape(view.local_time)})</strong>` : ''}</div>
   ${view.location ? `<div>${escape(view.location)}</div>` : ''}
-  <div>Organiser: ${escape(person(campaign.organiser))}</div>
+  <div>Organiser: ${escape(shownPerson(campaign.organiser))}</div>
   <div>${escape(`METHOD:${message.calendar.method}, SEQUENCE:${message.calendar.sequence}`)}</div>
   ${answers}
 </div>`;
@@ -101,13 +101,13 @@ export function galleryTransport(dir: string, campaign: Campaign): Transport & {
     done: (what) => `Wrote a preview of ${what} to ${shownPath(index)}.`,
     async send(message) {
       const n = rows.length + 1;
-      const file = `${String(n).padStart(3, '0')}-${message.to.email.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_')}.html`;
+      const file = `${String(n).padStart(3, '0')}-${fileSafeAddress(message.to.email)}.html`;
       const [recipient] = recipientsOf([message.contact], campaign);
       const headers: [string, string][] = [
-        ['From', person(message.from)],
-        ...(message.sender ? ([['Sender', person(message.sender)]] as [string, string][]) : []),
-        ...(message.replyTo.length ? ([['Reply-To', message.replyTo.map(person).join(', ')]] as [string, string][]) : []),
-        ['To', person(message.to)],
+        ['From', shownPerson(message.from)],
+        ...(message.sender ? ([['Sender', shownPerson(message.sender)]] as [string, string][]) : []),
+        ...(message.replyTo.length ? ([['Reply-To', message.replyTo.map(shownPerson).join(', ')]] as [string, string][]) : []),
+        ['To', shownPerson(message.to)],
         ['Subject', message.subject],
         ['Date', message.date.toUTCString()],
         ['Attachments', [...message.attachments.map((a) => `${a.filename} (${formatSize(a.size)})`), ...(message.calendar.content === undefined ? [] : ['invite.ics (calendar)'])].join(', ') || 'none'],

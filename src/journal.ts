@@ -243,11 +243,7 @@ export function lockJournal(file: string, command: string): { release(): void; t
   const held = (tookOverFrom?: LockHolder) => ({
     tookOverFrom,
     release() {
-      try {
-        if (readFileSync(lockFile, 'utf8') === mine) unlinkSync(lockFile);
-      } catch {
-        // already gone
-      }
+      removeIf(lockFile, mine); // only our own lock; gone already is fine
     },
   });
   const inUse = (holder: LockHolder | undefined) => {

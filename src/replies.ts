@@ -8,7 +8,7 @@ import path from 'node:path';
 import ICAL from 'ical.js';
 import { simpleParser, type Attachment as MailPart, type ParsedMail } from 'mailparser';
 import type { Campaign } from './campaign/model.js';
-import { InputError, shownPath, UsageError } from './errors.js';
+import { InputError, shownPath, stripSecrets, UsageError } from './errors.js';
 import type { JournalEntry } from './journal.js';
 import type { PartStat } from './lifecycle.js';
 
@@ -238,7 +238,7 @@ export async function* imapMessages(source: ImapSource): AsyncGenerator<Incoming
     await client.connect();
   } catch (error) {
     const e = error as { authenticationFailed?: boolean; code?: string; message?: string };
-    const text = stripSecret(String(e.message ?? error), pass);
+    const text = stripSecrets(String(e.message ?? error), { user, pass });
     if (e.authenticationFailed) throw new UsageError(`the IMAP server ${where} refused the login for ${user}`, 'check IMAP_USER and IMAP_PASS');
     throw new UsageError(`cannot read the mailbox on ${where}: ${text}`, scheme === 'imap' ? 'imap:// needs a server that offers STARTTLS; imaps:// is TLS from the first byte (port 993); a private CA goes in NODE_EXTRA_CA_CERTS' : 'check the host and port of IMAP_URL; a private CA goes in NODE_EXTRA_CA_CERTS');
   }
@@ -262,8 +262,4 @@ export async function* imapMessages(source: ImapSource): AsyncGenerator<Incoming
   } finally {
     await client.logout().catch(() => client.close());
   }
-}
-
-function stripSecret(text: string, secret: string): string {
-  return secret ? text.split(secret).join('***') : text;
 }

@@ -7,8 +7,9 @@ import type { ChalkInstance } from 'chalk';
 import { formatSize } from './attachments.js';
 import type { Message } from './compose.js';
 import { DEFAULTS } from './defaults.js';
-import { DeliveryStop, printable, RecipientFailure, shownPath, UsageError } from './errors.js';
+import { DeliveryStop, printable, RecipientFailure, shownPath, stripSecrets, UsageError } from './errors.js';
 import { buildRaw, envelopeOf } from './mime.js';
+import { shownPerson } from './words.js';
 
 export interface Receipt {
   /** The server's reply, or where the message was written. */
@@ -198,22 +199,9 @@ export function classifySmtpError(error: unknown, settings: SmtpSettings): Error
   return new RecipientFailure(text, code, false, NETWORK.has(e.code ?? ''));
 }
 
-/**
- * The error text without the password or anything that carries it: a server may quote the
- * AUTH data (base64 of "\0user\0password" for PLAIN, of the password for LOGIN) in its reply.
- */
-export function stripSecrets(text: string, settings: Pick<SmtpSettings, 'user' | 'pass'>): string {
-  if (!settings.pass) return text;
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  const forms = [
-    b64(`\0${settings.user ?? ''}\0${settings.pass}`),
-    b64(`${settings.user ?? ''}\0${settings.user ?? ''}\0${settings.pass}`),
-    b64(settings.pass),
-    encodeURIComponent(settings.pass),
-    settings.pass,
-  ];
-  // Longest first, so a form containing another is replaced whole.
-  return forms.sort((a, b) => b.length - a.length).reduce((t, form) => (form ? t.split(form).join('***') : t), text);
+/** An address as part of a file name: lower case, characters every file system takes. */
+export function fileSafeAddress(email: string): string {
+  return email.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_');
 }
 
 /** Writes each message as a complete .eml file: the bytes SMTP would carry. */
@@ -228,7 +216,7 @@ export function emlTransport(dir: string): Transport {
     done: (what) => `Wrote ${what} as .eml files to ${shownPath(dir)}.`,
     async send(message) {
       count += 1;
-      const safe = message.to.email.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_');
+      const safe = fileSafeAddress(message.to.email);
       // Only characters every file system takes: reminder:week-before → reminder-week-before.
       const kind = message.kind.replace(/[^A-Za-z0-9.-]+/g, '-');
       const file = path.join(dir, `${String(count).padStart(3, '0')}-${kind}-${safe}.eml`);
@@ -256,14 +244,13 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
     async send(message) {
       count += 1;
       if (!everyMessage && count > 1) return { response: 'previewed' };
-      const person = (p: { name: string; email: string }) => (p.name ? `${p.name} <${p.email}>` : p.email);
       // Contact data is shown, never obeyed: an escape sequence in a CSV cell prints as \x1B.
       const header = (name: string, value: string) => `${chalk.bold(`${name}:`)} ${printable(value)}`;
       const lines = [
         chalk.cyan(`── message ${count} ${'─'.repeat(50)}`),
-        header('From', person(message.from)),
-        ...(message.replyTo.length ? [header('Reply-To', message.replyTo.map(person).join(', '))] : []),
-        header('To', person(message.to)),
+        header('From', shownPerson(message.from)),
+        ...(message.replyTo.length ? [header('Reply-To', message.replyTo.map(shownPerson).join(', '))] : []),
+        header('To', shownPerson(message.to)),
         header('Subject', message.subject),
         header('Date', message.date.toUTCString()),
         header('Message-ID', message.messageId),

@@ -9,6 +9,11 @@ export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }
 
+/** A person as mail clients show one: "Ada Lovelace <ada@example.org>", or the bare address. */
+export function shownPerson(p: { name: string; email: string }): string {
+  return p.name ? `${p.name} <${p.email}>` : p.email;
+}
+
 export const FORMAT = {
   /** Thursday 6 May 2027 */
   day: 'cccc d LLLL yyyy',

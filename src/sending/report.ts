@@ -6,6 +6,7 @@ import { eventView } from '../compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import { EXIT, printable } from '../errors.js';
 import type { Transport } from '../transports.js';
+import { shownPerson } from '../words.js';
 import type { DeliveryReport } from './deliver.js';
 import type { Batch, Selection } from './plan.js';
 
@@ -55,7 +56,7 @@ export function recipientsOf(pending: Contact[], campaign: Campaign): Recipient[
 /** The dry run's table of recipients: one line each, before any message. */
 export function recipientTable(recipients: Recipient[], colour: ChalkInstance): string[] {
   const width = String(recipients.length).length;
-  const who = recipients.map((r) => printable(r.name ? `${r.name} <${r.email}>` : r.email));
+  const who = recipients.map((r) => printable(shownPerson(r)));
   const column = Math.min(60, Math.max(...who.map((w) => w.length)));
   return [
     colour.bold(`Recipients (${recipients.length}):`),
@@ -71,8 +72,6 @@ export function recipientTable(recipients: Recipient[], colour: ChalkInstance): 
 export interface ReportInput {
   campaign: Campaign;
   command: string;
-  campaignId: string;
-  sender: string;
   batch: Batch;
   contacts: ContactList;
   transport: Transport;
@@ -80,13 +79,15 @@ export interface ReportInput {
   selection: Selection;
   resend: boolean;
   delivery: DeliveryReport;
+  /** --dry-run: the recipients the table showed. */
+  recipients?: Recipient[];
 }
 
 export function summarise(input: ReportInput): RunSummary {
   const { delivery, selection, transport } = input;
   return {
     command: input.command,
-    campaign: input.campaignId,
+    campaign: input.campaign.id,
     kind: input.batch.kind,
     mode: transport.mode,
     target: transport.description,
@@ -102,7 +103,7 @@ export function summarise(input: ReportInput): RunSummary {
     skipped: input.contacts.rejected.map((r) => ({ line: r.line, email: r.email, reasons: r.problems.map((p) => p.message) })),
     messages: delivery.accepted.map((a) => ({ email: a.email, messageId: a.messageId, response: a.response })),
     unrecorded: delivery.unrecorded,
-    ...(transport.mode === 'dry-run' ? { recipients: recipientsOf(selection.pending, input.campaign) } : {}),
+    ...(input.recipients ? { recipients: input.recipients } : {}),
   };
 }
 
@@ -111,7 +112,7 @@ export function summaryText(summary: RunSummary, input: ReportInput, colour: Cha
   const noun = input.batch.noun;
   const lines: string[] = [];
   if (summary.toSend === 0) lines.push(summary.alreadySent > 0 ? `Nothing to send: ${noun(summary.alreadySent)} already sent.` : 'Nothing to send.');
-  else lines.push(input.transport.done(noun(summary.accepted), input.sender));
+  else lines.push(input.transport.done(noun(summary.accepted), input.campaign.from.email));
   for (const s of summary.skipped) lines.push(printable(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`));
   for (const f of summary.failed) lines.push(colour.red(`Not delivered: ${f.email}: ${printable(f.reason)}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
   if (summary.stopped) lines.push(colour.red(`Stopped: ${printable(summary.stopped)}`));

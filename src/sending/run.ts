@@ -65,10 +65,9 @@ export async function runSending(command: SendingCommand, options: SendingOption
     const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
     const headline = headlineOf(selection, settled.selection.resend, delivery.max);
     if (headline) io.stderr.write(headline + '\n');
-    // A dry run starts with who would get what: one line each, however many.
-    if (transport.mode === 'dry-run' && selection.pending.length > 0) {
-      say.write(recipientTable(recipientsOf(selection.pending, campaign), colourFor(say, io.env)).join('\n') + '\n');
-    }
+    // A dry run starts with who would get what: one line each, however many (--json lists them too).
+    const recipients = transport.mode === 'dry-run' ? recipientsOf(selection.pending, campaign) : undefined;
+    if (recipients && recipients.length > 0) say.write(recipientTable(recipients, colourFor(say, io.env)).join('\n') + '\n');
 
     let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {
@@ -85,7 +84,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     }
 
     // 5. Report.
-    const input = { campaign, command: command.name, campaignId: campaign.id, sender: campaign.from.email, batch, contacts, transport, journal: journalShown, selection, resend: settled.selection.resend, delivery: report };
+    const input = { campaign, command: command.name, batch, contacts, transport, journal: journalShown, selection, resend: settled.selection.resend, delivery: report, recipients };
     const summary = summarise(input);
     if (settled.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     say.write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
