@@ -155,16 +155,23 @@ export interface EventView {
   when: string;
 }
 
+// The registration's deadline reads the same in every letter of a campaign: formatted once.
+const registrations = new WeakMap<Campaign, { url: string; deadline: string; deadline_iso: string }>();
+
 /** Everything a template can use: the contact's columns plus the built-ins. */
 export function templateContext(campaign: Campaign, contact: Contact) {
   const event = eventView(campaign, contact.timezone);
-  const registration = campaign.registration
-    ? {
-        url: campaign.registration.url,
-        deadline: inZone(campaign.registration.deadline, campaign.event.timezone).toFormat(FORMAT.day),
-        deadline_iso: campaign.registration.deadline,
-      }
-    : { url: '', deadline: '', deadline_iso: '' };
+  let registration = registrations.get(campaign);
+  if (!registration) {
+    registration = campaign.registration
+      ? {
+          url: campaign.registration.url,
+          deadline: inZone(campaign.registration.deadline, campaign.event.timezone).toFormat(FORMAT.day),
+          deadline_iso: campaign.registration.deadline,
+        }
+      : { url: '', deadline: '', deadline_iso: '' };
+    registrations.set(campaign, registration);
+  }
   return {
     ...contact.fields,
     event,

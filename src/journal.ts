@@ -1,7 +1,8 @@
 // The journal: .invite/journal.jsonl, one JSON line per message the server accepted (and per
-// failure), appended and fsynced before the next message counts as done. It is the record of
-// what was sent, so a re-run sends exactly what is missing. A lock file keeps two runs apart.
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// failure), written before the next message starts and flushed to disk in groups (see
+// JournalWriter). It is the record of what was sent, so a re-run sends exactly what is
+// missing. A lock file keeps two runs apart.
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -149,16 +150,25 @@ export class JournalWriteError extends Error {
 }
 
 /**
- * The journal being written: one line at a time, each on disk before append() returns. The
- * file is opened at the first line, so a run that sends nothing leaves no empty journal behind.
- * A write or fsync that fails leaves no part of its line behind, and every later append fails
- * too (JournalWriteError): nothing is recorded out of order.
+ * The journal being written: one line at a time, each written to the file (write(2)) before
+ * append() returns, so a process killed at any moment loses no line. Flushing to the disk
+ * (fsync) is grouped: one fsync runs in the background at a time, and the lines written while
+ * it runs are flushed by the next one; close() flushes what is left before it returns. So a
+ * power cut or a kernel crash (not a killed process) can lose at most the lines of the last
+ * few milliseconds, and the run no longer waits 3–4 ms for the disk after every message.
+ * The file is opened at the first line, so a run that sends nothing leaves no empty journal
+ * behind. A write that fails leaves no part of its line behind, and every later append fails
+ * too (JournalWriteError), as after a failed fsync: nothing is recorded out of order.
  */
 export class JournalWriter {
   private fd = -1;
   private size = 0;
   private broken?: JournalWriteError;
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    /** The flushes, replaceable by a test (to count them, slow them down, or fail them). */
+    private readonly disk: { fsync: typeof fsync; fsyncSync: typeof fsyncSync } = { fsync, fsyncSync },
+  ) {}
 
   private open(): number {
     mkdirSync(path.dirname(this.file), { recursive: true });
@@ -192,8 +202,8 @@ export class JournalWriter {
       if (this.fd < 0) this.fd = this.open();
       const data = Buffer.from(JSON.stringify(entry) + '\n');
       writeAll(this.fd, data);
-      fsyncSync(this.fd);
       this.size += data.length;
+      this.flushSoon();
     } catch (error) {
       // A short write (a full disk) must not leave half a line that a later line would join.
       if (this.fd >= 0) {
@@ -208,9 +218,45 @@ export class JournalWriter {
     }
   }
 
+  /** An fsync in the background: one at a time; lines written meanwhile wait for the next. */
+  private flushing = false;
+  private unflushed = false;
+  /** The descriptor to close once the fsync in flight has returned (close() was called meanwhile). */
+  private closeAfterFlush = -1;
+
+  private flushSoon(): void {
+    this.unflushed = true;
+    if (this.flushing) return;
+    this.flushing = true;
+    this.unflushed = false;
+    const fd = this.fd;
+    this.disk.fsync(fd, (error) => {
+      this.flushing = false;
+      if (this.closeAfterFlush === fd) {
+        this.closeAfterFlush = -1;
+        closeSync(fd);
+        return;
+      }
+      if (error) this.broken ??= new JournalWriteError(this.file, error);
+      else if (this.unflushed && this.fd === fd) this.flushSoon();
+    });
+  }
+
+  /** Flushes every line to the disk, then closes the file. Throws JournalWriteError when the flush fails. */
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    const fd = this.fd;
+    if (fd < 0) return;
     this.fd = -1;
+    let failure: unknown;
+    try {
+      if (this.size > 0) this.disk.fsyncSync(fd);
+    } catch (error) {
+      failure = error;
+    }
+    // The background fsync still holds the descriptor: it closes it when it returns.
+    if (this.flushing) this.closeAfterFlush = fd;
+    else closeSync(fd);
+    if (failure) throw (this.broken = new JournalWriteError(this.file, failure as Error));
   }
 }
 

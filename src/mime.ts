@@ -3,6 +3,11 @@
 // alternative and as an invite.ics attachment with the same bytes).
 import { createHash } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
+import * as base64 from 'nodemailer/lib/base64';
+import * as qp from 'nodemailer/lib/qp';
+import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
+import type MimeNode from 'nodemailer/lib/mime-node';
+import type { MimeNodeHeaderValue } from 'nodemailer/lib/mime-node';
 import { readAttachment } from './attachments.js';
 import type { Attachment } from './campaign/model.js';
 import type { Message } from './compose.js';
@@ -13,7 +18,7 @@ export interface Envelope {
   to: string[];
 }
 
-type ComposerOptions = ConstructorParameters<typeof MailComposer>[0];
+type ComposerOptions = NonNullable<ConstructorParameters<typeof MailComposer>[0]>;
 
 export function mailOptions(message: Message): ComposerOptions {
   return {
@@ -54,16 +59,246 @@ export function envelopeOf(message: Message): Envelope {
   return { from: message.from.email, to: [message.to.email] };
 }
 
-let composer: Promise<typeof MailComposer> | undefined;
+type Composer = typeof MailComposer;
+let composer: Composer | undefined;
+let headerEncoder: MimeNode | undefined;
+let loading: Promise<void> | undefined;
+
+/** Loads the MIME code once (a dry run never builds MIME, and start-up should not pay for it). */
+export async function loadMime(): Promise<void> {
+  if (composer) return;
+  await (loading ??= Promise.all([import('nodemailer/lib/mail-composer/index.js'), import('nodemailer/lib/mime-node/index.js')]).then(([c, n]) => {
+    composer = c.default;
+    headerEncoder = new n.default();
+  }));
+}
 
 export async function buildRaw(message: Message): Promise<Buffer> {
-  // Loaded on first use: a dry run never builds MIME, and start-up should not pay for it.
-  composer ??= import('nodemailer/lib/mail-composer/index.js').then((m) => m.default);
-  const Composer = await composer;
-  const raw = await new Composer(mailOptions(message)).compile().build();
+  await loadMime();
+  return buildRawNow(message);
+}
+
+/**
+ * The message's bytes, built in one synchronous pass (after loadMime), the same bytes
+ * nodemailer's MailComposer gives (test/mime-golden.test.ts compares them for every kind and
+ * many names and texts). The first message of each shape (which parts, which attachment
+ * names, which campaign) is laid out by MailComposer itself; its layout is kept as a plan:
+ * every header that is the same for all (From, Reply-To, each attachment's headers) is kept
+ * as written, and per message only To, Subject, Message-ID, Date, the boundaries and each
+ * text part's transfer encoding are written, with nodemailer's own encoders.
+ */
+export function buildRawNow(message: Message): Buffer {
+  const raw = planned(mailOptions(message));
   checkHeaderLines(raw, message);
   return raw;
 }
+
+/** The same build for any MailComposer options (the tests compare it with MailComposer's build()). */
+export async function buildRawFromOptions(options: ComposerOptions): Promise<Buffer> {
+  await loadMime();
+  return planned(options);
+}
+
+function planned(options: ComposerOptions): Buffer {
+  const key = shapeOf(options);
+  let plan = plans.get(key);
+  if (!plan) {
+    if (plans.size >= 64) plans.clear(); // personal attachments with names of their own: a plan each
+    plans.set(key, (plan = planOf(options)));
+  }
+  const parts: Buffer[] = [];
+  writePlanned(plan.root, plan, options, parts);
+  return crlf(lastNewline(Buffer.concat(parts)));
+}
+
+// ---- The plan: a message's layout as MailComposer made it, to be filled in per message. ----
+
+/** Where a part's content comes from in the message's options. */
+type Source = 'none' | 'text' | 'html' | 'calendar' | 'ics' | number;
+
+interface PlanNode {
+  /** The header fields, in order; those named in PER_MESSAGE are written anew for each message. */
+  fields: { name: string; line: string }[];
+  source: Source;
+  /** A text part: its transfer encoding depends on its content. */
+  textual: boolean;
+  binary: boolean;
+  /** The boundary, with the plan's base boundary in it (replaced by each message's). */
+  boundary?: string;
+  children: PlanNode[];
+}
+
+interface Plan {
+  base: string;
+  root: PlanNode;
+}
+
+const plans = new Map<string, Plan>();
+
+/** Everything the layout and the constant headers depend on; the per-message values are not in it. */
+function shapeOf(o: ComposerOptions): string {
+  const attachments = (o.attachments ?? []).map((a) => a.filename).join('\u0000');
+  return JSON.stringify([o.from, o.sender, o.replyTo, o.headers, Boolean(o.text), Boolean(o.html), Boolean(String(o.subject ?? '').trim()), o.icalEvent ? (o.icalEvent as { method: string }).method : '', attachments]);
+}
+
+function planOf(options: ComposerOptions): Plan {
+  if (!composer) throw new Error('loadMime() first');
+  const root = new composer(options).compile() as unknown as MimeTree;
+  let attachment = 0;
+  const visit = (node: MimeTree): PlanNode => {
+    const headers = node.buildHeaders();
+    const contentType = (node.contentType ?? '').toLowerCase();
+    const content = node.content;
+    let source: Source = 'none';
+    if (content !== undefined && content !== '') {
+      if (Buffer.isBuffer(content)) source = attachment++;
+      else if (node.filename === 'invite.ics' && contentType === 'application/ics') source = 'ics';
+      else if (contentType.startsWith('text/plain')) source = 'text';
+      else if (contentType.startsWith('text/html')) source = 'html';
+      else if (contentType.startsWith('text/calendar')) source = 'calendar';
+      else throw new Error(`a part of type ${contentType} is not planned`);
+    }
+    const fields: PlanNode['fields'] = [];
+    for (const line of headers.split('\r\n')) {
+      if (/^[ \t]/.test(line)) fields[fields.length - 1]!.line += '\r\n' + line;
+      else fields.push({ name: line.slice(0, line.indexOf(':')), line });
+    }
+    return {
+      fields,
+      source,
+      textual: /^text\//.test(contentType),
+      binary: !/^text\//i.test(node.contentType ?? ''),
+      boundary: node.multipart ? String(node.boundary) : undefined,
+      children: node.multipart ? node.childNodes.map(visit) : [],
+    };
+  };
+  const planned = visit(root);
+  if (attachment !== (options.attachments ?? []).length) throw new Error('the attachments were not all planned');
+  return { base: String(options.baseBoundary), root: planned };
+}
+
+/** Header fields written anew for each message (the root's) and for each text part. */
+const PER_MESSAGE = new Set(['To', 'Subject', 'Message-ID', 'Date', 'Content-Transfer-Encoding', 'Content-Type']);
+
+function contentOf(source: Source, o: ComposerOptions): string | Buffer | undefined {
+  if (source === 'none') return undefined;
+  if (source === 'text') return o.text as string;
+  if (source === 'html') return o.html as string;
+  if (source === 'calendar' || source === 'ics') return (o.icalEvent as { content: string }).content;
+  return (o.attachments as { content: Buffer }[])[source]!.content;
+}
+
+/**
+ * MimeNode.stream(), synchronously and from a plan: the header block, the encoded content
+ * (the same encoders over the same single chunk), then the children between boundaries.
+ */
+function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: Buffer[]): void {
+  const content = contentOf(node.source, o);
+  const bytes = content === undefined ? undefined : typeof content === 'string' ? Buffer.from(content) : content;
+  // MimeNode.getTransferEncoding(), for the contents a message has here (strings and Buffers).
+  let transferEncoding = 'base64';
+  if (typeof content === 'string' && node.textual) {
+    transferEncoding = mimeFuncs.isPlainText(content) && !mimeFuncs.hasLongerLines(content, 76) ? '7bit' : textEncodingOf(content) === 'Q' ? 'quoted-printable' : 'base64';
+  }
+  const base = o.baseBoundary as string;
+  const lines: string[] = [];
+  for (const field of node.fields) {
+    if (!PER_MESSAGE.has(field.name)) lines.push(field.line);
+    else if (field.name === 'Content-Type') lines.push(node.boundary ? field.line.split(plan.base).join(base) : field.line);
+    else if (field.name === 'Content-Transfer-Encoding') lines.push(node.textual ? `Content-Transfer-Encoding: ${transferEncoding}` : field.line);
+    else if (field.name === 'Date') lines.push(`Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
+    else lines.push(mimeFuncs.foldLines(`${field.name}: ${headerEncoder!.encodeHeaderValue(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : field.name === 'Subject' ? (o.subject as string) : (o.messageId as string))}`, 76));
+  }
+  out.push(Buffer.from(lines.join('\r\n') + '\r\n\r\n'));
+  if (bytes) {
+    if (transferEncoding === 'base64') out.push(base64Of(bytes));
+    else if (transferEncoding === 'quoted-printable') out.push(Buffer.from(quotedPrintable(bytes, node.binary), 'ascii'));
+    else out.push(bytes);
+  }
+  if (!node.boundary) return;
+  const boundary = node.boundary.split(plan.base).join(base);
+  node.children.forEach((child, index) => {
+    out.push(Buffer.from(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`));
+    writePlanned(child, plan, o, out);
+  });
+  out.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+}
+
+/** MimeNode._getTextEncoding: quoted-printable when Latin letters outnumber the other characters, else base64. */
+function textEncodingOf(value: string): 'Q' | 'B' {
+  let nonLatin = 0;
+  let latin = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x08 || code === 0x0b || code === 0x0c || (code >= 0x0e && code <= 0x1f) || code >= 0x80) nonLatin++;
+    else if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) latin++;
+  }
+  return nonLatin < latin ? 'Q' : 'B';
+}
+
+/** The parts of nodemailer's MimeNode that the plan reads. */
+interface MimeTree {
+  getTransferEncoding(): string | false;
+  filename?: string;
+  buildHeaders(): string;
+  content?: string | Buffer | object;
+  contentType?: string;
+  /** Set by buildHeaders(). */
+  multipart?: string | false;
+  boundary?: string | false;
+  childNodes: MimeTree[];
+}
+
+// An attachment shared by every message (invite.yaml's PDF) is encoded once per run.
+const base64Cache = new WeakMap<Buffer, Buffer>();
+
+/** base64.Encoder's output: wrap(encode(bytes), 76), documented by nodemailer as the same however the input is split. */
+function base64Of(bytes: Buffer): Buffer {
+  let encoded = base64Cache.get(bytes);
+  if (!encoded) base64Cache.set(bytes, (encoded = Buffer.from(base64.wrap(base64.encode(bytes), 76), 'ascii')));
+  return encoded;
+}
+
+/** qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content: its own transform and flush, run in place. */
+function quotedPrintable(bytes: Buffer, binary: boolean): string {
+  const encoder = new qp.Encoder({ binary }) as unknown as SyncTransform;
+  const out: string[] = [];
+  encoder.push = (chunk) => (out.push(String(chunk)), true);
+  encoder._transform(bytes, 'buffer', noop);
+  encoder._flush(noop);
+  return out.join('');
+}
+
+interface SyncTransform {
+  push(chunk: unknown): boolean;
+  _transform(chunk: Buffer, encoding: string, done: () => void): void;
+  _flush(done: () => void): void;
+}
+
+const noop = () => {};
+
+/** nodemailer's LastNewline: the message ends with a line break. */
+function lastNewline(raw: Buffer): Buffer {
+  const last = raw[raw.length - 1];
+  if (last === 0x0a) return raw;
+  return Buffer.concat([raw, Buffer.from(last === 0x0d ? '\n' : '\r\n')]);
+}
+
+/** nodemailer's LeWindows: every LF not preceded by CR becomes CRLF. */
+function crlf(raw: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
+    if (at > 0 && raw[at - 1] === 0x0d) continue;
+    parts.push(raw.subarray(from, at), CRLF);
+    from = at + 1;
+  }
+  if (from === 0) return raw;
+  parts.push(raw.subarray(from));
+  return Buffer.concat(parts);
+}
+
+const CRLF = Buffer.from('\r\n');
 
 /** SMTP allows 998 octets a line (RFC 5322 §2.1.1); a server answers a longer header line with "500 Line too long". */
 const MAX_LINE = 998;

@@ -118,6 +118,69 @@ describe('JournalWriter', () => {
   });
 });
 
+describe('JournalWriter: every line written at once, the disk flushes grouped', () => {
+  // A disk whose fsync answers only when the test says so, and counts every flush.
+  const slowDisk = () => {
+    const pending: ((error: NodeJS.ErrnoException | null) => void)[] = [];
+    let syncFlushes = 0;
+    return {
+      pending,
+      get syncFlushes() {
+        return syncFlushes;
+      },
+      disk: {
+        fsync: ((_fd: number, done: (error: NodeJS.ErrnoException | null) => void) => pending.push(done)) as never,
+        fsyncSync: (() => void syncFlushes++) as never,
+      },
+    };
+  };
+
+  it('each line is in the file when append returns (a killed process loses none), while one flush at a time runs for all lines written meanwhile; close flushes the rest', () => {
+    const f = file();
+    const disk = slowDisk();
+    const writer = new JournalWriter(f, disk.disk);
+    for (let i = 0; i < 50; i++) {
+      writer.append(entry(`p${i}@example.org`));
+      expect(readFileSync(f, 'utf8').split('\n').filter(Boolean)).toHaveLength(i + 1);
+    }
+    // One fsync started at the first line; the other 49 wait for the next one.
+    expect(disk.pending).toHaveLength(1);
+    disk.pending.shift()!(null);
+    expect(disk.pending).toHaveLength(1);
+    disk.pending.shift()!(null);
+    expect(disk.pending).toHaveLength(0);
+    writer.append(entry('last@example.org'));
+    expect(disk.pending).toHaveLength(1);
+    writer.close();
+    expect(disk.syncFlushes).toBe(1);
+    disk.pending.shift()!(null); // the background flush returns after close: nothing more happens
+    expect(readJournal(f).entries).toHaveLength(51);
+  });
+
+  it('a failed background flush stops the next append with a JournalWriteError, and nothing more is written', () => {
+    const f = file();
+    const disk = slowDisk();
+    const writer = new JournalWriter(f, disk.disk);
+    writer.append(entry('a@example.org'));
+    disk.pending.shift()!(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    expect(() => writer.append(entry('b@example.org'))).toThrow(/the journal .* could not be written: EIO/);
+    expect(readJournal(f).entries.map((e) => e.recipient)).toEqual(['a@example.org']);
+    writer.close();
+  });
+
+  it('close() fails loudly when the last flush fails', () => {
+    const f = file();
+    const writer = new JournalWriter(f, {
+      fsync: ((_fd: number, done: (error: null) => void) => setImmediate(() => done(null))) as never,
+      fsyncSync: (() => {
+        throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      }) as never,
+    });
+    writer.append(entry('a@example.org'));
+    expect(() => writer.close()).toThrow(/could not be written: EIO/);
+  });
+});
+
 describe('lockJournal', () => {
   it('a second lock while the first is held: a usage error naming the holder; after release, free again', () => {
     const f = file();

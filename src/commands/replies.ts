@@ -5,7 +5,7 @@
 // bounced.
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { journalPath, JournalWriter, lockJournal, readJournal } from '../journal.js';
+import { journalPath, JournalWriteError, JournalWriter, lockJournal, readJournal } from '../journal.js';
 import { eventState, type PartStat } from '../lifecycle.js';
 import { loadCampaignOnly, type CampaignOptions } from '../prepare.js';
 import { emlFiles, imapMessages, mboxMessages, readReply, type Incoming } from '../replies.js';
@@ -47,6 +47,8 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
   const file = journalPath(campaign.dir, options.journal);
   const lock = lockJournal(file, 'replies');
   const writer = new JournalWriter(file);
+  const journalProblem = (error: unknown) =>
+    error instanceof JournalWriteError ? new UsageError(error.message, "check the journal's disk, then run invite replies again: what was recorded is not read twice") : error;
   try {
     const entries = readJournal(file).entries;
     const invited = eventState(entries, campaign).invited;
@@ -62,16 +64,30 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
       else if (reading.type === 'temporary-bounce') summary.temporaryBounces++;
       else if (known.has(reading.entry.messageId)) summary.alreadyRecorded++;
       else {
-        writer.append(reading.entry);
+        try {
+          writer.append(reading.entry);
+        } catch (error) {
+          throw journalProblem(error);
+        }
         known.add(reading.entry.messageId);
         summary.new[reading.type === 'bounce' ? 'bounced' : counted[reading.entry.reply!.partstat]]++;
       }
+    }
+    // Flushed to disk before the summary says the answers are kept (a failure is exit 2, as for any journal error).
+    try {
+      writer.close();
+    } catch (error) {
+      throw journalProblem(error);
     }
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else io.stdout.write(summaryLines(summary).join('\n') + '\n');
     return EXIT.ok;
   } finally {
-    writer.close();
+    try {
+      writer.close();
+    } catch {
+      // the error being thrown already stops the run
+    }
     lock.release();
   }
 }

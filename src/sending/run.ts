@@ -4,9 +4,9 @@
 // that overlaps another (a cancel and a send) either waits its turn or sees what it did.
 import type { Campaign } from '../campaign/load.js';
 import { readRegistered } from '../contacts/registered.js';
-import { EXIT, printable, shownPath, UsageError } from '../errors.js';
+import { DeliveryStop, EXIT, printable, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
-import { journalPath, JournalWriter, lockJournal, readJournal } from '../journal.js';
+import { journalPath, JournalWriteError, JournalWriter, lockJournal, readJournal } from '../journal.js';
 import { prepare } from '../prepare.js';
 import { progressFor } from '../progress.js';
 import { RateLimiter } from '../rate.js';
@@ -77,9 +77,19 @@ export async function runSending(command: SendingCommand, options: SendingOption
       }
       // 4. Deliver.
       report = await deliverWatched(batch, selection, transport, delivery, writer, settled.json, io, () => {
-        writer?.close();
-        lock?.release();
+        try {
+          writer?.close();
+        } finally {
+          lock?.release();
+        }
       });
+      // The journal's last lines are flushed to disk before the summary says they are kept.
+      try {
+        writer?.close();
+      } catch (error) {
+        if (!(error instanceof JournalWriteError)) throw error;
+        report.stopped ??= new DeliveryStop(`${error.message} (flushing it to disk at the end of the run)`, "every line was written, but the disk did not confirm it; check the journal's disk before the next run");
+      }
       if (report.stopped && report.acceptedCount === 0) throw report.stopped;
     }
 
@@ -90,7 +100,12 @@ export async function runSending(command: SendingCommand, options: SendingOption
     say.write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
     return exitCodeOf(summary);
   } finally {
-    writer?.close();
+    // Closed above after a delivery; here after an error, which is the one to report.
+    try {
+      writer?.close();
+    } catch {
+      // the error being thrown already stops the run
+    }
     lock?.release();
     await transport?.close();
   }
