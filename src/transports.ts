@@ -2,7 +2,7 @@
 // one small interface (nodemailer's sendMail seam), so deliver() does not care which it has.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Transporter } from 'nodemailer';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { ChalkInstance } from 'chalk';
 import { formatSize } from './attachments.js';
 import type { Message } from './compose.js';
@@ -89,26 +89,111 @@ export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv): SmtpSettings 
   };
 }
 
+/** One SMTP connection of the run's own pool, with the send it carries. */
+interface PooledConnection {
+  connection: SMTPConnection;
+  /** Closed by the server, by a network error, or by us: never used again. */
+  dead: boolean;
+  /** Fails the message in flight when the run cuts the connection (abort). */
+  fail?: (error: Error) => void;
+}
+
+/**
+ * SMTP through nodemailer's SMTPConnection, one connection per message in flight (deliver()
+ * never has more messages in flight than connections). The same connection options, login and
+ * errors as nodemailer's pooled transport, without its mailer layer: the message is already
+ * built, so its bytes are written as they are (a stream pipeline per message in the mailer
+ * costs as much as building the message).
+ */
 export function smtpTransport(settings: SmtpSettings): Transport {
-  // nodemailer is loaded, and its pool made, when the first message goes out.
-  let pool: Promise<Transporter> | undefined;
-  const connect = () => (pool ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
-    host: settings.host,
-    port: settings.port,
-    secure: settings.secure,
-    auth: settings.user ? { user: settings.user, pass: settings.pass ?? '' } : undefined,
-    tls: { rejectUnauthorized: !settings.insecureTls },
-    // No password before TLS: with credentials, smtp:// must be upgraded by STARTTLS or the
-    // connection fails before AUTH (a server that "forgets" STARTTLS may be someone in between).
-    requireTLS: plainAuthRefused(settings),
-    pool: true,
-    maxConnections: settings.connections,
-    // invite keeps the rate itself (see rate.ts); nodemailer's own limiter stays off.
-    maxMessages: Infinity,
-    connectionTimeout: settings.timeoutMs,
-    greetingTimeout: settings.timeoutMs,
-    socketTimeout: settings.timeoutMs,
-  })));
+  let Connection: typeof SMTPConnection | undefined;
+  const idle: PooledConnection[] = [];
+  const open = new Set<PooledConnection>();
+  const drop = (pooled: PooledConnection) => {
+    pooled.dead = true;
+    open.delete(pooled);
+    const at = idle.indexOf(pooled);
+    if (at >= 0) idle.splice(at, 1);
+  };
+
+  const connect = async (): Promise<PooledConnection> => {
+    // nodemailer is loaded when the first message goes out.
+    Connection ??= (await import('nodemailer/lib/smtp-connection/index.js')).default;
+    const connection = new Connection({
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      tls: { rejectUnauthorized: !settings.insecureTls },
+      // No password before TLS: with credentials, smtp:// must be upgraded by STARTTLS or the
+      // connection fails before AUTH (a server that "forgets" STARTTLS may be someone in between).
+      requireTLS: plainAuthRefused(settings),
+      connectionTimeout: settings.timeoutMs,
+      greetingTimeout: settings.timeoutMs,
+      socketTimeout: settings.timeoutMs,
+    });
+    const pooled: PooledConnection = { connection, dead: false };
+    open.add(pooled);
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve();
+      };
+      // A connection-level error also fails the send in flight, through its own callback.
+      connection.on('error', (error: Error) => {
+        drop(pooled);
+        settle(error);
+      });
+      connection.once('end', () => {
+        drop(pooled);
+        settle(Object.assign(new Error('the server closed the connection'), { code: 'ECONNECTION' }));
+      });
+      connection.connect(() => {
+        // As nodemailer's pool: log in when there are credentials and the server offers AUTH.
+        if (!(settings.user || settings.pass) || !connection.allowsAuth) return settle();
+        connection.login({ credentials: { user: settings.user ?? '', pass: settings.pass ?? '' } } as never, (error) => {
+          settle(error ?? undefined);
+          if (error) {
+            drop(pooled);
+            connection.close();
+          }
+        });
+      });
+    });
+    return pooled;
+  };
+
+  const sendOn = (pooled: PooledConnection, message: Message, raw: Buffer) =>
+    new Promise<string>((resolve, reject) => {
+      pooled.fail = reject;
+      pooled.connection.send(envelopeOf(message), raw, (error, info) => {
+        pooled.fail = undefined;
+        if (error) reject(error);
+        else resolve(String(info.response ?? ''));
+      });
+    });
+
+  /** After a refused address or message the connection goes on (RSET), as in nodemailer's pool; after anything else it is closed. */
+  const release = async (pooled: PooledConnection, error?: NodemailerError) => {
+    if (pooled.dead) return;
+    if (error && !((error.code === 'EENVELOPE' || error.code === 'EMESSAGE') && error.responseCode !== 421)) {
+      drop(pooled);
+      pooled.connection.close();
+      return;
+    }
+    if (error) {
+      const reset = await new Promise<boolean>((resolve) => pooled.connection.reset((e) => resolve(!e)));
+      if (!reset || pooled.dead) {
+        drop(pooled);
+        pooled.connection.close();
+        return;
+      }
+    }
+    idle.push(pooled);
+  };
+
   const description = `${settings.host}:${settings.port}`;
   return {
     description,
@@ -118,20 +203,30 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     done: (what, sender) => `Sent ${what} through ${description} as ${sender}.`,
     async send(message) {
       const raw = await buildRaw(message);
+      let pooled: PooledConnection | undefined;
       try {
-        const transporter = await connect();
-        const info: { response?: string } = await transporter.sendMail({ envelope: { ...envelopeOf(message) }, raw, messageId: message.messageId });
-        return { response: String(info.response ?? '') };
+        pooled = idle.pop() ?? (await connect());
+        const response = await sendOn(pooled, message, raw);
+        await release(pooled);
+        return { response };
       } catch (error) {
+        if (pooled) await release(pooled, error as NodemailerError);
         throw classifySmtpError(error, settings);
       }
     },
     async close() {
-      if (pool) (await pool).close();
+      for (const pooled of [...open]) {
+        drop(pooled);
+        pooled.connection.close();
+      }
     },
     async abort() {
-      // nodemailer 10.4+: force also ends pooled connections that are delivering a message.
-      if (pool) ((await pool).close as (options?: { force?: boolean }) => void)({ force: true });
+      // Ctrl-C's grace is over: every connection ends now, and the messages they carry fail (not sent, or not known to be).
+      for (const pooled of [...open]) {
+        drop(pooled);
+        pooled.connection.close();
+        pooled.fail?.(Object.assign(new Error('the connection was closed when the run was stopped'), { code: 'ECONNECTION' }));
+      }
     },
   };
 }
