@@ -15,7 +15,22 @@ export type AddressResult = { ok: true; value: ParsedAddress } | { ok: false; re
 const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
+/** A plain address, as nearly every cell holds one: a dot-atom, @, a host name. */
+const PLAIN = /^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63})$/;
+
 export function parseAddress(input: string): AddressResult {
+  // The RFC 5322 parser costs about 25 µs an address; a plain one gives the same result without it
+  // (address.test.ts compares the two on plain and unusual addresses).
+  const plain = PLAIN.exec(input.trim());
+  if (plain) {
+    const domain = plain[2]!.toLowerCase();
+    if (domain.split('.').every((l) => LABEL.test(l))) return { ok: true, value: { address: `${plain[1]}@${domain}`, name: undefined } };
+  }
+  return parseAddressFully(input);
+}
+
+/** parseAddress through the RFC 5322 parser, for every address (the tests compare both). */
+export function parseAddressFully(input: string): AddressResult {
   const text = input.trim();
   const parsed = addresses.parseOneAddress({ input: text, rfc6532: true });
   if (!parsed || parsed.type !== 'mailbox') {

@@ -39,8 +39,24 @@ function person(property: string, p: Person, parameters: string[] = [], after: s
 }
 
 export function buildCalendar(request: CalendarRequest): string {
-  const { event, attendee } = request;
-  const lines = [
+  // Everything but the ATTENDEE line is the same for every recipient of a run: written once.
+  const [head, tail] = framed(request);
+  const { attendee } = request;
+  if (!attendee) return head + tail;
+  return head + foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', 'PARTSTAT=NEEDS-ACTION'])) + '\r\n' + tail;
+}
+
+const frames = new WeakMap<CampaignEvent, Map<string, [string, string]>>();
+
+/** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
+function framed(request: CalendarRequest): [string, string] {
+  const { event } = request;
+  const key = JSON.stringify([request.method, request.sequence, request.organiser, request.sentBy, request.now.getTime(), request.status]);
+  let byRequest = frames.get(event);
+  if (!byRequest) frames.set(event, (byRequest = new Map()));
+  let frame = byRequest.get(key);
+  if (frame) return frame;
+  const head = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
     'CALSCALE:GREGORIAN',
@@ -59,11 +75,12 @@ export function buildCalendar(request: CalendarRequest): string {
     ...(event.location ? [`LOCATION:${text(event.location)}`] : []),
     `STATUS:${request.status ?? 'CONFIRMED'}`,
     person('ORGANIZER', request.organiser, [], request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="mailto:${request.sentBy}"`] : []),
-    ...(attendee ? [person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', 'PARTSTAT=NEEDS-ACTION'])] : []),
-    'END:VEVENT',
-    'END:VCALENDAR',
   ];
-  return lines.map(foldLine).join('\r\n') + '\r\n';
+  const tail = ['END:VEVENT', 'END:VCALENDAR'];
+  frame = [head.map(foldLine).join('\r\n') + '\r\n', tail.join('\r\n') + '\r\n'];
+  if (byRequest.size > 16) byRequest.clear();
+  byRequest.set(key, frame);
+  return frame;
 }
 
 /**

@@ -9,7 +9,7 @@ import { formatSize } from './attachments.js';
 import type { Campaign } from './campaign/model.js';
 import { eventView, type Message } from './compose.js';
 import { shownPath } from './errors.js';
-import { recipientsOf } from './sending/report.js';
+import { recipientOf } from './sending/report.js';
 import { fileSafeAddress, type Transport } from './transports.js';
 import { shownPerson } from './words.js';
 
@@ -102,7 +102,7 @@ export function galleryTransport(dir: string, campaign: Campaign): Transport & {
     async send(message) {
       const n = rows.length + 1;
       const file = `${String(n).padStart(3, '0')}-${fileSafeAddress(message.to.email)}.html`;
-      const [recipient] = recipientsOf([message.contact], campaign);
+      const recipient = recipientOf(message.contact, campaign);
       const headers: [string, string][] = [
         ['From', shownPerson(message.from)],
         ...(message.sender ? ([['Sender', shownPerson(message.sender)]] as [string, string][]) : []),

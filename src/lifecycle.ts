@@ -3,6 +3,7 @@
 import type { Campaign } from './campaign/load.js';
 import { eventView, snapshotOf, type EventSnapshot } from './compose.js';
 import { UsageError } from './errors.js';
+import type { Seq } from './contacts/seq.js';
 import type { JournalEntry } from './journal.js';
 import { FORMAT, inZone, plural } from './words.js';
 
@@ -41,13 +42,15 @@ export function eventState(entries: JournalEntry[], campaign: Campaign): EventSt
  * The invited people the contacts still list (an update or cancellation needs their columns),
  * and a note naming those it can no longer reach.
  */
-export function invitedRecipients<C extends { email: string }>(state: EventState, contacts: C[], what: string): { recipients: C[]; notes: string[] } {
+export function invitedRecipients<C extends { email: string }>(state: EventState, contacts: Seq<C>, what: string): { recipients: Seq<C>; notes: string[] } {
   const { bounced } = state.answers;
   const invited = contacts.filter((c) => state.invited.has(c.email.toLowerCase()));
   // An address that bounced for good would only bounce again.
   const recipients = invited.filter((c) => !bounced.has(c.email.toLowerCase()));
-  const listed = new Set(contacts.map((c) => c.email.toLowerCase()));
-  const missing = [...state.invited].filter((e) => !listed.has(e));
+  // The invited addresses the contacts no longer list: those the walk does not meet.
+  const missingSet = new Set(state.invited);
+  for (const c of contacts) missingSet.delete(c.email.toLowerCase());
+  const missing = [...missingSet];
   const notes =
     missing.length > 0
       ? [`warning: ${plural(missing.length, 'invited address', 'invited addresses')} ${missing.length === 1 ? 'is' : 'are'} no longer in the contacts and will not get the ${what}: ${missing.join(', ')}`]

@@ -70,8 +70,12 @@ class LineSample {
   }
 }
 
-/** Runs every check; with `keep: false` (validate) the contacts are counted, not kept. */
-export function check(options: CampaignOptions, io: Io, keep = true): Checked {
+/**
+ * Runs every check. The contacts are kept in memory ('keep'), only counted ('count', for
+ * validate), or read again from the file whenever they are walked ('stream', for the sending
+ * commands: memory stays flat however long the list).
+ */
+export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'count' | 'stream' = 'keep'): Checked {
   const campaign = loadCampaignOnly(options);
   const now = resolveNow(options.now, campaign.event.timezone, io);
   const source = campaign.contacts;
@@ -95,7 +99,9 @@ export function check(options: CampaignOptions, io: Io, keep = true): Checked {
     limits: campaign.limits,
     sharedAttachments: campaign.attachments,
     headerColumns: subjectColumns,
-    keep,
+    keep: contactsAre === 'keep',
+    stream: contactsAre === 'stream',
+    // Called on the first walk only, the one that checks every row.
     onContact(contact) {
       if (contact.email.toLowerCase() === organiser) {
         return [{ file: shownPath(contactsFile), line: contact.line, column: 'email', message: `${contact.email} is the organiser of the event`, hint: 'calendars reject an invitation to its own organiser; remove the row' }];
@@ -161,7 +167,7 @@ export function check(options: CampaignOptions, io: Io, keep = true): Checked {
  * left out (the caller lists them) instead of stopping the run.
  */
 export function prepare(options: CampaignOptions, io: Io, skipInvalid = false): Prepared {
-  const checked = check(options, io);
+  const checked = check(options, io, 'stream');
   const fatal = skipInvalid ? checked.errors : [...checked.errors, ...checked.rowErrors];
   if (fatal.length > 0) throw new InputError(fatal);
   // The same warnings `invite validate` prints, before anything is previewed, written or asked.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress } from '../src/address.js';
+import { parseAddress, parseAddressFully } from '../src/address.js';
 
 describe('parseAddress', () => {
   it.each([
@@ -33,5 +33,18 @@ describe('parseAddress', () => {
   it('hints at one address per row when a cell holds several', () => {
     const result = parseAddress('a@example.org; b@example.org');
     expect(result.ok ? '' : result.hint).toContain('one address per row');
+  });
+});
+
+describe('the fast path for plain addresses', () => {
+  it('gives exactly what the RFC 5322 parser gives, for plain and unusual addresses alike', () => {
+    const inputs = [
+      'ada@example.org', ' Ada@Example.ORG ', 'first.last+tag@sub.example.co.uk', "o'brien@example.ie", 'x_y-z=w?q^r`s{t|u}v~@example.com',
+      'a..b@example.org', '.a@example.org', 'a.@example.org', 'a@-example.org', 'a@example-.org', 'a@example', 'a@example.c', 'a@example.123',
+      'a@xn--bcher-kva.example', 'a@bücher.example', 'Ada <ada@example.org>', '"a b"@example.org', 'a@b@example.org', 'a@example..org',
+      `${'l'.repeat(70)}@${'d'.repeat(63)}.example`, `a@${'d'.repeat(64)}.example`, 'ą@example.org', 'a@example.org.', 'a@[127.0.0.1]', 'a(b)@example.org',
+      'a@EXAMPLE.ORG', 'a@ex_ample.org', 'A@x.io', '', ' ', 'a@example.xn--p1ai',
+    ];
+    for (const input of inputs) expect(parseAddress(input), input).toEqual(parseAddressFully(input));
   });
 });

@@ -49,7 +49,7 @@ describe('contacts as spreadsheets export them', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-1250-')), 'pl.csv');
     writeFileSync(file, iconv.encode('email;name\nanna@example.org;Małgorzata Wąsowska-Łęcka\n', 'windows-1250'));
     expect(fileProblems(file)[0]?.hint).toContain('--encoding windows-1250');
-    expect(loadContacts(file, { encoding: 'windows-1250' }).contacts[0]?.name).toBe('Małgorzata Wąsowska-Łęcka');
+    expect(loadContacts(file, { encoding: 'windows-1250' }).contacts.first()?.name).toBe('Małgorzata Wąsowska-Łęcka');
   });
 
   it('UTF-8 with BOM, CRLF and a quoted field with a comma and a newline', () => {
@@ -93,7 +93,7 @@ describe('contacts as spreadsheets export them', () => {
   });
 
   it('a name with double quotes and a comma is read as written', () => {
-    expect(loadContacts(fixture('name-quotes.csv')).contacts[0]?.name).toBe('Nowak, Anna "Ania"');
+    expect(loadContacts(fixture('name-quotes.csv')).contacts.first()?.name).toBe('Nowak, Anna "Ania"');
   });
 
   it('headers with spaces and mixed case; the email column under another name; first + last name', () => {
@@ -132,6 +132,6 @@ describe('contacts as spreadsheets export them', () => {
   it('an explicit delimiter wins over detection', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-tab-')), 't.csv');
     writeFileSync(file, 'email\tname\tnote\na@example.org\tA\tx;y;z,w\n');
-    expect(loadContacts(file, { delimiter: '\t' }).contacts[0]?.fields.note).toBe('x;y;z,w');
+    expect(loadContacts(file, { delimiter: '\t' }).contacts.first()?.fields.note).toBe('x;y;z,w');
   });
 });

@@ -81,9 +81,17 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   const hasBounced = (c: Contact) => bounced.has(c.email.toLowerCase());
   const candidates = contacts.contacts.filter((c) => (noInvitation || invited(c)) && !hasRegistered(c));
   const recipients = candidates.filter((c) => !declined(c) && !hasBounced(c));
+  // Counted in one walk of the contacts.
+  let [declinedCount, bouncedCount, invitedCount] = [0, 0, 0];
+  for (const c of contacts.contacts) {
+    if (invited(c)) invitedCount++;
+    if (!((noInvitation || invited(c)) && !hasRegistered(c))) continue;
+    if (declined(c)) declinedCount++;
+    else if (hasBounced(c)) bouncedCount++;
+  }
   const leftOut = [
-    [candidates.filter(declined).length, 'declined'],
-    [candidates.filter((c) => !declined(c) && hasBounced(c)).length, 'bounced'],
+    [declinedCount, 'declined'],
+    [bouncedCount, 'bounced'],
   ].filter(([n]) => n) as [number, string][];
   // Calendar days from today to the deadline day, both in the event's zone: 7 on 18 April for 25 April.
   const today = DateTime.fromJSDate(now, { zone }).startOf('day');
@@ -91,7 +99,7 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   const note = noInvitation
     ? `Preview: no invitation has been sent yet (the journal ${journal} records none); this is what the ${recipients.length} contacts who have not registered would receive as the reminder "${stage.name}" (due since ${when(stage.at)}).`
     : `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
-      ` (${state.invited.size} invited, ${contacts.contacts.filter(invited).length - candidates.length} registered${leftOut.map(([n, why]) => `, ${n} ${why}`).join('')}).`;
+      ` (${state.invited.size} invited, ${invitedCount - candidates.length} registered${leftOut.map(([n, why]) => `, ${n} ${why}`).join('')}).`;
   const kind = `reminder:${stage.name}` as const;
   return {
     notes: [note],

@@ -15,7 +15,7 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
   let ready = 0;
   let rejected = 0;
   try {
-    const checked = check(options, io, false);
+    const checked = check(options, io, 'count');
     errors = [...checked.errors, ...checked.rowErrors];
     warnings = checked.warnings;
     ready = checked.contacts.ready;

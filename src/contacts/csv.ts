@@ -1,10 +1,11 @@
 // Reading a CSV as spreadsheets export it: the bytes and their code page, the delimiter (from the
 // header line), rows with the file line each starts on (quoted fields may hold newlines), and
 // the column names templates use.
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import Papa from 'papaparse';
 import { chunkDecoder, type ChunkDecoder } from '../encoding.js';
-import { InputError, shownPath } from '../errors.js';
+import { DeliveryStop, InputError, shownPath } from '../errors.js';
 
 /** Normalised names under which the e-mail column is recognised. */
 export const EMAIL_HEADERS = new Set([
@@ -44,8 +45,36 @@ export function columnIdentifier(header: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/**
+ * What a file held when it was first read, chunk by chunk (a hash of each), so that reading it
+ * again can tell, before any row of a changed chunk is used, that it is no longer the file that
+ * was checked. The first read records; every later one compares.
+ */
+export class Fingerprint {
+  private readonly hashes: string[] = [];
+  private recorded = false;
+
+  see(index: number, bytes: Buffer, shown: string): void {
+    const hash = createHash('sha256').update(bytes).digest('base64');
+    if (!this.recorded) this.hashes.push(hash);
+    else if (this.hashes[index] !== hash) throw changed(shown);
+  }
+
+  end(chunks: number, shown: string): void {
+    if (!this.recorded) this.recorded = true;
+    else if (chunks !== this.hashes.length) throw changed(shown);
+  }
+}
+
+/** The contacts file changed after its rows were checked: what was checked is no longer what would be sent. */
+export class ContactsChanged extends DeliveryStop {}
+
+function changed(shown: string): ContactsChanged {
+  return new ContactsChanged(`${shown} changed while invite was running: its rows were checked before the first message, and these are no longer those rows`, 'run the command again once the file is saved: what the journal records as sent is not sent twice');
+}
+
 /** Bytes read at a time: the text of a file is never held whole, however many rows it has. */
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 16;
 
 /**
  * A CSV file's text in chunks, decoded as they are read (the code page as given, else UTF-8;
@@ -55,7 +84,7 @@ const CHUNK_BYTES = 1 << 20;
  */
 export function readCsvChunks(
   file: string,
-  options: { delimiter?: string; encoding?: string; chunkBytes?: number },
+  options: { delimiter?: string; encoding?: string; chunkBytes?: number; fingerprint?: Fingerprint },
   missing: { message: string; hint: string },
 ): { shown: string; delimiter: string; chunks: Iterable<string> } {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
@@ -87,9 +116,15 @@ export function readCsvChunks(
     closeSync(fd);
     throw error;
   }
+  const fingerprint = options.fingerprint;
   function* chunks(): Generator<string> {
     try {
-      for (let bytes = head; bytes.length > 0; bytes = read()) yield decode(bytes);
+      let index = 0;
+      for (let bytes = head; bytes.length > 0; bytes = read()) {
+        fingerprint?.see(index++, bytes, shown);
+        yield decode(bytes);
+      }
+      fingerprint?.end(index, shown);
       yield decode(null);
     } finally {
       closeSync(fd);
@@ -127,6 +162,13 @@ export interface RawRow {
  * parser's cursor, so such fields keep later rows right.
  */
 export function eachRow(text: string | Iterable<string>, delimiter: string, onRow: (row: RawRow) => void): void {
+  for (const row of rowsIn(text, delimiter)) onRow(row);
+}
+
+/** eachRow's rows, one at a time: the rows of one chunk are held at most. */
+export function* rowsIn(text: string | Iterable<string>, delimiter: string): Generator<RawRow> {
+  const ready: RawRow[] = [];
+  const onRow = (row: RawRow) => ready.push(row);
   let line = 1; // the line the unparsed text starts on
   let pending = '';
   /** How far `pending` has been scanned, and the double quotes seen up to there. */
@@ -182,6 +224,8 @@ export function eachRow(text: string | Iterable<string>, delimiter: string, onRo
     pending = pending.slice(cut + 1);
     scanned -= cut + 1;
     quotes -= quotesAtCut;
+    yield* ready.splice(0);
   }
   if (pending !== '') parse(pending);
+  yield* ready.splice(0);
 }

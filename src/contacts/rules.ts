@@ -6,9 +6,10 @@ import { DateTime } from 'luxon';
 import { parseAddress } from '../address.js';
 import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type AttachmentLimits, type Confinement } from '../attachments.js';
 import type { Attachment } from '../campaign/load.js';
-import { InputError, type Problem } from '../errors.js';
+import { formatProblem, InputError, type Problem } from '../errors.js';
+import { Seq } from './seq.js';
 import { zoneForCountry } from '../zones.js';
-import { columnIdentifier, eachRow, emailColumnOf, guessDelimiter, NAME_HEADERS, ORGANISATION_HEADERS, readCsvChunks, type RawRow } from './csv.js';
+import { columnIdentifier, ContactsChanged, emailColumnOf, Fingerprint, guessDelimiter, NAME_HEADERS, ORGANISATION_HEADERS, readCsvChunks, rowsIn, type RawRow } from './csv.js';
 
 export interface Contact {
   /** The line of the file on which this row starts (the header is line 1 unless blank lines precede it). */
@@ -45,7 +46,8 @@ export interface ContactList {
   /** The headers as written (trimmed), in file order: {{[First name]}} reaches them too. */
   headers: string[];
   delimiter: string;
-  contacts: Contact[];
+  /** The valid rows: in memory, or (with `stream`) read again from the file at each walk. */
+  contacts: Seq<Contact>;
   /** Valid rows: contacts.length, also when the contacts were not kept. */
   ready: number;
   rejected: RejectedRow[];
@@ -68,42 +70,79 @@ export interface ContactOptions {
   headerColumns?: string[];
   /** Keep the contacts (default); validate only counts them, so a million rows take little memory. */
   keep?: boolean;
+  /**
+   * Keep nothing, but read the rows again from the file each time the contacts are walked (a
+   * sending command: flat memory however long the list). A walk that finds the file changed
+   * since it was checked stops with ContactsChanged before using a row of the changed part.
+   */
+  stream?: boolean;
   /** Sees each contact that passed every row check, as it is read; problems it returns reject the row. */
   onContact?: (contact: Contact) => Problem[] | undefined;
 }
 
 /** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
-export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
-  const { shown, delimiter, chunks } = readCsvChunks(file, options, { message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' });
-  return parseContacts(chunks, shown, { ...options, delimiter });
-}
+const MISSING = { message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' };
 
-export function parseContacts(text: string | Iterable<string>, shown: string, options: ContactOptions = {}): ContactList {
-  const delimiter = options.delimiter ?? (typeof text === 'string' ? guessDelimiter(text) : ',');
-  let header: RawRow | undefined;
-  let check: ((row: RawRow) => void) | undefined;
-  let list: ContactList | undefined;
-  let rowCount = 0;
-  // Rows are checked as the parser reads them; only the contacts (compactly) and the rejected
-  // rows are kept, and with `keep: false` (validate) not even the contacts.
-  eachRow(text, delimiter, (row) => {
-    if (!header) {
-      header = row;
-      ({ list, check } = startList(row, shown, delimiter, options));
-      return;
-    }
-    rowCount++;
-    check!(row);
-  });
-  if (!header || !list) throw new InputError({ file: shown, message: 'the contacts file is empty', hint: 'it needs a header row with an email column' });
-  if (rowCount === 0) {
-    throw new InputError({ file: shown, line: header.line, message: 'the contacts file has a header but no rows: nobody to write to', hint: 'add one row per recipient below the header' });
+export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
+  const fingerprint = options.stream ? new Fingerprint() : undefined;
+  const { shown, delimiter, chunks } = readCsvChunks(file, { ...options, fingerprint }, MISSING);
+  const list = parseContacts(chunks, shown, { ...options, delimiter, keep: (options.keep ?? true) && !options.stream });
+  if (options.stream) {
+    // Each walk reads the file again, with the checks' results: the rejected rows are skipped,
+    // every other row becomes the same contact as when it was checked.
+    const rejected = new Set(list.rejected.map((r) => r.line));
+    list.contacts = new Seq(() => {
+      const again = readCsvChunks(file, { ...options, delimiter, fingerprint }, MISSING);
+      return walkContacts(again.chunks, shown, { ...options, delimiter, checked: rejected }, {});
+    }, list.ready);
   }
   return list;
 }
 
+export function parseContacts(text: string | Iterable<string>, shown: string, options: ContactOptions = {}): ContactList {
+  const delimiter = options.delimiter ?? (typeof text === 'string' ? guessDelimiter(text) : ',');
+  // Rows are checked as the parser reads them; only the contacts (compactly) and the rejected
+  // rows are kept, and with `keep: false` (validate) not even the contacts.
+  const kept: Contact[] = [];
+  const started: { list?: ContactList } = {};
+  const keep = options.keep ?? true;
+  for (const contact of walkContacts(text, shown, { ...options, delimiter }, started)) if (keep) kept.push(contact);
+  const list = started.list!;
+  list.contacts = Seq.of(kept);
+  return list;
+}
+
+interface WalkOptions extends ContactOptions {
+  delimiter: string;
+  /** A walk after the first: the lines the first rejected (skipped here), every other row known good. */
+  checked?: Set<number>;
+}
+
+/** The contacts of a file, checked as they are read; `started.list` is the list of the walk (counts, rejected rows). */
+function* walkContacts(text: string | Iterable<string>, shown: string, options: WalkOptions, started: { list?: ContactList }): Generator<Contact> {
+  let header: RawRow | undefined;
+  let check: ((row: RawRow) => Contact | undefined) | undefined;
+  let rowCount = 0;
+  for (const row of rowsIn(text, options.delimiter)) {
+    if (!header) {
+      header = row;
+      const start = startList(row, shown, options.delimiter, options);
+      started.list = start.list;
+      check = start.check;
+      continue;
+    }
+    rowCount++;
+    const contact = check!(row);
+    if (contact) yield contact;
+  }
+  if (!header) throw new InputError({ file: shown, message: 'the contacts file is empty', hint: 'it needs a header row with an email column' });
+  if (rowCount === 0) {
+    throw new InputError({ file: shown, line: header.line, message: 'the contacts file has a header but no rows: nobody to write to', hint: 'add one row per recipient below the header' });
+  }
+}
+
 /** Checks the header; returns the (empty) list and the check for each following row. */
-function startList(header: RawRow, shown: string, delimiter: string, options: ContactOptions): { list: ContactList; check: (row: RawRow) => void } {
+function startList(header: RawRow, shown: string, delimiter: string, options: WalkOptions): { list: ContactList; check: (row: RawRow) => Contact | undefined } {
   const headers = header.fields.map((h) => h.trim());
   const columns = headers.map(columnIdentifier);
   const fileProblems: Problem[] = [];
@@ -148,13 +187,14 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
   const headerIndexes = new Set([emailIndex, nameIndex, firstIndex, lastIndex, ...(options.headerColumns ?? []).map(index)].filter((i) => i >= 0));
 
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const contacts: Contact[] = [];
   const rejected: RejectedRow[] = [];
   const seen = new Map<string, number>();
   // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
   const shape: RowShape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : organisationIndex };
-  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])], headers, delimiter, contacts, ready: 0, rejected };
-  const check = (row: RawRow): void => {
+  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])], headers, delimiter, contacts: Seq.of([]), ready: 0, rejected };
+  const checked = options.checked;
+  const check = (row: RawRow): Contact | undefined => {
+    if (checked?.has(row.line)) return undefined;
     const problems: Problem[] = [];
     const at = (i: number | undefined, message: string, hint?: string) =>
       problems.push({ file: shown, line: row.line, column: i === undefined ? undefined : (headers[i] ?? i + 1), message, hint });
@@ -163,17 +203,16 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
     for (const error of row.errors) at(undefined, `CSV: ${error}`, 'check the double quotes in this row');
     if (row.fields.length !== headers.length) {
       at(undefined, `this row has ${row.fields.length} fields, the header has ${headers.length}`, `a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`);
-      rejected.push({ line: row.line, email: rawEmail, problems });
-      return;
+      return reject(row.line, rawEmail, problems);
     }
     // Values that reach a header may never carry a line break or other control character.
-    for (const i of headerIndexes) {
+    for (const i of checked ? [] : headerIndexes) {
       if (/[\u0000-\u001f\u007f]/.test(row.fields[i] ?? '')) {
         at(i, `"${headers[i]}" contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
       }
     }
     // Bounded work per row: a name, an organisation or anything in a header is a line, not a page.
-    row.fields.forEach((field, i) => {
+    if (!checked) row.fields.forEach((field, i) => {
       const limit = headerIndexes.has(i) || i === organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
       const length = field.length > limit ? [...field].length : 0;
       if (length > limit) at(i, `"${headers[i]}" is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`, 'shorten the spreadsheet cell; a value this long is a mistake or an attack');
@@ -187,10 +226,13 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
       else {
         email = parsed.value.address;
         cellName = parsed.value.name;
-        const key = email.toLowerCase();
-        const earlier = seen.get(key);
-        if (earlier !== undefined) at(emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
-        else seen.set(key, row.line);
+        // Only the first walk compares addresses: later walks skip the rows it rejected.
+        if (!checked) {
+          const key = email.toLowerCase();
+          const earlier = seen.get(key);
+          if (earlier !== undefined) at(emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
+          else seen.set(key, row.line);
+        }
       }
     }
 
@@ -201,7 +243,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
     let timezone: string | undefined;
     const zone = value(zoneIndex);
     if (zone) {
-      if (DateTime.local().setZone(zone).isValid) timezone = detached(zone);
+      if (knownZone(zone)) timezone = detached(zone);
       else at(zoneIndex, `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Vilnius, or leave it empty');
     } else {
       timezone = zoneForCountry(value(countryIndex));
@@ -220,18 +262,19 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Co
       }
     }
 
-    if (problems.length > 0) {
-      rejected.push({ line: row.line, email: rawEmail, problems });
-      return;
-    }
+    if (problems.length > 0) return reject(row.line, rawEmail, problems);
     const contact = new ContactRow(row.line, detached(email), detached(name), timezone, attachments.length > 0 ? attachments : NO_ATTACHMENTS, row.fields, cellName ? email : rawEmail, shape);
-    problems.push(...(options.onContact?.(contact) ?? []));
-    if (problems.length > 0) {
-      rejected.push({ line: row.line, email: rawEmail, problems });
-      return;
-    }
+    if (!checked) problems.push(...(options.onContact?.(contact) ?? []));
+    if (problems.length > 0) return reject(row.line, rawEmail, problems);
     list.ready++;
-    if (options.keep ?? true) contacts.push(contact);
+    return contact;
+  };
+  // A walk after the first finds every row as the first did (the file's bytes are compared);
+  // only a per-row attachment can have changed on disk since.
+  const reject = (line: number, email: string, problems: Problem[]): undefined => {
+    if (checked) throw new ContactsChanged(`${formatProblem(problems[0]!)} (this row was fine when it was checked)`, 'run the command again: what the journal records as sent is not sent twice');
+    rejected.push({ line, email, problems });
+    return undefined;
   };
   return { list, check };
 }
@@ -245,6 +288,17 @@ interface RowShape {
 }
 
 const NO_ATTACHMENTS: Attachment[] = [];
+
+// Whether luxon knows a zone, asked once per name: a list has few zones and many rows.
+const zones = new Map<string, boolean>();
+function knownZone(zone: string): boolean {
+  let known = zones.get(zone);
+  if (known === undefined) {
+    if (zones.size > 1000) zones.clear();
+    zones.set(zone, (known = DateTime.local().setZone(zone).isValid));
+  }
+  return known;
+}
 /** Joins a row's cells in memory; a row with this character in a cell keeps its cells apart. */
 const SEPARATOR = '\u0000';
 

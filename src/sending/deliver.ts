@@ -38,8 +38,8 @@ export interface DeliveryReport {
 }
 
 export interface DeliveryPlan<T> {
-  /** What to send, in order; composed one at a time so memory does not grow with the list. */
-  items: T[];
+  /** What to send, in order, walked once; composed one at a time so memory does not grow with the list. */
+  items: Iterable<T>;
   compose(item: T): Message;
   /** The address of an item, for the list of those not tried. */
   addressOf(item: T): string;
@@ -86,7 +86,6 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
   const limiter = plan.limiter ?? new RateLimiter(undefined);
   const clock = plan.clock ?? realClock;
   const stop = plan.stop ?? new StopSignal();
-  let next = 0;
   let networkFailuresInARow = 0;
 
   const entryFor = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>): JournalEntry => ({
@@ -162,11 +161,22 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
     }
   };
 
+  // One walk of the items, shared by the workers. Walking may itself stop the run (the contacts
+  // file changed since it was checked: ContactsChanged is a DeliveryStop).
+  const items = plan.items[Symbol.iterator]();
+  let walked = false;
+  const nextItem = (): { item: T } | undefined => {
+    if (walked) return undefined;
+    const step = items.next();
+    if (step.done) walked = true;
+    return step.done ? undefined : { item: step.value };
+  };
   const worker = async () => {
-    while (!stop.requested && !report.stopped && next < plan.items.length) {
-      const item = plan.items[next++]!;
+    while (!stop.requested && !report.stopped) {
       try {
-        await sendOne(plan.compose(item));
+        const next = nextItem();
+        if (!next) return;
+        await sendOne(plan.compose(next.item));
       } catch (error) {
         if (!(error instanceof DeliveryStop)) throw error;
         report.stopped ??= error;
@@ -175,8 +185,15 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
     }
   };
 
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(plan.concurrency, plan.items.length)) }, worker));
-  report.notTried = plan.items.slice(next).map(plan.addressOf);
+  await Promise.all(Array.from({ length: Math.max(1, plan.concurrency) }, worker));
+  // Those never tried: the rest of the walk (unknown when the walk itself failed).
+  try {
+    for (let next = nextItem(); next; next = nextItem()) report.notTried.push(plan.addressOf(next.item));
+  } catch (error) {
+    if (!(error instanceof DeliveryStop)) throw error;
+  } finally {
+    items.return?.();
+  }
   report.interrupted = stop.requested && !report.stopped;
   return report;
 }

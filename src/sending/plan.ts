@@ -5,6 +5,7 @@
 import type { Campaign } from '../campaign/load.js';
 import type { Message } from '../compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
+import { Seq } from '../contacts/seq.js';
 import { UsageError } from '../errors.js';
 import { acceptedRecipients, type JournalEntry } from '../journal.js';
 import { plural } from '../words.js';
@@ -29,7 +30,8 @@ export interface Batch {
   kind: string;
   /** "1 invitation", "9 reminders", … */
   noun(count: number): string;
-  recipients: Contact[];
+  /** Walked lazily: for a long list, read from the contacts file as it is walked. */
+  recipients: Seq<Contact>;
   /** Why a listed contact is not among the recipients (for --to): "has registered", "was not invited". */
   excluded?(contact: Contact): string;
   compose(contact: Contact): Message;
@@ -49,10 +51,10 @@ export function counted(word: string): (count: number) => string {
 }
 
 export interface Selection {
-  /** Who gets a message in this run, in file order. */
-  pending: Contact[];
+  /** Who gets a message in this run, in file order (walked lazily; its length is counted once). */
+  pending: Seq<Contact>;
   /** Of those selected, the ones the journal shows as already sent this kind. */
-  alreadySent: Contact[];
+  alreadySent: Seq<Contact>;
   /** Left for the next run by --max. */
   deferred: number;
 }
@@ -64,13 +66,14 @@ export function selectPending(batch: Batch, contacts: ContactList, campaign: Cam
   if (options.to) {
     const wanted = options.to.trim().toLowerCase();
     selected = selected.filter((c) => c.email.toLowerCase() === wanted || (c.fields.email ?? '').toLowerCase() === wanted);
-    if (selected.length === 0) throw notARecipient(batch, contacts, options.to, wanted);
+    if (selected.first() === undefined) throw notARecipient(batch, contacts, options.to, wanted);
   }
-  const alreadySent = selected.filter((c) => already.has(c.email.toLowerCase()));
-  let pending = options.resend ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
-  if (options.limit !== undefined) pending = pending.slice(0, options.limit);
+  // Nothing of this kind in the journal (a first run): no walk of a long list to find none.
+  const alreadySent = already.size === 0 ? Seq.of<Contact>([]) : selected.filter((c) => already.has(c.email.toLowerCase()));
+  let pending = options.resend || already.size === 0 ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
+  if (options.limit !== undefined) pending = pending.take(options.limit);
   const deferred = options.max !== undefined && pending.length > options.max ? pending.length - options.max : 0;
-  if (options.max !== undefined) pending = pending.slice(0, options.max);
+  if (options.max !== undefined) pending = pending.take(options.max);
   return { pending, alreadySent, deferred };
 }
 

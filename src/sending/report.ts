@@ -4,6 +4,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Campaign } from '../campaign/model.js';
 import { eventView } from '../compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
+import type { Seq } from '../contacts/seq.js';
 import { EXIT, printable } from '../errors.js';
 import type { Transport } from '../transports.js';
 import { shownPerson } from '../words.js';
@@ -42,31 +43,39 @@ export interface Recipient {
   warnings: string[];
 }
 
-export function recipientsOf(pending: Contact[], campaign: Campaign): Recipient[] {
-  return pending.map((c) => {
-    const warnings: string[] = [];
-    if (!c.name) warnings.push('no name');
-    const country = c.fields.country ?? '';
-    if (!c.timezone && country) warnings.push(`no time zone known for "${country}": event time only`);
-    const view = eventView(campaign, c.timezone);
-    return { email: c.email, name: c.name, localTime: view.local_time || view.time, warnings };
-  });
+export function recipientOf(c: Contact, campaign: Campaign): Recipient {
+  const warnings: string[] = [];
+  if (!c.name) warnings.push('no name');
+  const country = c.fields.country ?? '';
+  if (!c.timezone && country) warnings.push(`no time zone known for "${country}": event time only`);
+  const view = eventView(campaign, c.timezone);
+  return { email: c.email, name: c.name, localTime: view.local_time || view.time, warnings };
 }
 
-/** The dry run's table of recipients: one line each, before any message. */
-export function recipientTable(recipients: Recipient[], colour: ChalkInstance): string[] {
-  const width = String(recipients.length).length;
-  const who = recipients.map((r) => printable(shownPerson(r)));
-  const column = Math.min(60, Math.max(...who.map((w) => w.length)));
-  return [
-    colour.bold(`Recipients (${recipients.length}):`),
-    ...recipients.map((r, i) => {
-      const when = r.localTime;
-      const warnings = r.warnings.length ? colour.yellow(`  ⚠ ${printable(r.warnings.join('; '))}`) : '';
-      return `  ${String(i + 1).padStart(width)}  ${who[i]!.padEnd(column)}  ${when}${warnings}`;
-    }),
-    '',
-  ];
+/**
+ * The dry run's table of recipients: one line each, before any message, written as it is
+ * walked (two walks: the widths, then the lines), so a list of 100,000 is never held. With
+ * `keep`, each recipient is also kept there (for --json).
+ */
+export function writeRecipientTable(pending: Seq<Contact>, campaign: Campaign, colour: ChalkInstance, write: (text: string) => void, keep?: Recipient[]): void {
+  const count = pending.length;
+  const width = String(count).length;
+  let column = 0;
+  for (const c of pending) column = Math.max(column, printable(shownPerson(c)).length);
+  column = Math.min(60, column);
+  let text = colour.bold(`Recipients (${count}):`) + '\n';
+  let i = 0;
+  for (const c of pending) {
+    const r = recipientOf(c, campaign);
+    keep?.push(r);
+    const warnings = r.warnings.length ? colour.yellow(`  ⚠ ${printable(r.warnings.join('; '))}`) : '';
+    text += `  ${String(++i).padStart(width)}  ${printable(shownPerson(r)).padEnd(column)}  ${r.localTime}${warnings}\n`;
+    if (text.length > 1 << 16) {
+      write(text);
+      text = '';
+    }
+  }
+  write(text + '\n');
 }
 
 export interface ReportInput {

@@ -14,7 +14,7 @@ import type { Transport } from '../transports.js';
 import { deliver, StopSignal, type DeliveryReport } from './deliver.js';
 import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, type DeliverySettings, type SendingOptions } from './options.js';
 import { selectPending, type Batch, type Planner, type Selection } from './plan.js';
-import { exitCodeOf, recipientsOf, recipientTable, summarise, summaryText } from './report.js';
+import { exitCodeOf, summarise, summaryText, writeRecipientTable, type Recipient } from './report.js';
 
 export interface SendingCommand {
   name: 'send' | 'remind' | 'update' | 'cancel';
@@ -66,8 +66,8 @@ export async function runSending(command: SendingCommand, options: SendingOption
     const headline = headlineOf(selection, settled.selection.resend, delivery.max);
     if (headline) io.stderr.write(headline + '\n');
     // A dry run starts with who would get what: one line each, however many (--json lists them too).
-    const recipients = transport.mode === 'dry-run' ? recipientsOf(selection.pending, campaign) : undefined;
-    if (recipients && recipients.length > 0) say.write(recipientTable(recipients, colourFor(say, io.env)).join('\n') + '\n');
+    const recipients = transport.mode === 'dry-run' && settled.json ? ([] as Recipient[]) : undefined;
+    if (transport.mode === 'dry-run' && selection.pending.length > 0) writeRecipientTable(selection.pending, campaign, colourFor(say, io.env), (text) => say.write(text), recipients);
 
     let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {

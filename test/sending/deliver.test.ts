@@ -249,3 +249,38 @@ describe('deliver keeps what the report needs, not the list', () => {
     expect(fake.accepted).toHaveLength(50);
   });
 });
+
+describe('deliver: items walked lazily', () => {
+  it('a walk that stops the run (the contacts file changed) ends it cleanly: what went is reported, nothing after it is tried', async () => {
+    const clock = new FakeClock();
+    const fake = fakeTransport(clock);
+    function* walk() {
+      yield* addresses(3);
+      throw new DeliveryStop('contacts.csv changed while invite was running', 'run the command again');
+    }
+    const report = await clock.run(deliver(plan(clock, fake.transport, [], { items: walk(), concurrency: 2 })));
+    expect(fake.accepted.map((a) => a.email)).toEqual(addresses(3));
+    expect(report.acceptedCount).toBe(3);
+    expect(report.stopped?.message).toMatch(/changed while invite was running/);
+    expect(report.notTried).toEqual([]);
+  });
+
+  it('after Ctrl-C, the rest of the walk is listed as not tried, and the walk is closed', async () => {
+    const clock = new FakeClock();
+    const fake = fakeTransport(clock);
+    const stop = new StopSignal();
+    let closed = false;
+    function* walk() {
+      try {
+        yield* addresses(6);
+      } finally {
+        closed = true;
+      }
+    }
+    const report = await clock.run(deliver(plan(clock, fake.transport, [], { items: walk(), stop, onResult: () => stop.request() })));
+    expect(report.acceptedCount).toBe(1);
+    expect(report.notTried).toEqual(addresses(6).slice(1));
+    expect(report.interrupted).toBe(true);
+    expect(closed).toBe(true);
+  });
+});
