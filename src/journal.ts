@@ -152,14 +152,18 @@ export class JournalWriteError extends Error {
 /**
  * The journal being written: one line at a time, each written to the file (write(2)) before
  * append() returns, so a process killed at any moment loses no line. Flushing to the disk
- * (fsync) is grouped: one fsync runs in the background at a time, and the lines written while
- * it runs are flushed by the next one; close() flushes what is left before it returns. So a
- * power cut or a kernel crash (not a killed process) can lose at most the lines of the last
- * few milliseconds, and the run no longer waits 3–4 ms for the disk after every message.
+ * (fsync) is grouped: it starts at most FLUSH_MS after a line is written, one runs in the
+ * background at a time, and the lines written meanwhile are flushed by the next one; close()
+ * flushes what is left before it returns. So a power cut or a kernel crash (not a killed
+ * process) can lose at most the lines of the last few milliseconds, and the run no longer
+ * waits for the disk after every message.
  * The file is opened at the first line, so a run that sends nothing leaves no empty journal
  * behind. A write that fails leaves no part of its line behind, and every later append fails
  * too (JournalWriteError), as after a failed fsync: nothing is recorded out of order.
  */
+/** How long written lines may wait for their flush to the disk. */
+const FLUSH_MS = 10;
+
 export class JournalWriter {
   private fd = -1;
   private size = 0;
@@ -224,9 +228,21 @@ export class JournalWriter {
   /** The descriptor to close once the fsync in flight has returned (close() was called meanwhile). */
   private closeAfterFlush = -1;
 
+  private timer?: NodeJS.Timeout;
+
   private flushSoon(): void {
     this.unflushed = true;
-    if (this.flushing) return;
+    if (this.flushing || this.timer) return;
+    // At most one flush per FLUSH_MS: a fast disk would otherwise flush after nearly every line.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, FLUSH_MS);
+    this.timer.unref(); // close() flushes what is left
+  }
+
+  private flush(): void {
+    if (this.fd < 0 || !this.unflushed) return;
     this.flushing = true;
     this.unflushed = false;
     const fd = this.fd;
@@ -244,6 +260,8 @@ export class JournalWriter {
 
   /** Flushes every line to the disk, then closes the file. Throws JournalWriteError when the flush fails. */
   close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const fd = this.fd;
     if (fd < 0) return;
     this.fd = -1;

@@ -20,7 +20,12 @@ export interface Envelope {
 
 type ComposerOptions = NonNullable<ConstructorParameters<typeof MailComposer>[0]>;
 
-export function mailOptions(message: Message): ComposerOptions {
+/** What building a message reads of it. */
+export type MimeInput = Pick<Message, 'from' | 'sender' | 'to' | 'replyTo' | 'subject' | 'text' | 'html' | 'date' | 'messageId' | 'campaignId' | 'attachments'> & {
+  calendar: Pick<Message['calendar'], 'method' | 'content'>;
+};
+
+export function mailOptions(message: MimeInput): ComposerOptions {
   return {
     from: { name: message.from.name, address: message.from.email },
     // Sent for the organiser by someone else: Sender names the mailbox that sends, as ORGANIZER's SENT-BY does.
@@ -45,17 +50,18 @@ export function mailOptions(message: Message): ComposerOptions {
   };
 }
 
-// invite.yaml's attachments go with every message: read once per loaded campaign.
-const sharedBytes = new WeakMap<Attachment, Buffer>();
+// invite.yaml's attachments go with every message: read once per run.
+const sharedBytes = new Map<string, Buffer>();
 
 function bytesOf(attachment: Attachment): Buffer {
   if (!attachment.shared) return readAttachment(attachment);
-  let bytes = sharedBytes.get(attachment);
-  if (!bytes) sharedBytes.set(attachment, (bytes = readAttachment(attachment)));
+  const key = `${attachment.path}\u0000${attachment.maxBytes}`;
+  let bytes = sharedBytes.get(key);
+  if (!bytes) sharedBytes.set(key, (bytes = readAttachment(attachment)));
   return bytes;
 }
 
-export function envelopeOf(message: Message): Envelope {
+export function envelopeOf(message: MimeInput): Envelope {
   return { from: message.from.email, to: [message.to.email] };
 }
 
@@ -73,7 +79,7 @@ export async function loadMime(): Promise<void> {
   }));
 }
 
-export async function buildRaw(message: Message): Promise<Buffer> {
+export async function buildRaw(message: MimeInput): Promise<Buffer> {
   await loadMime();
   return buildRawNow(message);
 }
@@ -87,7 +93,7 @@ export async function buildRaw(message: Message): Promise<Buffer> {
  * as written, and per message only To, Subject, Message-ID, Date, the boundaries and each
  * text part's transfer encoding are written, with nodemailer's own encoders.
  */
-export function buildRawNow(message: Message): Buffer {
+export function buildRawNow(message: MimeInput): Buffer {
   const raw = planned(mailOptions(message));
   checkHeaderLines(raw, message);
   return raw;
@@ -304,7 +310,7 @@ const CRLF = Buffer.from('\r\n');
 const MAX_LINE = 998;
 
 /** Refuses a message whose header has an unfoldable line over 998 octets (a word that long in the subject). */
-function checkHeaderLines(raw: Buffer, message: Message): void {
+function checkHeaderLines(raw: Buffer, message: MimeInput): void {
   const end = raw.indexOf('\r\n\r\n');
   let start = 0;
   let name = '';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InputError, UsageError } from '../src/errors.js';
 import { JournalWriter, lockJournal, readJournal, type JournalEntry } from '../src/journal.js';
 import { tmpJournal as file } from './helpers/cli.js';
@@ -135,33 +135,55 @@ describe('JournalWriter: every line written at once, the disk flushes grouped', 
     };
   };
 
-  it('each line is in the file when append returns (a killed process loses none), while one flush at a time runs for all lines written meanwhile; close flushes the rest', () => {
-    const f = file();
-    const disk = slowDisk();
-    const writer = new JournalWriter(f, disk.disk);
-    for (let i = 0; i < 50; i++) {
-      writer.append(entry(`p${i}@example.org`));
-      expect(readFileSync(f, 'utf8').split('\n').filter(Boolean)).toHaveLength(i + 1);
+  it('each line is in the file when append returns (a killed process loses none); a flush starts 10 ms after a line, one at a time, for all lines written meanwhile; close flushes the rest', () => {
+    vi.useFakeTimers();
+    try {
+      const f = file();
+      const disk = slowDisk();
+      const writer = new JournalWriter(f, disk.disk);
+      for (let i = 0; i < 50; i++) {
+        writer.append(entry(`p${i}@example.org`));
+        expect(readFileSync(f, 'utf8').split('\n').filter(Boolean)).toHaveLength(i + 1);
+      }
+      // Nothing flushed yet; 10 ms after the first line, one fsync for all 50.
+      expect(disk.pending).toHaveLength(0);
+      vi.advanceTimersByTime(9);
+      expect(disk.pending).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      expect(disk.pending).toHaveLength(1);
+      // Lines written while it runs wait for the next one, 10 ms after it returns.
+      writer.append(entry('p50@example.org'));
+      vi.advanceTimersByTime(100);
+      expect(disk.pending).toHaveLength(1);
+      disk.pending.shift()!(null);
+      vi.advanceTimersByTime(10);
+      expect(disk.pending).toHaveLength(1);
+      disk.pending.shift()!(null);
+      vi.advanceTimersByTime(100);
+      expect(disk.pending).toHaveLength(0);
+      writer.append(entry('last@example.org'));
+      vi.advanceTimersByTime(10);
+      expect(disk.pending).toHaveLength(1);
+      writer.append(entry('after@example.org'));
+      writer.close();
+      expect(disk.syncFlushes).toBe(1);
+      disk.pending.shift()!(null); // the background flush returns after close: nothing more happens
+      vi.advanceTimersByTime(100);
+      expect(disk.pending).toHaveLength(0);
+      expect(readJournal(f).entries).toHaveLength(53);
+    } finally {
+      vi.useRealTimers();
     }
-    // One fsync started at the first line; the other 49 wait for the next one.
-    expect(disk.pending).toHaveLength(1);
-    disk.pending.shift()!(null);
-    expect(disk.pending).toHaveLength(1);
-    disk.pending.shift()!(null);
-    expect(disk.pending).toHaveLength(0);
-    writer.append(entry('last@example.org'));
-    expect(disk.pending).toHaveLength(1);
-    writer.close();
-    expect(disk.syncFlushes).toBe(1);
-    disk.pending.shift()!(null); // the background flush returns after close: nothing more happens
-    expect(readJournal(f).entries).toHaveLength(51);
   });
 
   it('a failed background flush stops the next append with a JournalWriteError, and nothing more is written', () => {
+    vi.useFakeTimers();
     const f = file();
     const disk = slowDisk();
     const writer = new JournalWriter(f, disk.disk);
     writer.append(entry('a@example.org'));
+    vi.advanceTimersByTime(10);
+    vi.useRealTimers();
     disk.pending.shift()!(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
     expect(() => writer.append(entry('b@example.org'))).toThrow(/the journal .* could not be written: EIO/);
     expect(readJournal(f).entries.map((e) => e.recipient)).toEqual(['a@example.org']);
