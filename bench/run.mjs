@@ -1,10 +1,12 @@
-// Benchmarks (npm run bench [-- N]; never part of npm test): whole commands as an organiser runs
-// them, each beside its peer measured in the same run. Figures go to bench/README.md.
+// Benchmarks (npm run bench [-- SIZES [SMTP_N]]; never part of npm test): whole commands as an
+// organiser runs them, each beside its peer measured in the same run. Figures go to bench/README.md.
 //  - start-up: `invite --help` against `node -e 0`;
-//  - `send --dry-run > /dev/null` and `send --out DIR` of N contacts (default 10,000);
-//  - `send` through SMTP to Postfix's smtp-sink on 127.0.0.1 (2 connections, journal on disk),
-//    against nodemailer's own pool sending the same bytes (the .eml files of --out) to the same
-//    sink with the same connections (bench/peer-nodemailer.mjs);
+//  - `send --dry-run > /dev/null` and `send --out DIR` at each size (default 1,000, 10,000 and
+//    100,000 contacts), with peak memory;
+//  - `send` of SMTP_N contacts (default 10,000) through SMTP to Postfix's smtp-sink on 127.0.0.1
+//    (2 connections, journal on disk), in three pairs alternating with nodemailer's own pool
+//    sending the same bytes (the .eml files of --out) to the same sink with the same
+//    connections (bench/peer-nodemailer.mjs); the medians and the median of the pairs' ratios;
 //  - awdeorio/mailmerge, when Python can import it (pip, or its source on MAILMERGE_PYTHONPATH
 //    with Debian's python3-click, -jinja2, -markdown and -html5lib): the dry run of the 9
 //    shipped contacts beside invite's, and its send (one connection per message) to the sink.
@@ -16,32 +18,46 @@ import os from 'node:os';
 import path from 'node:path';
 import { campaignWith, invite, machine, NOW, root, timed } from './lib.mjs';
 
-const n = Number(process.argv[2] ?? 10_000);
+const sizes = (process.argv[2] ?? '1000,10000,100000').split(',').map(Number);
+const n = Number(process.argv[3] ?? 10_000);
 const connections = 2;
-const dir = await campaignWith(n);
 const rows = [];
 const row = (what, r, count, peer) => {
   const rate = count ? `${Math.round(count / r.seconds)} msg/s` : '';
   rows.push(`| ${what} | ${r.seconds} s | ${rate} | ${r.mb} MB | ${r.code} | ${peer ?? ''} |`);
   return r;
 };
-const cli = (args) => timed(process.execPath, [invite, ...args, '--now', NOW], dir);
+const cliIn = (where) => (args) => timed(process.execPath, [invite, ...args, '--now', NOW], where);
 
 // Start-up, the median of 5 each, alternating.
-const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const help = [];
 const bare = [];
 for (let i = 0; i < 5; i++) {
-  help.push(timed(process.execPath, [invite, '--help'], dir));
-  bare.push(timed(process.execPath, ['-e', '0'], dir));
+  help.push(timed(process.execPath, [invite, '--help'], root));
+  bare.push(timed(process.execPath, ['-e', '0'], root));
 }
 const h = { ...help[0], seconds: median(help.map((r) => r.seconds)) };
 const b = { ...bare[0], seconds: median(bare.map((r) => r.seconds)) };
 row('`invite --help` (median of 5)', h, 0, `\`node -e 0\`: ${b.seconds} s (×${(h.seconds / b.seconds).toFixed(1)})`);
 
-row(`\`send --dry-run > /dev/null\`, ${n.toLocaleString('en')} contacts`, cli(['send', '--dry-run']), n);
+// The dry run and --out at each size, with peak memory.
+for (const size of sizes) {
+  const where = await campaignWith(size);
+  const cli = cliIn(where);
+  row(`\`send --dry-run > /dev/null\`, ${size.toLocaleString('en')} contacts`, cli(['send', '--dry-run']), size);
+  const written = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-out-'));
+  row(`\`send --out DIR\`, ${size.toLocaleString('en')} contacts`, cli(['send', '--out', written]), size);
+  rmSync(written, { recursive: true, force: true });
+  rmSync(where, { recursive: true, force: true });
+}
+
+// The campaign for sending: its .eml files are what the peer sends.
+const dir = await campaignWith(n);
+const cli = cliIn(dir);
 const out = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-out-'));
-row(`\`send --out DIR\`, ${n.toLocaleString('en')} contacts`, cli(['send', '--out', out]), n);
+const wrote = cli(['send', '--out', out]);
+if (wrote.code !== 0) throw new Error(`invite send --out failed: ${wrote.stderr}`);
 
 // mailmerge: the same 9 contacts and the programme PDF, a plain-text letter.
 const python = '/usr/bin/python3';
@@ -93,12 +109,29 @@ if (!existsSync(sink)) {
   const server = spawn(sink, [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const url = `smtp://127.0.0.1:${port}`;
-  const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
-  const peer = timed(process.execPath, [path.join(root, 'bench', 'peer-nodemailer.mjs'), out, url, String(connections)], dir);
-  const sent = cli(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
-  if (peer.code !== 0) throw new Error(`the nodemailer peer failed: ${peer.stderr}`);
+  // Three pairs, alternating: the machine's speed drifts, a pair's ratio does not.
+  const peers = [];
+  const sends = [];
+  for (let i = 0; i < 3; i++) {
+    const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
+    const peer = timed(process.execPath, [path.join(root, 'bench', 'peer-nodemailer.mjs'), out, url, String(connections)], dir);
+    if (peer.code !== 0) throw new Error(`the nodemailer peer failed: ${peer.stderr}`);
+    const sent = cli(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
+    if (sent.code !== 0) throw new Error(`invite send failed: ${sent.stderr.slice(-1000)}`);
+    peers.push(peer);
+    sends.push(sent);
+    rmSync(path.dirname(journal), { recursive: true, force: true });
+  }
+  const sent = { ...sends[0], seconds: median(sends.map((r) => r.seconds)), mb: Math.max(...sends.map((r) => r.mb)) };
+  const peer = { ...peers[0], seconds: median(peers.map((r) => r.seconds)), mb: Math.max(...peers.map((r) => r.mb)) };
   const peerRate = n / peer.seconds;
-  row(`\`send\` through smtp-sink, ${connections} connections, ${n.toLocaleString('en')} contacts`, sent, n, `nodemailer pool, same bytes: ${peer.seconds} s, ${Math.round(peerRate)} msg/s, ${peer.mb} MB (invite at ${Math.round((n / sent.seconds / peerRate) * 100)} %)`);
+  const ratios = sends.map((r, i) => peers[i].seconds / r.seconds);
+  row(
+    `\`send\` through smtp-sink, ${connections} connections, ${n.toLocaleString('en')} contacts (median of 3)`,
+    sent,
+    n,
+    `nodemailer pool, same bytes: ${peer.seconds} s, ${Math.round(peerRate)} msg/s, ${peer.mb} MB; invite at ${Math.round(median(ratios) * 100)} % (pairs: ${ratios.map((r) => `${Math.round(r * 100)} %`).join(', ')})`,
+  );
   if (mailmerge) {
     // mailmerge connects once per message: 2,000 of the same contacts are enough for its rate.
     const m = Math.min(n, 2000);

@@ -112,9 +112,11 @@ function planned(options: ComposerOptions): Buffer {
     if (plans.size >= 64) plans.clear(); // personal attachments with names of their own: a plan each
     plans.set(key, (plan = planOf(options)));
   }
-  const parts: Buffer[] = [];
+  // Every part is ASCII by now (headers encoded, bodies 7bit, quoted-printable or base64): the
+  // message is put together as one string and becomes bytes once.
+  const parts: string[] = [];
   writePlanned(plan.root, plan, options, parts);
-  return crlf(lastNewline(Buffer.concat(parts)));
+  return Buffer.from(crlf(lastNewline(parts.join(''))), 'utf8');
 }
 
 // ---- The plan: a message's layout as MailComposer made it, to be filled in per message. ----
@@ -198,7 +200,7 @@ function contentOf(source: Source, o: ComposerOptions): string | Buffer | undefi
  * MimeNode.stream(), synchronously and from a plan: the header block, the encoded content
  * (the same encoders over the same single chunk), then the children between boundaries.
  */
-function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: Buffer[]): void {
+function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: string[]): void {
   const content = contentOf(node.source, o);
   const bytes = content === undefined ? undefined : typeof content === 'string' ? Buffer.from(content) : content;
   // MimeNode.getTransferEncoding(), for the contents a message has here (strings and Buffers).
@@ -215,19 +217,19 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: Buffe
     else if (field.name === 'Date') lines.push(`Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
     else lines.push(mimeFuncs.foldLines(`${field.name}: ${headerEncoder!.encodeHeaderValue(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : field.name === 'Subject' ? (o.subject as string) : (o.messageId as string))}`, 76));
   }
-  out.push(Buffer.from(lines.join('\r\n') + '\r\n\r\n'));
+  out.push(lines.join('\r\n') + '\r\n\r\n');
   if (bytes) {
     if (transferEncoding === 'base64') out.push(base64Of(bytes));
-    else if (transferEncoding === 'quoted-printable') out.push(Buffer.from(quotedPrintable(bytes, node.binary), 'ascii'));
-    else out.push(bytes);
+    else if (transferEncoding === 'quoted-printable') out.push(quotedPrintable(bytes, node.binary));
+    else out.push(content as string); // 7bit: plain ASCII text
   }
   if (!node.boundary) return;
   const boundary = node.boundary.split(plan.base).join(base);
   node.children.forEach((child, index) => {
-    out.push(Buffer.from(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`));
+    out.push(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
     writePlanned(child, plan, o, out);
   });
-  out.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+  out.push(`\r\n--${boundary}--\r\n`);
 }
 
 /** MimeNode._getTextEncoding: quoted-printable when Latin letters outnumber the other characters, else base64. */
@@ -256,12 +258,12 @@ interface MimeTree {
 }
 
 // An attachment shared by every message (invite.yaml's PDF) is encoded once per run.
-const base64Cache = new WeakMap<Buffer, Buffer>();
+const base64Cache = new WeakMap<Buffer, string>();
 
 /** base64.Encoder's output: wrap(encode(bytes), 76), documented by nodemailer as the same however the input is split. */
-function base64Of(bytes: Buffer): Buffer {
+function base64Of(bytes: Buffer): string {
   let encoded = base64Cache.get(bytes);
-  if (!encoded) base64Cache.set(bytes, (encoded = Buffer.from(base64.wrap(base64.encode(bytes), 76), 'ascii')));
+  if (encoded === undefined) base64Cache.set(bytes, (encoded = base64.wrap(base64.encode(bytes), 76)));
   return encoded;
 }
 
@@ -284,27 +286,15 @@ interface SyncTransform {
 const noop = () => {};
 
 /** nodemailer's LastNewline: the message ends with a line break. */
-function lastNewline(raw: Buffer): Buffer {
-  const last = raw[raw.length - 1];
-  if (last === 0x0a) return raw;
-  return Buffer.concat([raw, Buffer.from(last === 0x0d ? '\n' : '\r\n')]);
+function lastNewline(raw: string): string {
+  if (raw.endsWith('\n')) return raw;
+  return raw + (raw.endsWith('\r') ? '\n' : '\r\n');
 }
 
 /** nodemailer's LeWindows: every LF not preceded by CR becomes CRLF. */
-function crlf(raw: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
-    if (at > 0 && raw[at - 1] === 0x0d) continue;
-    parts.push(raw.subarray(from, at), CRLF);
-    from = at + 1;
-  }
-  if (from === 0) return raw;
-  parts.push(raw.subarray(from));
-  return Buffer.concat(parts);
+function crlf(raw: string): string {
+  return raw.replace(/(?<!\r)\n/g, '\r\n');
 }
-
-const CRLF = Buffer.from('\r\n');
 
 /** SMTP allows 998 octets a line (RFC 5322 §2.1.1); a server answers a longer header line with "500 Line too long". */
 const MAX_LINE = 998;
