@@ -3,9 +3,9 @@
 // alternative and as an invite.ics attachment with the same bytes).
 import { createHash } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
-import * as base64 from 'nodemailer/lib/base64';
-import * as qp from 'nodemailer/lib/qp';
-import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
+import type * as Base64 from 'nodemailer/lib/base64';
+import type * as Qp from 'nodemailer/lib/qp';
+import type * as MimeFuncs from 'nodemailer/lib/mime-funcs';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import type { MimeNodeHeaderValue } from 'nodemailer/lib/mime-node';
 import { readAttachment } from './attachments.js';
@@ -68,14 +68,24 @@ export function envelopeOf(message: MimeInput): Envelope {
 type Composer = typeof MailComposer;
 let composer: Composer | undefined;
 let headerEncoder: MimeNode | undefined;
+let base64: typeof Base64;
+let qp: typeof Qp;
+let mimeFuncs: typeof MimeFuncs;
 let loading: Promise<void> | undefined;
 
-/** Loads the MIME code once (a dry run never builds MIME, and start-up should not pay for it). */
+/** Loads nodemailer's MIME code once (a dry run never builds MIME, and start-up should not pay for it). */
 export async function loadMime(): Promise<void> {
   if (composer) return;
-  await (loading ??= Promise.all([import('nodemailer/lib/mail-composer/index.js'), import('nodemailer/lib/mime-node/index.js')]).then(([c, n]) => {
-    composer = c.default;
+  await (loading ??= Promise.all([
+    import('nodemailer/lib/mail-composer/index.js'),
+    import('nodemailer/lib/mime-node/index.js'),
+    import('nodemailer/lib/base64/index.js'),
+    import('nodemailer/lib/qp/index.js'),
+    import('nodemailer/lib/mime-funcs/index.js'),
+  ]).then(([c, n, b, q, f]) => {
+    [base64, qp, mimeFuncs] = [b, q, f];
     headerEncoder = new n.default();
+    composer = c.default;
   }));
 }
 

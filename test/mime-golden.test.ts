@@ -100,13 +100,13 @@ describe('the in-place MIME build gives the bytes nodemailer\'s stream build giv
   });
 });
 
-describe('the in-place MIME build, on 300 random names, subjects and bodies', () => {
+describe('the in-place MIME build, on 150 random names, subjects and bodies', () => {
   // A seeded generator: the same cases on every run, so a failure can be repeated.
   let seed = 12345;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const pieces = ['a', 'Z', ' ', '  ', ',', '"', "'", ';', ':', '=', '?', '_', '.', '\n', '\r\n', '\t', 'ą', 'ß', 'é', 'Ж', '山', '🎉', '=?', '?=', '<', '>', '@', '(', ')', '\\', 'word ', 'Lorem ipsum dolor sit amet ', 'x'.repeat(90)];
   const text = (max: number) => Array.from({ length: Math.floor(random() * max) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
-  const cases = Array.from({ length: 300 }, (_, i) => {
+  const cases = Array.from({ length: 150 }, (_, i) => {
     const name = text(12).replace(/[\r\n]/g, ' ');
     const kind = kinds[i % kinds.length]!;
     const message = compose(campaign, person(`r${i}@example.com`, name), kind[1], now, kind[2]);
