@@ -212,7 +212,6 @@ function contentOf(source: Source, o: ComposerOptions): string | Buffer | undefi
  */
 function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: string[]): void {
   const content = contentOf(node.source, o);
-  const bytes = content === undefined ? undefined : typeof content === 'string' ? Buffer.from(content) : content;
   // MimeNode.getTransferEncoding(), for the contents a message has here (strings and Buffers).
   let transferEncoding = 'base64';
   if (typeof content === 'string' && node.textual) {
@@ -228,10 +227,11 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: strin
     else lines.push(mimeFuncs.foldLines(`${field.name}: ${headerEncoder!.encodeHeaderValue(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : field.name === 'Subject' ? (o.subject as string) : (o.messageId as string))}`, 76));
   }
   out.push(lines.join('\r\n') + '\r\n\r\n');
-  if (bytes) {
-    if (transferEncoding === 'base64') out.push(base64Of(bytes));
-    else if (transferEncoding === 'quoted-printable') out.push(quotedPrintable(bytes, node.binary));
-    else out.push(content as string); // 7bit: plain ASCII text
+  if (content !== undefined) {
+    if (transferEncoding === '7bit') out.push(content as string); // plain ASCII text
+    else if (typeof content !== 'string') out.push(base64Of(content)); // an attachment's bytes: encoded once per run
+    else if (transferEncoding === 'base64') out.push(base64.wrap(base64.encode(Buffer.from(content)), 76));
+    else out.push(quotedPrintable(Buffer.from(content), node.binary));
   }
   if (!node.boundary) return;
   const boundary = node.boundary.split(plan.base).join(base);
