@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import iconv from 'iconv-lite';
 import { ContactsChanged } from '../src/contacts/csv.js';
 import { loadContacts, type Contact } from '../src/contacts/rules.js';
 
@@ -95,5 +96,22 @@ describe('contacts read again at each walk', () => {
     const walk = list.contacts[Symbol.iterator]();
     expect((walk.next().value as Contact).email).toBe('a@example.org');
     expect(() => walk.next()).toThrow(/contacts\.csv:3.*\(this row was fine when it was checked\)/);
+  });
+
+  it('code pages and UTF-16 read the same on every walk, across chunk boundaries', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-stream-enc-'));
+    const rows = Array.from({ length: 300 }, (_, i) => `p${i}@example.org;Małgorzata Wąsowska-Łęcka ${i}`);
+    const text = ['email;name', ...rows].join('\n') + '\n';
+    const cp1250 = path.join(dir, 'cp1250.csv');
+    writeFileSync(cp1250, iconv.encode(text, 'windows-1250'));
+    const utf16 = path.join(dir, 'utf16.csv');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    for (const [file, encoding] of [[cp1250, 'windows-1250'], [utf16, undefined]] as const) {
+      const kept = loadContacts(file, { encoding, delimiter: ';' }).contacts.map(seen);
+      const streamed = loadContacts(file, { encoding, delimiter: ';', stream: true, chunkBytes: 301 });
+      expect(kept).toHaveLength(300);
+      expect(streamed.contacts.map(seen), file).toEqual(kept);
+      expect(streamed.contacts.map(seen), `${file}, again`).toEqual(kept);
+    }
   });
 });
