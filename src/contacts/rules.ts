@@ -228,7 +228,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
         cellName = parsed.value.name;
         // Only the first walk compares addresses: later walks skip the rows it rejected.
         if (!checked) {
-          const key = email.toLowerCase();
+          const key = detached(email.toLowerCase()); // not a slice that keeps its chunk of the file alive
           const earlier = seen.get(key);
           if (earlier !== undefined) at(emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
           else seen.set(key, row.line);
