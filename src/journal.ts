@@ -105,32 +105,93 @@ function parseLine(line: string): { entry: JournalEntry } | { problem: string } 
 
 export function readJournal(file: string): JournalRead {
   if (!checkJournalFile(file)) return { entries: [] };
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
   const entries: JournalEntry[] = [];
   let torn: JournalRead['torn'];
   const shown = shownPath(file);
-  for (const [index, line] of lines.entries()) {
+  const shared = new Sharing();
+  for (const { line, number, last } of journalLines(file)) {
     if (line.trim() === '') continue;
     const read = parseLine(line);
     if ('entry' in read) {
       // A complete last line whose newline never made it to disk still records what was sent.
-      entries.push(read.entry);
+      entries.push(shared.entry(read.entry));
       continue;
     }
     // The last line, cut short while it was written: ignored, and cut off by the next writer.
-    if (index === lines.length - 1) {
-      torn = { line: index + 1, bytes: Buffer.byteLength(line) };
+    if (last) {
+      torn = { line: number, bytes: Buffer.byteLength(line) };
       continue;
     }
     throw new InputError({
       file: shown,
-      line: index + 1,
+      line: number,
       message: read.problem,
       hint: 'the journal was edited or damaged; restore it from version control or a backup (invite will not guess what was sent)',
     });
   }
   return { entries, torn };
+}
+
+/**
+ * The journal's lines, read 64 KB at a time (a journal of 100,000 messages is 50 MB of text,
+ * never held whole), each with its number; `last` marks a final line without its newline.
+ */
+function* journalLines(file: string): Generator<{ line: string; number: number; last: boolean }> {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 16);
+    const decoder = new TextDecoder('utf-8');
+    let pending = '';
+    let number = 0;
+    for (let n = readSync(fd, buffer, 0, buffer.length, null); n > 0; n = readSync(fd, buffer, 0, buffer.length, null)) {
+      pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+      let start = 0;
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+        yield { line: pending.slice(start, end), number: ++number, last: false };
+        start = end + 1;
+      }
+      pending = pending.slice(start);
+    }
+    pending += decoder.decode();
+    if (pending !== '') yield { line: pending, number: ++number, last: true };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * What every line repeats (campaign, kind, UID, status, the event as it was) is kept once and
+ * shared by the entries, so that the entries of 100,000 messages take tens of MB, not hundreds.
+ */
+class Sharing {
+  private readonly strings = new Map<string, string>();
+  private readonly events = new Map<string, EventSnapshot>();
+
+  private text(value: string): string {
+    let kept = this.strings.get(value);
+    if (kept === undefined) {
+      if (this.strings.size > 10_000) this.strings.clear();
+      this.strings.set(value, (kept = value));
+    }
+    return kept;
+  }
+
+  entry(entry: JournalEntry): JournalEntry {
+    entry.campaign = this.text(entry.campaign);
+    entry.kind = this.text(entry.kind);
+    entry.status = this.text(entry.status) as JournalStatus;
+    if (entry.uid !== undefined) entry.uid = this.text(entry.uid);
+    if (entry.event) {
+      const key = JSON.stringify(entry.event);
+      let event = this.events.get(key);
+      if (!event) {
+        if (this.events.size > 1_000) this.events.clear();
+        this.events.set(key, (event = entry.event));
+      }
+      entry.event = event;
+    }
+    return entry;
+  }
 }
 
 /** Addresses (lower-case) whose message of this kind the server accepted. */

@@ -89,6 +89,30 @@ describe('readJournal', () => {
   });
 });
 
+describe('readJournal on a long journal', () => {
+  it('reads it in pieces: every line across the 64 KB boundaries, a damaged line deep in it named by its number, a torn last line reported', () => {
+    const f = file();
+    const event = '"event":{"title":"T","start":"2027-05-06T07:00:00.000Z","end":"2027-05-06T10:00:00.000Z","location":"","url":"","description":"d"}';
+    const lines = Array.from({ length: 3_000 }, (_, i) => line(`p${i}@example.org`).replace('"kind"', `"response":"250 ${'Ω'.repeat(i % 7)} ok",${event},"kind"`));
+    writeFileSync(f, lines.join(''));
+    const read = readJournal(f);
+    expect(read.entries.map((e) => e.recipient)).toEqual(Array.from({ length: 3_000 }, (_, i) => `p${i}@example.org`));
+    expect(read.entries[6]!.response).toBe(`250 ${'Ω'.repeat(6)} ok`);
+    // Entries share what repeats: one event object for all 3,000.
+    expect(read.entries[0]!.event).toEqual({ title: 'T', start: '2027-05-06T07:00:00.000Z', end: '2027-05-06T10:00:00.000Z', location: '', url: '', description: 'd' });
+    expect(read.entries[0]!.event).toBe(read.entries[2_999]!.event);
+    writeFileSync(f, lines.join('') + line('last@example.org').slice(0, 40));
+    expect(readJournal(f).torn).toEqual({ line: 3_001, bytes: 40 });
+    writeFileSync(f, [...lines.slice(0, 2_500), '{"not":"an entry"}\n', ...lines.slice(2_500)].join(''));
+    expect(() => readJournal(f)).toThrow(InputError);
+    try {
+      readJournal(f);
+    } catch (error) {
+      expect((error as InputError).problems[0]).toMatchObject({ line: 2_501 });
+    }
+  });
+});
+
 describe('JournalWriter', () => {
   it('cuts a torn last line off before appending, so every entry stands on a line of its own', () => {
     const f = file();
