@@ -27,7 +27,8 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   if (options.tz && !DateTime.local().setZone(options.tz).isValid) {
     throw new UsageError(`--tz: unknown time zone "${options.tz}"`, 'use an IANA name such as Europe/Riga (default: the event\'s zone)');
   }
-  const checked = check(options, io);
+  // Only the addresses are kept: the contacts are walked from the file.
+  const checked = check(options, io, 'stream');
   const { campaign } = checked;
   const file = journalPath(campaign.dir, options.journal);
   const journal = readJournal(file);
