@@ -210,6 +210,9 @@ export class JournalWriteError extends Error {
   }
 }
 
+/** How long written lines may wait for their flush to the disk. */
+const FLUSH_MS = 10;
+
 /**
  * The journal being written: one line at a time, each written to the file (write(2)) before
  * append() returns, so a process killed at any moment loses no line. Flushing to the disk
@@ -222,13 +225,16 @@ export class JournalWriteError extends Error {
  * behind. A write that fails leaves no part of its line behind, and every later append fails
  * too (JournalWriteError), as after a failed fsync: nothing is recorded out of order.
  */
-/** How long written lines may wait for their flush to the disk. */
-const FLUSH_MS = 10;
-
 export class JournalWriter {
   private fd = -1;
   private size = 0;
   private broken?: JournalWriteError;
+  /** An fsync in the background: one at a time; lines written meanwhile wait for the next. */
+  private flushing = false;
+  private unflushed = false;
+  private timer?: NodeJS.Timeout;
+  /** The descriptor to close once the fsync in flight has returned (close() was called meanwhile). */
+  private closeAfterFlush = -1;
   constructor(
     readonly file: string,
     /** The flushes, replaceable by a test (to count them, slow them down, or fail them). */
@@ -283,14 +289,6 @@ export class JournalWriter {
     }
   }
 
-  /** An fsync in the background: one at a time; lines written meanwhile wait for the next. */
-  private flushing = false;
-  private unflushed = false;
-  /** The descriptor to close once the fsync in flight has returned (close() was called meanwhile). */
-  private closeAfterFlush = -1;
-
-  private timer?: NodeJS.Timeout;
-
   private flushSoon(): void {
     this.unflushed = true;
     if (this.flushing || this.timer) return;
@@ -336,6 +334,15 @@ export class JournalWriter {
     if (this.flushing) this.closeAfterFlush = fd;
     else closeSync(fd);
     if (failure) throw (this.broken = new JournalWriteError(this.file, failure as Error));
+  }
+
+  /** close() on the way out of an error: flushes what it can and never throws (the error being handled is the one to report). */
+  abandon(): void {
+    try {
+      this.close();
+    } catch {
+      // the run already stops with an error of its own
+    }
   }
 }
 

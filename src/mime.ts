@@ -138,9 +138,8 @@ interface PlanNode {
   /** The header fields, in order; those named in PER_MESSAGE are written anew for each message. */
   fields: { name: string; line: string }[];
   source: Source;
-  /** A text part: its transfer encoding depends on its content. */
+  /** A text part: its transfer encoding depends on its content (and a lone CR or LF in it is a line break, not data). */
   textual: boolean;
-  binary: boolean;
   /** The boundary, with the plan's base boundary in it (replaced by each message's). */
   boundary?: string;
   children: PlanNode[];
@@ -185,7 +184,6 @@ function planOf(options: ComposerOptions): Plan {
       fields,
       source,
       textual: /^text\//.test(contentType),
-      binary: !/^text\//i.test(node.contentType ?? ''),
       boundary: node.multipart ? String(node.boundary) : undefined,
       children: node.multipart ? node.childNodes.map(visit) : [],
     };
@@ -230,8 +228,8 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: strin
   if (content !== undefined) {
     if (transferEncoding === '7bit') out.push(content as string); // plain ASCII text
     else if (typeof content !== 'string') out.push(base64Of(content)); // an attachment's bytes: encoded once per run
-    else if (transferEncoding === 'base64') out.push(base64.wrap(base64.encode(Buffer.from(content)), 76));
-    else out.push(quotedPrintable(Buffer.from(content), node.binary));
+    else if (transferEncoding === 'base64') out.push(base64Lines(Buffer.from(content)));
+    else out.push(quotedPrintable(Buffer.from(content), !node.textual));
   }
   if (!node.boundary) return;
   const boundary = node.boundary.split(plan.base).join(base);
@@ -256,7 +254,6 @@ function textEncodingOf(value: string): 'Q' | 'B' {
 
 /** The parts of nodemailer's MimeNode that the plan reads. */
 interface MimeTree {
-  getTransferEncoding(): string | false;
   filename?: string;
   buildHeaders(): string;
   content?: string | Buffer | object;
@@ -270,11 +267,15 @@ interface MimeTree {
 // An attachment shared by every message (invite.yaml's PDF) is encoded once per run.
 const base64Cache = new WeakMap<Buffer, string>();
 
-/** base64.Encoder's output: wrap(encode(bytes), 76), documented by nodemailer as the same however the input is split. */
 function base64Of(bytes: Buffer): string {
   let encoded = base64Cache.get(bytes);
-  if (encoded === undefined) base64Cache.set(bytes, (encoded = base64.wrap(base64.encode(bytes), 76)));
+  if (encoded === undefined) base64Cache.set(bytes, (encoded = base64Lines(bytes)));
   return encoded;
+}
+
+/** base64.Encoder's output: wrap(encode(bytes), 76), documented by nodemailer as the same however the input is split. */
+function base64Lines(bytes: Buffer): string {
+  return base64.wrap(base64.encode(bytes), 76);
 }
 
 /** qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content: its own transform and flush, run in place. */

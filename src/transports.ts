@@ -92,8 +92,6 @@ export function parseSmtpUrl(url: string, env: NodeJS.ProcessEnv): SmtpSettings 
 /** One SMTP connection of the run's own pool, with the send it carries. */
 interface PooledConnection {
   connection: SMTPConnection;
-  /** Closed by the server, by a network error, or by us: never used again. */
-  dead: boolean;
   /** Fails the message in flight when the run cuts the connection (abort). */
   fail?: (error: Error) => void;
 }
@@ -108,12 +106,16 @@ interface PooledConnection {
 export function smtpTransport(settings: SmtpSettings): Transport {
   let Connection: typeof SMTPConnection | undefined;
   const idle: PooledConnection[] = [];
+  /** Every connection still usable; one closed by the server, a network error or us leaves it. */
   const open = new Set<PooledConnection>();
   const drop = (pooled: PooledConnection) => {
-    pooled.dead = true;
     open.delete(pooled);
     const at = idle.indexOf(pooled);
     if (at >= 0) idle.splice(at, 1);
+  };
+  const discard = (pooled: PooledConnection) => {
+    drop(pooled);
+    pooled.connection.close();
   };
 
   const connect = async (): Promise<PooledConnection> => {
@@ -131,7 +133,7 @@ export function smtpTransport(settings: SmtpSettings): Transport {
       greetingTimeout: settings.timeoutMs,
       socketTimeout: settings.timeoutMs,
     });
-    const pooled: PooledConnection = { connection, dead: false };
+    const pooled: PooledConnection = { connection };
     open.add(pooled);
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -155,10 +157,7 @@ export function smtpTransport(settings: SmtpSettings): Transport {
         if (!(settings.user || settings.pass) || !connection.allowsAuth) return settle();
         connection.login({ credentials: { user: settings.user ?? '', pass: settings.pass ?? '' } } as never, (error) => {
           settle(error ?? undefined);
-          if (error) {
-            drop(pooled);
-            connection.close();
-          }
+          if (error) discard(pooled);
         });
       });
     });
@@ -177,21 +176,19 @@ export function smtpTransport(settings: SmtpSettings): Transport {
 
   /** After a refused address or message the connection goes on (RSET), as in nodemailer's pool; after anything else it is closed. */
   const release = async (pooled: PooledConnection, error?: NodemailerError) => {
-    if (pooled.dead) return;
-    if (error && !((error.code === 'EENVELOPE' || error.code === 'EMESSAGE') && error.responseCode !== 421)) {
-      drop(pooled);
-      pooled.connection.close();
-      return;
+    if (!open.has(pooled)) return;
+    const refused = error && (error.code === 'EENVELOPE' || error.code === 'EMESSAGE') && error.responseCode !== 421;
+    const reusable = !error || (refused && (await new Promise<boolean>((resolve) => pooled.connection.reset((e) => resolve(!e)))));
+    if (reusable && open.has(pooled)) idle.push(pooled);
+    else discard(pooled);
+  };
+
+  /** Ends every connection now; with `failure`, the messages they carry fail with it. */
+  const closeAll = (failure?: Error) => {
+    for (const pooled of [...open]) {
+      discard(pooled);
+      if (failure) pooled.fail?.(failure);
     }
-    if (error) {
-      const reset = await new Promise<boolean>((resolve) => pooled.connection.reset((e) => resolve(!e)));
-      if (!reset || pooled.dead) {
-        drop(pooled);
-        pooled.connection.close();
-        return;
-      }
-    }
-    idle.push(pooled);
   };
 
   const description = `${settings.host}:${settings.port}`;
@@ -215,18 +212,11 @@ export function smtpTransport(settings: SmtpSettings): Transport {
       }
     },
     async close() {
-      for (const pooled of [...open]) {
-        drop(pooled);
-        pooled.connection.close();
-      }
+      closeAll();
     },
     async abort() {
       // Ctrl-C's grace is over: every connection ends now, and the messages they carry fail (not sent, or not known to be).
-      for (const pooled of [...open]) {
-        drop(pooled);
-        pooled.connection.close();
-        pooled.fail?.(Object.assign(new Error('the connection was closed when the run was stopped'), { code: 'ECONNECTION' }));
-      }
+      closeAll(Object.assign(new Error('the connection was closed when the run was stopped'), { code: 'ECONNECTION' }));
     },
   };
 }

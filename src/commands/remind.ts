@@ -79,13 +79,14 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   // Someone who declined does not want reminding; an address that bounced would bounce again.
   const declined = (c: Contact) => answer(c) === 'DECLINED';
   const hasBounced = (c: Contact) => bounced.has(c.email.toLowerCase());
-  const candidates = contacts.contacts.filter((c) => (noInvitation || invited(c)) && !hasRegistered(c));
+  const isCandidate = (c: Contact) => (noInvitation || invited(c)) && !hasRegistered(c);
+  const candidates = contacts.contacts.filter(isCandidate);
   const recipients = candidates.filter((c) => !declined(c) && !hasBounced(c));
   // Counted in one walk of the contacts.
   let [declinedCount, bouncedCount, invitedCount] = [0, 0, 0];
   for (const c of contacts.contacts) {
     if (invited(c)) invitedCount++;
-    if (!((noInvitation || invited(c)) && !hasRegistered(c))) continue;
+    if (!isCandidate(c)) continue;
     if (declined(c)) declinedCount++;
     else if (hasBounced(c)) bouncedCount++;
   }

@@ -47,8 +47,6 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
   const file = journalPath(campaign.dir, options.journal);
   const lock = lockJournal(file, 'replies');
   const writer = new JournalWriter(file);
-  const journalProblem = (error: unknown) =>
-    error instanceof JournalWriteError ? new UsageError(error.message, "check the journal's disk, then run invite replies again: what was recorded is not read twice") : error;
   try {
     const entries = readJournal(file).entries;
     const invited = eventState(entries, campaign).invited;
@@ -64,30 +62,22 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
       else if (reading.type === 'temporary-bounce') summary.temporaryBounces++;
       else if (known.has(reading.entry.messageId)) summary.alreadyRecorded++;
       else {
-        try {
-          writer.append(reading.entry);
-        } catch (error) {
-          throw journalProblem(error);
-        }
+        writer.append(reading.entry);
         known.add(reading.entry.messageId);
         summary.new[reading.type === 'bounce' ? 'bounced' : counted[reading.entry.reply!.partstat]]++;
       }
     }
-    // Flushed to disk before the summary says the answers are kept (a failure is exit 2, as for any journal error).
-    try {
-      writer.close();
-    } catch (error) {
-      throw journalProblem(error);
-    }
+    // Flushed to disk before the summary says the answers are kept.
+    writer.close();
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else io.stdout.write(summaryLines(summary).join('\n') + '\n');
     return EXIT.ok;
+  } catch (error) {
+    // The journal could not be written (an append or the final flush): exit 2, as for any journal error.
+    if (error instanceof JournalWriteError) throw new UsageError(error.message, "check the journal's disk, then run invite replies again: what was recorded is not read twice");
+    throw error;
   } finally {
-    try {
-      writer.close();
-    } catch {
-      // the error being thrown already stops the run
-    }
+    writer.abandon();
     lock.release();
   }
 }

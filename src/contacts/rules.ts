@@ -80,9 +80,9 @@ export interface ContactOptions {
   onContact?: (contact: Contact) => Problem[] | undefined;
 }
 
-/** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
 const MISSING = { message: 'contacts file not found', hint: 'check `contacts:` in invite.yaml or pass --contacts FILE' };
 
+/** Reads and checks a contacts file. Throws InputError for problems of the whole file. */
 export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
   const fingerprint = options.stream ? new Fingerprint() : undefined;
   const { shown, delimiter, chunks } = readCsvChunks(file, { ...options, fingerprint }, MISSING);
@@ -205,18 +205,21 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
       at(undefined, `this row has ${row.fields.length} fields, the header has ${headers.length}`, `a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`);
       return reject(row.line, rawEmail, problems);
     }
-    // Values that reach a header may never carry a line break or other control character.
-    for (const i of checked ? [] : headerIndexes) {
-      if (/[\u0000-\u001f\u007f]/.test(row.fields[i] ?? '')) {
-        at(i, `"${headers[i]}" contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
+    // Checks of the cells alone: a later walk reads the same bytes, so they hold already.
+    if (!checked) {
+      // Values that reach a header may never carry a line break or other control character.
+      for (const i of headerIndexes) {
+        if (/[\u0000-\u001f\u007f]/.test(row.fields[i] ?? '')) {
+          at(i, `"${headers[i]}" contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
+        }
       }
+      // Bounded work per row: a name, an organisation or anything in a header is a line, not a page.
+      row.fields.forEach((field, i) => {
+        const limit = headerIndexes.has(i) || i === organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
+        const length = field.length > limit ? [...field].length : 0;
+        if (length > limit) at(i, `"${headers[i]}" is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`, 'shorten the spreadsheet cell; a value this long is a mistake or an attack');
+      });
     }
-    // Bounded work per row: a name, an organisation or anything in a header is a line, not a page.
-    if (!checked) row.fields.forEach((field, i) => {
-      const limit = headerIndexes.has(i) || i === organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
-      const length = field.length > limit ? [...field].length : 0;
-      if (length > limit) at(i, `"${headers[i]}" is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`, 'shorten the spreadsheet cell; a value this long is a mistake or an attack');
-    });
     let email = '';
     let cellName: string | undefined;
     if (!rawEmail) at(emailIndex, 'empty email address', 'fill it in or delete the row');
@@ -299,6 +302,7 @@ function knownZone(zone: string): boolean {
   }
   return known;
 }
+
 /** Joins a row's cells in memory; a row with this character in a cell keeps its cells apart. */
 const SEPARATOR = '\u0000';
 

@@ -52,22 +52,9 @@ export class Seq<T> implements Iterable<T> {
     });
   }
 
-  /** All but the first `count`. */
-  skip(count: number): Seq<T> {
-    const source = this;
-    return new Seq(function* () {
-      let n = 0;
-      for (const item of source) if (n++ >= count) yield item;
-    });
-  }
-
   find(test: (item: T) => boolean): T | undefined {
     for (const item of this) if (test(item)) return item;
     return undefined;
-  }
-
-  some(test: (item: T) => boolean): boolean {
-    return this.find(test) !== undefined;
   }
 
   /** The mapped values, in memory: for what is small per item (addresses) or a short list. */

@@ -77,11 +77,8 @@ export async function runSending(command: SendingCommand, options: SendingOption
       }
       // 4. Deliver.
       report = await deliverWatched(batch, selection, transport, delivery, writer, settled.json, io, () => {
-        try {
-          writer?.close();
-        } finally {
-          lock?.release();
-        }
+        writer?.abandon();
+        lock?.release();
       });
       // The journal's last lines are flushed to disk before the summary says they are kept.
       try {
@@ -101,11 +98,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     return exitCodeOf(summary);
   } finally {
     // Closed above after a delivery; here after an error, which is the one to report.
-    try {
-      writer?.close();
-    } catch {
-      // the error being thrown already stops the run
-    }
+    writer?.abandon();
     lock?.release();
     await transport?.close();
   }
