@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventSnapshot } from './compose.js';
 import { InputError, UsageError, shownPath } from './errors.js';
 

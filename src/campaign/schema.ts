@@ -1,6 +1,6 @@
 // invite.yaml's schema: every key, its type and what a value must look like (zod). Unknown
 // keys are errors; yaml-problems.ts turns zod's findings into file:line:key messages.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A web link: http or https only (a calendar URL, an HTML href), written out as the WHATWG URL parser normalises it. */
 export const webUrl = z.url({ protocol: /^https?$/, error: 'expected a web address starting with https:// (or http://)' }).transform((u) => new URL(u).href);

@@ -2,7 +2,7 @@
 // is on (or of its nearest parent, for a missing key), and which keys are allowed there.
 import type YAML from 'yaml';
 import { isMap, isPair, isScalar, type LineCounter, type Node } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Problem } from '../errors.js';
 import { campaignSchema } from './schema.js';
 
