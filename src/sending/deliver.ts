@@ -6,6 +6,7 @@ import type { Message } from '../compose.js';
 import { DeliveryStop, RecipientFailure } from '../errors.js';
 import { JournalWriteError, type JournalEntry, type JournalWriter } from '../journal.js';
 import { RateLimiter, realClock, type Clock } from '../rate.js';
+import { breather } from './breathe.js';
 import type { Transport } from '../transports.js';
 
 // Outcomes keep the address and Message-ID, not the message: memory must not grow with the list.
@@ -171,12 +172,16 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
     if (step.done) walked = true;
     return step.done ? undefined : { item: step.value };
   };
+  // A transport that never waits (a dry run, --out) would otherwise hold the event loop to the end.
+  const breathe = breather();
   const worker = async () => {
     while (!stop.requested && !report.stopped) {
       try {
         const next = nextItem();
         if (!next) return;
         await sendOne(plan.compose(next.item));
+        const turn = breathe();
+        if (turn) await turn;
       } catch (error) {
         if (!(error instanceof DeliveryStop)) throw error;
         report.stopped ??= error;

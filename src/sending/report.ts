@@ -8,6 +8,7 @@ import type { Seq } from '../contacts/seq.js';
 import { EXIT, printable } from '../errors.js';
 import type { Transport } from '../transports.js';
 import { shownPerson } from '../words.js';
+import { breather, writeDrained } from './breathe.js';
 import type { DeliveryReport } from './deliver.js';
 import type { Batch, Selection } from './plan.js';
 
@@ -57,7 +58,8 @@ export function recipientOf(c: Contact, campaign: Campaign): Recipient {
  * walked (two walks: the widths, then the lines), so a list of 100,000 is never held. With
  * `keep`, each recipient is also kept there (for --json).
  */
-export function writeRecipientTable(pending: Seq<Contact>, campaign: Campaign, colour: ChalkInstance, write: (text: string) => void, keep?: Recipient[]): void {
+/** The dry run's table, written in 64 kB pieces as the contacts are walked; it waits for a slow reader (a pipe) rather than queue the table in memory. */
+export async function writeRecipientTable(pending: Seq<Contact>, campaign: Campaign, colour: ChalkInstance, out: NodeJS.WritableStream, keep?: Recipient[]): Promise<void> {
   const count = pending.length;
   const width = String(count).length;
   let column = 0;
@@ -65,17 +67,19 @@ export function writeRecipientTable(pending: Seq<Contact>, campaign: Campaign, c
   column = Math.min(60, column);
   let text = colour.bold(`Recipients (${count}):`) + '\n';
   let i = 0;
+  const breathe = breather();
   for (const c of pending) {
     const r = recipientOf(c, campaign);
     keep?.push(r);
     const warnings = r.warnings.length ? colour.yellow(`  ⚠ ${printable(r.warnings.join('; '))}`) : '';
     text += `  ${String(++i).padStart(width)}  ${printable(shownPerson(r)).padEnd(column)}  ${r.localTime}${warnings}\n`;
     if (text.length > 1 << 16) {
-      write(text);
+      await writeDrained(out, text);
       text = '';
+      await breathe();
     }
   }
-  write(text + '\n');
+  await writeDrained(out, text + '\n');
 }
 
 export interface ReportInput {

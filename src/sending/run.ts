@@ -67,7 +67,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     if (headline) io.stderr.write(headline + '\n');
     // A dry run starts with who would get what: one line each, however many (--json lists them too).
     const recipients = transport.mode === 'dry-run' && settled.json ? ([] as Recipient[]) : undefined;
-    if (transport.mode === 'dry-run' && selection.pending.length > 0) writeRecipientTable(selection.pending, campaign, colourFor(say, io.env), (text) => say.write(text), recipients);
+    if (transport.mode === 'dry-run' && selection.pending.length > 0) await writeRecipientTable(selection.pending, campaign, colourFor(say, io.env), say, recipients);
 
     let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {

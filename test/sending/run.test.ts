@@ -1,7 +1,9 @@
 // The five steps of a sending command, in process: every message is composed once (the checks
 // run on the campaign, not by rendering), and a plan with nothing to send needs no SMTP server.
+import { EventEmitter } from 'node:events';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { planInvitations } from '../../src/commands/send.js';
 import { planEventUpdate } from '../../src/commands/update.js';
@@ -11,6 +13,7 @@ import type { Plan, PlanContext } from '../../src/sending/plan.js';
 import { runSending } from '../../src/sending/run.js';
 import { campaignCopy } from '../helpers/campaign.js';
 import { tmpJournal } from '../helpers/cli.js';
+import { manyContacts } from '../helpers/delivery.js';
 
 function io(env: NodeJS.ProcessEnv = {}): Io & { out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -65,5 +68,44 @@ describe('runSending', () => {
     const { existsSync } = await import('node:fs');
     expect(existsSync(journal)).toBe(false);
     expect(existsSync(`${journal}.lock`)).toBe(false);
+  });
+
+  // A dry run or --out never waits for the network: without turns of the event loop, Ctrl-C,
+  // timers and the draining of a pipe would all wait until the last message.
+  it('--out of a long list: Ctrl-C is seen while it writes (no new files, exit 130)', async () => {
+    const dir = campaignCopy();
+    const out = path.join(dir, 'out');
+    const signals = new EventEmitter();
+    setTimeout(() => signals.emit('SIGINT'), 150);
+    const options = { campaign: dir, now: '2026-11-28T10:00', journal: tmpJournal(), contacts: manyContacts(4000), out };
+    const run = io();
+    const code = await runSending({ name: 'send', plan: planInvitations }, options, { ...run, signals });
+    expect(code).toBe(130);
+    expect(run.err()).toContain('Stopping: no new messages');
+    const written = readdirSync(out).length;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(4000);
+    expect(run.out()).toContain(`Interrupted: ${4000 - written} not sent`);
+  });
+
+  it("a dry run's table waits for a slow reader (a pipe) instead of queueing it in memory; every line arrives", async () => {
+    const dir = campaignCopy();
+    let text = '';
+    let mostQueued = 0;
+    const stdout = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        mostQueued = Math.max(mostQueued, stdout.writableLength);
+        text += chunk.toString();
+        setTimeout(done, 2); // a reader slower than the writer
+      },
+    });
+    const run = io();
+    const code = await runSending({ name: 'send', plan: planInvitations }, { campaign: dir, now: '2026-11-28T10:00', journal: tmpJournal(), contacts: manyContacts(5000), dryRun: true }, { ...run, stdout });
+    expect(code).toBe(0);
+    expect(text).toContain('Recipients (5000):');
+    expect(text.match(/^ {2}\s*\d+ {2}Person /gm)).toHaveLength(5000);
+    // The table is some 350 kB: at most one 64 kB piece (and the line that ended it) waits.
+    expect(mostQueued).toBeLessThan(80 * 1024);
   });
 });
