@@ -1,5 +1,5 @@
 // The built CLI against a real SMTP server: what arrives is what a recipient gets.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
@@ -99,6 +99,22 @@ describe('invite send --dry-run', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.match(/^To: /gm)).toHaveLength(1);
     expect(result.stdout).toContain('To: Małgorzata Wąsowska <info@cc-poland.example.org>');
+  });
+});
+
+describe('memory (issue 12)', () => {
+  // bin/invite.js tells V8 to keep the young generation at its first size and to collect the old
+  // one sooner (left alone, a long run's heap grows to 2 × 16 MB of young generation and more);
+  // a heap setting of the user's own is left as it is.
+  it('the young generation stays at its first size, unless NODE_OPTIONS sets the heap', async () => {
+    const probe = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-heap-')), 'heap.mjs');
+    writeFileSync(probe, "import v8 from 'node:v8';\nprocess.on('exit', () => process.stderr.write(`new space: ${v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size}\\n`));\n");
+    const newSpace = (stderr: string) => Number(/new space: (\d+)/.exec(stderr)?.[1]);
+    const ours = await runCli(['send', '--dry-run', '--now', NOW], { env: { NODE_OPTIONS: `--import=${probe}` } });
+    const theirs = await runCli(['send', '--dry-run', '--now', NOW], { env: { NODE_OPTIONS: `--import=${probe} --max-semi-space-size=16` } });
+    expect([ours.code, theirs.code]).toEqual([0, 0]);
+    expect(newSpace(ours.stderr)).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(newSpace(theirs.stderr)).toBeGreaterThan(2 * 1024 * 1024);
   });
 });
 
