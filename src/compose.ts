@@ -1,6 +1,6 @@
 // Compose: the pure heart of invite. (campaign, contact, kind, now) → the message a recipient
 // receives: headers, both bodies, the calendar invitation. No I/O, no clock, no environment.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { buildCalendar, type CalendarMethod } from './calendar.js';
 import type { Attachment, Campaign, MailKind, Person } from './campaign/load.js';
 import type { Contact } from './contacts/rules.js';
@@ -71,16 +71,24 @@ export interface EventSnapshot {
   description: string;
 }
 
-export function snapshotOf(campaign: Campaign): EventSnapshot {
+const snapshots = new WeakMap<Campaign['event'], Readonly<EventSnapshot>>();
+
+/** The same (frozen) object for every message of a run: the journal keeps it once. */
+export function snapshotOf(campaign: Campaign): Readonly<EventSnapshot> {
   const e = campaign.event;
-  return {
-    title: e.title,
-    start: new Date(e.start).toISOString(),
-    end: new Date(e.end).toISOString(),
-    location: e.location,
-    url: e.url ?? '',
-    description: createHash('sha256').update(e.description).digest('hex').slice(0, 16),
-  };
+  let snapshot = snapshots.get(e);
+  if (!snapshot) {
+    snapshot = Object.freeze({
+      title: e.title,
+      start: new Date(e.start).toISOString(),
+      end: new Date(e.end).toISOString(),
+      location: e.location,
+      url: e.url ?? '',
+      description: hash('sha256', e.description, 'hex').slice(0, 16),
+    });
+    snapshots.set(e, snapshot);
+  }
+  return snapshot;
 }
 
 export interface ComposeOptions {
@@ -135,7 +143,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
 }
 
 export function messageIdFor(campaign: Campaign, kind: string, email: string): string {
-  const digest = createHash('sha256').update(`${campaign.id}\u0000${kind}\u0000${email.toLowerCase()}`).digest('hex').slice(0, 32);
+  const digest = hash('sha256', `${campaign.id}\u0000${kind}\u0000${email.toLowerCase()}`, 'hex').slice(0, 32);
   const domain = campaign.from.email.split('@')[1] ?? 'invite.invalid';
   return `<${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${digest}@${domain}>`;
 }
@@ -187,13 +195,13 @@ export function templateContext(campaign: Campaign, contact: Contact) {
 const views = new WeakMap<Campaign['event'], Map<string, EventView>>();
 
 /** The event in the organiser's zone, and in the contact's own zone when its clock differs. */
-export function eventView(campaign: Campaign, contactZone?: string): EventView {
+export function eventView(campaign: Campaign, contactZone?: string): Readonly<EventView> {
   let byZone = views.get(campaign.event);
   if (!byZone) views.set(campaign.event, (byZone = new Map()));
   const key = contactZone ?? '';
   let view = byZone.get(key);
-  if (!view) byZone.set(key, (view = formatEventView(campaign, contactZone)));
-  return { ...view };
+  if (!view) byZone.set(key, (view = Object.freeze(formatEventView(campaign, contactZone))));
+  return view;
 }
 
 function formatEventView(campaign: Campaign, contactZone?: string): EventView {

@@ -1,7 +1,7 @@
 // MIME: turns a composed message into the exact RFC 5322 bytes that go over SMTP or into
 // an .eml file, with nodemailer's MailComposer (the calendar both as a text/calendar
 // alternative and as an invite.ics attachment with the same bytes).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
 import type * as Base64 from 'nodemailer/lib/base64';
 import type * as Qp from 'nodemailer/lib/qp';
@@ -12,6 +12,7 @@ import { readAttachment } from './attachments.js';
 import type { Attachment } from './campaign/model.js';
 import type { Message } from './compose.js';
 import { RecipientFailure } from './errors.js';
+import { QP_SLICE, quotedPrintableChunk } from './qp.js';
 
 export interface Envelope {
   from: string;
@@ -44,7 +45,7 @@ export function mailOptions(message: MimeInput): ComposerOptions {
     headers: { 'X-Invite-Campaign': message.campaignId },
     // Boundaries from the Message-ID rather than chance: the same message builds to the same
     // bytes every time, so an .eml file from --out is exactly what SMTP carries.
-    baseBoundary: createHash('sha256').update(message.messageId).digest('hex').slice(0, 16),
+    baseBoundary: hash('sha256', message.messageId, 'hex').slice(0, 16),
     // RFC 5322 lines end in CRLF; templates written on Linux or macOS have bare LF.
     newline: 'windows',
   };
@@ -104,9 +105,7 @@ export async function buildRaw(message: MimeInput): Promise<Buffer> {
  * text part's transfer encoding are written, with nodemailer's own encoders.
  */
 export function buildRawNow(message: MimeInput): Buffer {
-  const raw = planned(mailOptions(message));
-  checkHeaderLines(raw, message);
-  return raw;
+  return planned(mailOptions(message), (header) => checkHeaderLines(header, message));
 }
 
 /** The same build for any MailComposer options (the tests compare it with MailComposer's build()). */
@@ -115,18 +114,24 @@ export async function buildRawFromOptions(options: ComposerOptions): Promise<Buf
   return planned(options);
 }
 
-function planned(options: ComposerOptions): Buffer {
+function planned(options: ComposerOptions, checkHeader?: (header: string) => void): Buffer {
   const key = shapeOf(options);
   let plan = plans.get(key);
   if (!plan) {
     if (plans.size >= 64) plans.clear(); // personal attachments with names of their own: a plan each
     plans.set(key, (plan = planOf(options)));
   }
-  // Every part is ASCII by now (headers encoded, bodies 7bit, quoted-printable or base64): the
-  // message is put together as one string and becomes bytes once.
-  const parts: string[] = [];
-  writePlanned(plan.root, plan, options, parts);
-  return Buffer.from(crlf(lastNewline(parts.join(''))), 'utf8');
+  // Every part is ASCII by now (headers encoded, bodies 7bit, quoted-printable or base64). The
+  // pieces are ASCII strings and, for an attachment shared by every message, the bytes of its
+  // base64 made once per run; they are copied once into the message's bytes.
+  const pieces: (string | Buffer)[] = [];
+  writePlanned(plan.root, plan, options, pieces, checkHeader);
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  const raw = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const piece of pieces) at += typeof piece === 'string' ? raw.write(piece, at, 'latin1') : piece.copy(raw, at);
+  return lastNewline(raw);
 }
 
 // ---- The plan: a message's layout as MailComposer made it, to be filled in per message. ----
@@ -207,32 +212,44 @@ function contentOf(source: Source, o: ComposerOptions): string | Buffer | undefi
 /**
  * MimeNode.stream(), synchronously and from a plan: the header block, the encoded content
  * (the same encoders over the same single chunk), then the children between boundaries.
+ * nodemailer's LeWindows then turns every LF not preceded by CR into CRLF: only a text part's
+ * own lines can have one (headers, boundaries and base64 are written with CRLF), and no piece
+ * starts with an LF that a CR ending the piece before would pair with, so each text piece is
+ * converted on its own.
  */
-function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: string[]): void {
+function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: (string | Buffer)[], checkHeader?: (header: string) => void): void {
   const content = contentOf(node.source, o);
   // MimeNode.getTransferEncoding(), for the contents a message has here (strings and Buffers).
   let transferEncoding = 'base64';
+  let bytes: Buffer | undefined;
   if (typeof content === 'string' && node.textual) {
-    transferEncoding = mimeFuncs.isPlainText(content) && !mimeFuncs.hasLongerLines(content, 76) ? '7bit' : textEncodingOf(content) === 'Q' ? 'quoted-printable' : 'base64';
+    if (mimeFuncs.isPlainText(content) && !mimeFuncs.hasLongerLines(content, 76)) transferEncoding = '7bit';
+    else transferEncoding = textEncodingOf((bytes = Buffer.from(content))) === 'Q' ? 'quoted-printable' : 'base64';
   }
   const base = o.baseBoundary as string;
-  const lines: string[] = [];
+  let header = '';
   for (const field of node.fields) {
-    if (!PER_MESSAGE.has(field.name)) lines.push(field.line);
-    else if (field.name === 'Content-Type') lines.push(node.boundary ? field.line.split(plan.base).join(base) : field.line);
-    else if (field.name === 'Content-Transfer-Encoding') lines.push(node.textual ? `Content-Transfer-Encoding: ${transferEncoding}` : field.line);
-    else if (field.name === 'Date') lines.push(`Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
-    else lines.push(mimeFuncs.foldLines(`${field.name}: ${headerEncoder!.encodeHeaderValue(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : field.name === 'Subject' ? (o.subject as string) : (o.messageId as string))}`, 76));
+    let line = field.line;
+    if (!PER_MESSAGE.has(field.name)) {
+      // as the plan has it
+    } else if (field.name === 'Content-Type') line = node.boundary ? field.line.replaceAll(plan.base, base) : field.line;
+    else if (field.name === 'Content-Transfer-Encoding') line = node.textual ? `Content-Transfer-Encoding: ${transferEncoding}` : field.line;
+    else if (field.name === 'Date') line = remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
+    else if (field.name === 'Subject') line = remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
+    else line = headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
+    header += header ? '\r\n' + line : line;
   }
-  out.push(lines.join('\r\n') + '\r\n\r\n');
+  header = crlf(header);
+  checkHeader?.(header);
+  out.push(header + '\r\n\r\n');
   if (content !== undefined) {
-    if (transferEncoding === '7bit') out.push(content as string); // plain ASCII text
+    if (transferEncoding === '7bit') out.push(crlf(content as string)); // plain ASCII text
     else if (typeof content !== 'string') out.push(base64Of(content)); // an attachment's bytes: encoded once per run
-    else if (transferEncoding === 'base64') out.push(base64Lines(Buffer.from(content)));
-    else out.push(quotedPrintable(Buffer.from(content), !node.textual));
+    else if (transferEncoding === 'base64') out.push(base64Lines(bytes ?? Buffer.from(content)));
+    else out.push(crlf(quotedPrintable(bytes ?? Buffer.from(content), !node.textual)));
   }
   if (!node.boundary) return;
-  const boundary = node.boundary.split(plan.base).join(base);
+  const boundary = node.boundary.replaceAll(plan.base, base);
   node.children.forEach((child, index) => {
     out.push(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
     writePlanned(child, plan, o, out);
@@ -240,14 +257,48 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: strin
   out.push(`\r\n--${boundary}--\r\n`);
 }
 
-/** MimeNode._getTextEncoding: quoted-printable when Latin letters outnumber the other characters, else base64. */
-function textEncodingOf(value: string): 'Q' | 'B' {
+/** MimeNode's header line for a field: the value encoded, the line folded. */
+function headerLine(name: string, value: MimeNodeHeaderValue): string {
+  return mimeFuncs.foldLines(`${name}: ${headerEncoder!.encodeHeaderValue(name, value)}`, 76);
+}
+
+/** The last value of a per-message field and its line: a run's Subject and Date are mostly the same for every message. */
+const lastLines = new Map<string, { value: string | number; line: string }>();
+
+function remembered(name: string, value: string | number, line: () => string): string {
+  const last = lastLines.get(name);
+  if (last?.value === value) return last.line;
+  const made = line();
+  lastLines.set(name, { value, line: made });
+  return made;
+}
+
+/**
+ * For each byte of a text's UTF-8: what MimeNode's count makes of it, counting UTF-16 code units
+ * as it does. 2: a Latin letter (A–Z, a–z). 1: a control character it counts as non-Latin, or
+ * the first byte of a character from U+0080 to U+FFFF (one code unit). 3: the first byte of a
+ * character above U+FFFF (two code units, a surrogate pair). 0: anything else, continuation
+ * bytes included. (A lone surrogate becomes U+FFFD in UTF-8: one code unit, one first byte.)
+ */
+const BYTE_CLASS = new Uint8Array(256);
+for (let byte = 0; byte < 256; byte++) {
+  if (byte <= 0x08 || byte === 0x0b || byte === 0x0c || (byte >= 0x0e && byte <= 0x1f)) BYTE_CLASS[byte] = 1;
+  else if ((byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)) BYTE_CLASS[byte] = 2;
+  else if (byte >= 0xc0) BYTE_CLASS[byte] = byte >= 0xf0 ? 3 : 1;
+}
+
+/**
+ * MimeNode._getTextEncoding: quoted-printable when Latin letters outnumber the other characters
+ * (control characters and non-ASCII, counted in UTF-16 code units), else base64. Counted on the
+ * UTF-8 bytes that are encoded next anyway.
+ */
+function textEncodingOf(bytes: Uint8Array): 'Q' | 'B' {
   let nonLatin = 0;
   let latin = 0;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code <= 0x08 || code === 0x0b || code === 0x0c || (code >= 0x0e && code <= 0x1f) || code >= 0x80) nonLatin++;
-    else if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) latin++;
+  for (let i = 0; i < bytes.length; i++) {
+    const kind = BYTE_CLASS[bytes[i]!]!;
+    if (kind === 2) latin++;
+    else if (kind !== 0) nonLatin += kind === 3 ? 2 : 1;
   }
   return nonLatin < latin ? 'Q' : 'B';
 }
@@ -265,21 +316,40 @@ interface MimeTree {
 }
 
 // An attachment shared by every message (invite.yaml's PDF) is encoded once per run.
-const base64Cache = new WeakMap<Buffer, string>();
+const base64Cache = new WeakMap<Buffer, Buffer>();
 
-function base64Of(bytes: Buffer): string {
+function base64Of(bytes: Buffer): Buffer {
   let encoded = base64Cache.get(bytes);
   if (encoded === undefined) base64Cache.set(bytes, (encoded = base64Lines(bytes)));
   return encoded;
 }
 
-/** base64.Encoder's output: wrap(encode(bytes), 76), documented by nodemailer as the same however the input is split. */
-function base64Lines(bytes: Buffer): string {
-  return base64.wrap(base64.encode(bytes), 76);
+/**
+ * base64.Encoder's output, the same as nodemailer's wrap(encode(bytes), 76) however the input is
+ * split: lines of 76 characters, each but the last followed by CRLF (base64.Encoder's wrapBuffer).
+ */
+function base64Lines(bytes: Buffer): Buffer {
+  const encoded = Buffer.from(bytes.toString('base64'), 'latin1');
+  const lines = Math.ceil(encoded.length / 76);
+  if (lines <= 1) return encoded;
+  const out = Buffer.allocUnsafe(encoded.length + 2 * (lines - 1));
+  let to = 0;
+  for (let from = 0; from < encoded.length; from += 76) {
+    if (from > 0) {
+      out[to++] = 0x0d;
+      out[to++] = 0x0a;
+    }
+    to += encoded.copy(out, to, from, Math.min(from + 76, encoded.length));
+  }
+  return out;
 }
 
-/** qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content: its own transform and flush, run in place. */
+/**
+ * qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content: up to one slice
+ * (64 kB) by the port in qp.ts, longer by the Encoder's own transform and flush, run in place.
+ */
 function quotedPrintable(bytes: Buffer, binary: boolean): string {
+  if (bytes.length <= QP_SLICE) return quotedPrintableChunk(bytes, binary);
   const encoder = new qp.Encoder({ binary }) as unknown as SyncTransform;
   const out: string[] = [];
   encoder.push = (chunk) => (out.push(String(chunk)), true);
@@ -297,9 +367,10 @@ interface SyncTransform {
 const noop = () => {};
 
 /** nodemailer's LastNewline: the message ends with a line break. */
-function lastNewline(raw: string): string {
-  if (raw.endsWith('\n')) return raw;
-  return raw + (raw.endsWith('\r') ? '\n' : '\r\n');
+function lastNewline(raw: Buffer): Buffer {
+  const last = raw[raw.length - 1];
+  if (last === 0x0a) return raw;
+  return Buffer.concat([raw, Buffer.from(last === 0x0d ? '\n' : '\r\n', 'latin1')]);
 }
 
 /** nodemailer's LeWindows: every LF not preceded by CR becomes CRLF. */
@@ -310,16 +381,16 @@ function crlf(raw: string): string {
 /** SMTP allows 998 octets a line (RFC 5322 §2.1.1); a server answers a longer header line with "500 Line too long". */
 const MAX_LINE = 998;
 
-/** Refuses a message whose header has an unfoldable line over 998 octets (a word that long in the subject). */
-function checkHeaderLines(raw: Buffer, message: MimeInput): void {
-  const end = raw.indexOf('\r\n\r\n');
+/** Refuses a message whose header (ASCII: a character is an octet) has an unfoldable line over 998 octets (a word that long in the subject). */
+function checkHeaderLines(header: string, message: MimeInput): void {
+  const end = header.length;
   let start = 0;
   let name = '';
   while (start < end) {
-    let next = raw.indexOf('\r\n', start);
-    if (next < 0 || next > end) next = end;
+    let next = header.indexOf('\r\n', start);
+    if (next < 0) next = end;
     // A line starting with a space or tab continues the field above it.
-    if (raw[start] !== 0x20 && raw[start] !== 0x09) name = raw.subarray(start, Math.min(next, start + 80)).toString('latin1').split(':')[0]!;
+    if (header[start] !== ' ' && header[start] !== '\t') name = header.slice(start, Math.min(next, start + 80)).split(':')[0]!;
     if (next - start > MAX_LINE) {
       throw new RecipientFailure(`the ${name} header of the message to ${message.to.email} has a line of ${next - start} octets, more than the ${MAX_LINE} SMTP allows`, undefined, true, false);
     }

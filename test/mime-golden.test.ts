@@ -85,6 +85,15 @@ describe('the in-place MIME build gives the bytes nodemailer\'s stream build giv
     for (const message of variants) {
       expect((await buildRaw(message)).toString('latin1')).toBe((await streamed(message)).toString('latin1'));
     }
+    // Quoted-printable or base64 turns on Latin letters against other characters, counted in
+    // UTF-16 code units (an emoji is two): texts on either side of the line, and on it.
+    for (const [letters, others] of [[10, 4], [10, 5], [10, 6], [9, 9], [21, 10], [20, 10]] as const) {
+      for (const other of ['🎉', 'é', '山', '\u0001', '\ud800']) {
+        const body = 'a'.repeat(letters) + other.repeat(other.length === 2 ? Math.ceil(others / 2) : others) + ' 12.\n';
+        const message = { ...ascii, text: body, html: `<b>${body}</b>` };
+        expect((await buildRaw(message)).toString('latin1'), JSON.stringify(body)).toBe((await streamed(message)).toString('latin1'));
+      }
+    }
     const withFiles = compose(campaign, ada!, 'invitation', now);
     const files = withFiles.attachments;
     expect(files.length).toBeGreaterThan(0);
