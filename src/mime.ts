@@ -12,7 +12,7 @@ import { readAttachment } from './attachments.js';
 import type { Attachment } from './campaign/model.js';
 import type { Message } from './compose.js';
 import { RecipientFailure } from './errors.js';
-import { QP_SLICE, quotedPrintableChunk } from './qp.js';
+import { QP_SLICE, quotedPrintableLines } from './qp.js';
 
 export interface Envelope {
   from: string;
@@ -121,17 +121,63 @@ function planned(options: ComposerOptions, checkHeader?: (header: string) => voi
     if (plans.size >= 64) plans.clear(); // personal attachments with names of their own: a plan each
     plans.set(key, (plan = planOf(options)));
   }
-  // Every part is ASCII by now (headers encoded, bodies 7bit, quoted-printable or base64). The
-  // pieces are ASCII strings and, for an attachment shared by every message, the bytes of its
-  // base64 made once per run; they are copied once into the message's bytes.
-  const pieces: (string | Buffer)[] = [];
-  writePlanned(plan.root, plan, options, pieces, checkHeader);
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  const raw = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const piece of pieces) at += typeof piece === 'string' ? raw.write(piece, at, 'latin1') : piece.copy(raw, at);
-  return lastNewline(raw);
+  // Every part is ASCII by now (headers encoded, bodies 7bit, quoted-printable or base64): it is
+  // written into one buffer, reused from message to message, and copied out once.
+  building.clear();
+  writePlanned(plan.root, plan, options, building, checkHeader);
+  // nodemailer's LastNewline: the message ends with a line break.
+  const last = building.lastByte();
+  if (last !== 0x0a) building.ascii(last === 0x0d ? '\n' : '\r\n');
+  return building.take();
+}
+
+/** The bytes of the message being built: a buffer kept from message to message, grown when one needs more. */
+class MessageBytes {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private length = 0;
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  private room(more: number): void {
+    if (this.length + more <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.length + more));
+    this.buffer.copy(bigger, 0, 0, this.length);
+    this.buffer = bigger;
+  }
+
+  /** Text known to be ASCII (a character is a byte). */
+  ascii(text: string): void {
+    this.room(text.length);
+    this.length += this.buffer.write(text, this.length, 'latin1');
+  }
+
+  bytes(source: Buffer, start = 0, end = source.length): void {
+    this.room(end - start);
+    this.length += source.copy(this.buffer, this.length, start, end);
+  }
+
+  lastByte(): number | undefined {
+    return this.length > 0 ? this.buffer[this.length - 1] : undefined;
+  }
+
+  /** The message's own copy of its bytes (the transport keeps it while the buffer moves on). */
+  take(): Buffer {
+    const raw = Buffer.allocUnsafe(this.length);
+    this.buffer.copy(raw, 0, 0, this.length);
+    return raw;
+  }
+}
+
+const building = new MessageBytes();
+
+// A text part's UTF-8, which is looked at and encoded at once: made in a buffer kept for it.
+let utf8 = Buffer.allocUnsafe(16 * 1024);
+
+function utf8Of(text: string): Buffer {
+  if (utf8.length < 3 * text.length) utf8 = Buffer.allocUnsafe(3 * text.length);
+  return utf8.subarray(0, utf8.write(text, 0, 'utf8'));
 }
 
 // ---- The plan: a message's layout as MailComposer made it, to be filled in per message. ----
@@ -217,14 +263,14 @@ function contentOf(source: Source, o: ComposerOptions): string | Buffer | undefi
  * starts with an LF that a CR ending the piece before would pair with, so each text piece is
  * converted on its own.
  */
-function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: (string | Buffer)[], checkHeader?: (header: string) => void): void {
+function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: MessageBytes, checkHeader?: (header: string) => void): void {
   const content = contentOf(node.source, o);
   // MimeNode.getTransferEncoding(), for the contents a message has here (strings and Buffers).
   let transferEncoding = 'base64';
   let bytes: Buffer | undefined;
   if (typeof content === 'string' && node.textual) {
     if (mimeFuncs.isPlainText(content) && !mimeFuncs.hasLongerLines(content, 76)) transferEncoding = '7bit';
-    else transferEncoding = textEncodingOf((bytes = Buffer.from(content))) === 'Q' ? 'quoted-printable' : 'base64';
+    else transferEncoding = textEncodingOf((bytes = utf8Of(content))) === 'Q' ? 'quoted-printable' : 'base64';
   }
   const base = o.baseBoundary as string;
   let header = '';
@@ -241,20 +287,20 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: (stri
   }
   header = crlf(header);
   checkHeader?.(header);
-  out.push(header + '\r\n\r\n');
+  out.ascii(header + '\r\n\r\n');
   if (content !== undefined) {
-    if (transferEncoding === '7bit') out.push(crlf(content as string)); // plain ASCII text
-    else if (typeof content !== 'string') out.push(base64Of(content)); // an attachment's bytes: encoded once per run
-    else if (transferEncoding === 'base64') out.push(base64Lines(bytes ?? Buffer.from(content)));
-    else out.push(crlf(quotedPrintable(bytes ?? Buffer.from(content), !node.textual)));
+    if (transferEncoding === '7bit') out.ascii(crlf(content as string)); // plain ASCII text
+    else if (typeof content !== 'string') out.bytes(base64Of(content)); // an attachment's bytes: encoded once per run
+    else if (transferEncoding === 'base64') out.bytes(base64Lines(bytes ?? utf8Of(content)));
+    else quotedPrintable(bytes ?? utf8Of(content), !node.textual, out);
   }
   if (!node.boundary) return;
   const boundary = node.boundary.replaceAll(plan.base, base);
   node.children.forEach((child, index) => {
-    out.push(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
+    out.ascii(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
     writePlanned(child, plan, o, out);
   });
-  out.push(`\r\n--${boundary}--\r\n`);
+  out.ascii(`\r\n--${boundary}--\r\n`);
 }
 
 /** MimeNode's header line for a field: the value encoded, the line folded. */
@@ -345,17 +391,18 @@ function base64Lines(bytes: Buffer): Buffer {
 }
 
 /**
- * qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content: up to one slice
- * (64 kB) by the port in qp.ts, longer by the Encoder's own transform and flush, run in place.
+ * qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content, with LF made CRLF
+ * as LeWindows does: up to one slice (64 kB) by the port in qp.ts, longer by the Encoder's own
+ * transform and flush, run in place.
  */
-function quotedPrintable(bytes: Buffer, binary: boolean): string {
-  if (bytes.length <= QP_SLICE) return quotedPrintableChunk(bytes, binary);
+function quotedPrintable(bytes: Buffer, binary: boolean, out: MessageBytes): void {
+  if (bytes.length <= QP_SLICE) return quotedPrintableLines(bytes, binary, out);
   const encoder = new qp.Encoder({ binary }) as unknown as SyncTransform;
-  const out: string[] = [];
-  encoder.push = (chunk) => (out.push(String(chunk)), true);
+  const pushed: string[] = [];
+  encoder.push = (chunk) => (pushed.push(String(chunk)), true);
   encoder._transform(bytes, 'buffer', noop);
   encoder._flush(noop);
-  return out.join('');
+  out.ascii(crlf(pushed.join('')));
 }
 
 interface SyncTransform {
@@ -365,13 +412,6 @@ interface SyncTransform {
 }
 
 const noop = () => {};
-
-/** nodemailer's LastNewline: the message ends with a line break. */
-function lastNewline(raw: Buffer): Buffer {
-  const last = raw[raw.length - 1];
-  if (last === 0x0a) return raw;
-  return Buffer.concat([raw, Buffer.from(last === 0x0d ? '\n' : '\r\n', 'latin1')]);
-}
 
 /** nodemailer's LeWindows: every LF not preceded by CR becomes CRLF. */
 function crlf(raw: string): string {

@@ -21,14 +21,17 @@ for (let i = 0; i < 256; i++) {
   PLAIN[i] = LITERAL[i] && i !== 0x09 && i !== 0x0a && i !== 0x0d && i !== 0x20 ? 1 : 0;
 }
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
-let scratch = Buffer.allocUnsafe(64 * 1024);
 
-/** nodemailer's encodeBytes(buffer, undefined, binary, previous). */
-function encodeBytes(buffer: Uint8Array, binary: boolean, previous: number | undefined): string {
+// Scratch space, reused from message to message and grown when a chunk needs more: the encoded
+// bytes (at most 3 a byte, after a waiting line), then the wrapped lines (a window adds at most
+// 3 bytes, "=\r\n", to the 1 or more it takes).
+let encoded = Buffer.allocUnsafe(16 * 1024);
+let wrapped = Buffer.allocUnsafe(64 * 1024);
+
+/** nodemailer's encodeBytes(buffer, undefined, binary, previous), written into `output` from `at`; returns where it ends. */
+function encodeInto(buffer: Buffer, binary: boolean, previous: number | undefined, output: Buffer, at: number): number {
   const len = buffer.length;
-  if (scratch.length < len * 3) scratch = Buffer.allocUnsafe(len * 3);
-  const output = scratch;
-  let pos = 0;
+  let pos = at;
   for (let i = 0; i < len; i++) {
     const ord = buffer[i]!;
     if (PLAIN[ord]) {
@@ -45,59 +48,66 @@ function encodeBytes(buffer: Uint8Array, binary: boolean, previous: number | und
     output[pos++] = HEX[ord >> 4]!;
     output[pos++] = HEX[ord & 15]!;
   }
-  return output.toString('latin1', 0, pos);
+  return pos;
 }
 
 const isHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
-/** "=XX" ends str at `end`. */
-const escapeEndsAt = (str: string, start: number, end: number) =>
-  end - start >= 3 && str.charCodeAt(end - 3) === 0x3d && isHex(str.charCodeAt(end - 2)) && isHex(str.charCodeAt(end - 1));
+/** "=XX" ends s[start, end). */
+const escapeEndsAt = (s: Buffer, start: number, end: number) => end - start >= 3 && s[end - 3] === 0x3d && isHex(s[end - 2]!) && isHex(s[end - 1]!);
 
-/** /^(?:=[\da-f]{2}){1,4}$/i on str[start, end). */
-function onlyEscapes(str: string, start: number, end: number): boolean {
+/** /^(?:=[\da-f]{2}){1,4}$/i on s[start, end). */
+function onlyEscapes(s: Buffer, start: number, end: number): boolean {
   const length = end - start;
   if (length < 3 || length > 12 || length % 3 !== 0) return false;
-  for (let at = start; at < end; at += 3) if (!escapeEndsAt(str, at, at + 3)) return false;
+  for (let at = start; at < end; at += 3) if (!escapeEndsAt(s, at, at + 3)) return false;
   return true;
 }
 
 /**
- * nodemailer's qp wrap(str, 76), step by step: the same windows and the same choices, with
- * index arithmetic in place of its regular expressions (each named beside its port).
+ * nodemailer's qp wrap(str, 76) over the bytes src[0, len), written into `out` from `at`;
+ * returns where it ends. Step by step the same windows and the same choices, with index
+ * arithmetic in place of its regular expressions (each named beside its port).
  */
-export function wrapQuotedPrintable(str: string): string {
-  const len = str.length;
-  if (len <= LINE) return str;
-  let result = '';
+function wrapInto(src: Buffer, len: number, out: Buffer, at: number): number {
+  if (len <= LINE) {
+    out.set(src.subarray(0, len), at);
+    return at + len;
+  }
+  let to = at;
+  const take = (from: number, end: number) => {
+    out.set(src.subarray(from, end), to);
+    to += end - from;
+  };
   let pos = 0;
-  // The first CRLF at or after pos, kept as pos moves on (str.indexOf each time would rescan).
+  // The first CRLF at or after pos, kept as pos moves on (a search each time would rescan).
   let crlfAt = -2;
   while (pos < len) {
     const windowEnd = Math.min(pos + LINE, len);
     // line.match(/\r\n/): the first CRLF inside the window ends the line.
     if (crlfAt < pos) {
-      crlfAt = str.indexOf('\r\n', pos);
-      if (crlfAt < 0) crlfAt = len;
+      // (The scratch buffer goes on past len with bytes of earlier messages: a CRLF there is none.)
+      crlfAt = src.indexOf(CRLF, pos);
+      if (crlfAt < 0 || crlfAt + 1 >= len) crlfAt = len;
     }
     if (crlfAt + 2 <= windowEnd) {
-      result += str.slice(pos, crlfAt + 2);
+      take(pos, crlfAt + 2);
       pos = crlfAt + 2;
       continue;
     }
     // line.substr(-1) === '\n'
-    if (str.charCodeAt(windowEnd - 1) === 0x0a) {
-      result += str.slice(pos, windowEnd);
+    if (src[windowEnd - 1] === 0x0a) {
+      take(pos, windowEnd);
       pos = windowEnd;
       continue;
     }
     const tailStart = Math.max(pos, windowEnd - MARGIN);
     // line.substr(-lineMargin).match(/\n.*?$/): an LF in the tail with no line terminator after it.
-    // The output is ASCII, so the terminators are LF and CR: the tail's last one must be an LF.
+    // The input is ASCII, so the terminators are LF and CR: the tail's last one must be an LF.
     let last = windowEnd - 1;
-    while (last >= tailStart && str.charCodeAt(last) !== 0x0a && str.charCodeAt(last) !== 0x0d) last--;
-    if (last >= tailStart && str.charCodeAt(last) === 0x0a) {
-      result += str.slice(pos, last + 1);
+    while (last >= tailStart && src[last] !== 0x0a && src[last] !== 0x0d) last--;
+    if (last >= tailStart && src[last] === 0x0a) {
+      take(pos, last + 1);
       pos = last + 1;
       continue;
     }
@@ -105,10 +115,10 @@ export function wrapQuotedPrintable(str: string): string {
     // line.length > lineLength - lineMargin && tail.match(/[ \t.,!?][^ \t.,!?]*$/): cut after the tail's last space or punctuation.
     let cut = -1;
     if (windowEnd - pos > LINE - MARGIN) {
-      for (let at = windowEnd - 1; at >= tailStart; at--) {
-        const c = str.charCodeAt(at);
+      for (let i = windowEnd - 1; i >= tailStart; i--) {
+        const c = src[i];
         if (c === 0x20 || c === 0x09 || c === 0x2e || c === 0x2c || c === 0x21 || c === 0x3f) {
-          cut = at;
+          cut = i;
           break;
         }
       }
@@ -117,16 +127,16 @@ export function wrapQuotedPrintable(str: string): string {
       end = cut + 1;
     } else if (
       // line.match(/[=][\da-f]{0,2}$/i)
-      str.charCodeAt(end - 1) === 0x3d ||
-      (end - pos >= 2 && str.charCodeAt(end - 2) === 0x3d && isHex(str.charCodeAt(end - 1))) ||
-      escapeEndsAt(str, pos, end)
+      src[end - 1] === 0x3d ||
+      (end - pos >= 2 && src[end - 2] === 0x3d && isHex(src[end - 1]!)) ||
+      escapeEndsAt(src, pos, end)
     ) {
       // push incomplete encoding sequences to the next line: /[=][\da-f]{0,1}$/i
-      if (str.charCodeAt(end - 1) === 0x3d) end -= 1;
-      else if (end - pos >= 2 && str.charCodeAt(end - 2) === 0x3d && isHex(str.charCodeAt(end - 1))) end -= 2;
+      if (src[end - 1] === 0x3d) end -= 1;
+      else if (end - pos >= 2 && src[end - 2] === 0x3d && isHex(src[end - 1]!)) end -= 2;
       // ensure that utf-8 sequences are not split
-      while (end - pos > 3 && end - pos < len - pos && !onlyEscapes(str, pos, end) && escapeEndsAt(str, pos, end)) {
-        const code = hexValue(str.charCodeAt(end - 2)) * 16 + hexValue(str.charCodeAt(end - 1));
+      while (end - pos > 3 && end - pos < len - pos && !onlyEscapes(src, pos, end) && escapeEndsAt(src, pos, end)) {
+        const code = hexValue(src[end - 2]!) * 16 + hexValue(src[end - 1]!);
         if (code < 128) break;
         end -= 3;
         if (code >= 0xc0) break;
@@ -134,39 +144,84 @@ export function wrapQuotedPrintable(str: string): string {
     }
     // The trimming above emptied the line (an incomplete escape at the very end): take it as is.
     if (end === pos) end = windowEnd;
-    if (end < len && str.charCodeAt(end - 1) !== 0x0a) {
-      if (end - pos === LINE && escapeEndsAt(str, pos, end)) end -= 3;
+    if (end < len && src[end - 1] !== 0x0a) {
+      if (end - pos === LINE && escapeEndsAt(src, pos, end)) end -= 3;
       else if (end - pos === LINE) end -= 1;
-      result += str.slice(pos, end) + '=\r\n';
+      take(pos, end);
+      out[to++] = 0x3d;
+      out[to++] = 0x0d;
+      out[to++] = 0x0a;
     } else {
-      result += str.slice(pos, end);
+      take(pos, end);
     }
     pos = end;
   }
-  return result;
+  return to;
 }
 
+/** wrap() alone, on a string of ASCII (for the comparison with nodemailer's). */
+export function wrapQuotedPrintable(str: string): string {
+  const src = Buffer.from(str, 'latin1');
+  const out = Buffer.allocUnsafe(4 * src.length + 16);
+  return out.toString('latin1', 0, wrapInto(src, src.length, out, 0));
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
 const isWhitespace = (c: number) => c === 0x20 || c === 0x09;
 
 /**
- * qp.Encoder's output for one chunk of at most QP_SLICE bytes: what _transform() and _flush()
- * push. Trailing whitespace (and, for binary, a trailing CR) is held back and encoded at the
- * flush as the end of the input; the last line is re-wrapped with it.
+ * qp.Encoder's output for one chunk of at most QP_SLICE bytes, left in `wrapped`; returns its
+ * length. Trailing whitespace (and, for binary, a trailing CR) is held back and encoded at the
+ * flush as the end of the input; the line it ends is wrapped again with it, as _flush() does.
  */
-export function quotedPrintableChunk(bytes: Uint8Array, binary: boolean): string {
-  if (bytes.length > QP_SLICE) throw new Error('quotedPrintableChunk: more than one slice');
-  if (bytes.length === 0) return '';
+function encodeChunk(bytes: Buffer, binary: boolean): number {
+  if (bytes.length > QP_SLICE) throw new Error('quoted-printable: more than one slice');
+  if (bytes.length === 0) return 0;
   let end = bytes.length;
   while (end > 0 && (isWhitespace(bytes[end - 1]!) || (binary && bytes[end - 1] === 0x0d))) end--;
-  let out = '';
-  let current = '';
-  const slice = (part: Uint8Array, previous: number | undefined) => {
-    const wrapped = wrapQuotedPrintable(current + encodeBytes(part, binary, previous));
-    const lastLF = wrapped.lastIndexOf('\n');
-    current = wrapped.substring(lastLF + 1);
-    out += wrapped.substring(0, lastLF + 1);
-  };
-  if (end > 0) slice(bytes.subarray(0, end), undefined);
-  if (end < bytes.length) slice(bytes.subarray(end), end > 0 ? bytes[end - 1] : undefined);
-  return out + current;
+  const encodedMost = 3 * bytes.length + LINE;
+  if (encoded.length < encodedMost) encoded = Buffer.allocUnsafe(encodedMost);
+  if (wrapped.length < 4 * encodedMost) wrapped = Buffer.allocUnsafe(4 * encodedMost);
+  // _transform: all but the held-back bytes; what follows the last line break waits (_curLine).
+  let done = end > 0 ? wrapInto(encoded, encodeInto(bytes.subarray(0, end), binary, undefined, encoded, 0), wrapped, 0) : 0;
+  if (end < bytes.length) {
+    // _flush: the waiting line, then the held-back bytes encoded as the end of the input.
+    let lineStart = done;
+    while (lineStart > 0 && wrapped[lineStart - 1] !== 0x0a) lineStart--;
+    const waiting = done - lineStart;
+    wrapped.copy(encoded, 0, lineStart, done);
+    const length = encodeInto(bytes.subarray(end), binary, end > 0 ? bytes[end - 1] : undefined, encoded, waiting);
+    done = wrapInto(encoded, length, wrapped, lineStart);
+  }
+  return done;
+}
+
+/** qp.Encoder's output for one chunk of at most QP_SLICE bytes, as the string it pushes. */
+export function quotedPrintableChunk(bytes: Buffer, binary: boolean): string {
+  const length = encodeChunk(bytes, binary); // first: it may replace the scratch buffer
+  return wrapped.toString('latin1', 0, length);
+}
+
+/** Where quotedPrintableLines() writes: the message being built. */
+export interface ByteSink {
+  bytes(source: Buffer, start: number, end: number): void;
+}
+
+const CR = Buffer.from('\r', 'latin1');
+
+/**
+ * The same, as it goes into the message, with nodemailer's LeWindows applied (every LF not
+ * preceded by CR becomes CRLF; the Encoder leaves a text's own line breaks alone).
+ */
+export function quotedPrintableLines(bytes: Buffer, binary: boolean, out: ByteSink): void {
+  const length = encodeChunk(bytes, binary);
+  const lines = wrapped.subarray(0, length); // not the bytes of earlier chunks after them
+  let from = 0;
+  for (let lf = lines.indexOf(0x0a); lf >= 0; lf = lines.indexOf(0x0a, lf + 1)) {
+    if (lf > 0 && lines[lf - 1] === 0x0d) continue;
+    out.bytes(lines, from, lf);
+    out.bytes(CR, 0, 1);
+    from = lf;
+  }
+  out.bytes(lines, from, length);
 }

@@ -82,6 +82,8 @@ describe('the in-place MIME build gives the bytes nodemailer\'s stream build giv
     ];
     const ascii = { ...compose(campaign, person('plain@example.com', 'Plain Name'), 'invitation', now), subject: 'Plain', text: 'Only ASCII here.\n', html: '<p>Only ASCII</p>' };
     variants.push(ascii, { ...ascii, subject: '   ' }, { ...ascii, text: `${'a'.repeat(80)}\n` }, { ...ascii, text: 'tab\there\u0001' });
+    // Quoted-printable over 64 kB (nodemailer's Encoder itself), and just under it (the port).
+    variants.push({ ...ascii, text: 'Lorem ipsum dolor sit amet, é\n'.repeat(2300) }, { ...ascii, text: 'Lorem ipsum dolor sit amet, é\n'.repeat(2100) });
     for (const message of variants) {
       expect((await buildRaw(message)).toString('latin1')).toBe((await streamed(message)).toString('latin1'));
     }
