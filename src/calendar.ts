@@ -51,6 +51,29 @@ const frames = new WeakMap<CampaignEvent, Map<string, [string, string]>>();
 /** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
 function framed(request: CalendarRequest): [string, string] {
   const { event } = request;
+  // Message after message asks for the same frame: the last one is kept at hand.
+  const last = lastFrame;
+  if (
+    last &&
+    last.event === event &&
+    last.method === request.method &&
+    last.sequence === request.sequence &&
+    last.organiser === request.organiser &&
+    last.sentBy === request.sentBy &&
+    last.time === request.now.getTime() &&
+    last.status === request.status
+  ) {
+    return last.frame;
+  }
+  const frame = framedFor(request);
+  lastFrame = { event, method: request.method, sequence: request.sequence, organiser: request.organiser, sentBy: request.sentBy, time: request.now.getTime(), status: request.status, frame };
+  return frame;
+}
+
+let lastFrame: (Omit<CalendarRequest, 'now' | 'attendee'> & { time: number; frame: [string, string] }) | undefined;
+
+function framedFor(request: CalendarRequest): [string, string] {
+  const { event } = request;
   const key = JSON.stringify([request.method, request.sequence, request.organiser, request.sentBy, request.now.getTime(), request.status]);
   let byRequest = frames.get(event);
   if (!byRequest) frames.set(event, (byRequest = new Map()));
@@ -112,6 +135,13 @@ export function unfold(text: string): string[] {
  * breaking only between characters, never inside a UTF-8 sequence.
  */
 export function foldLine(line: string): string {
+  // ASCII (a character is an octet): 75 octets, then 74 after each continuation's space.
+  if (/^[\x00-\x7f]*$/.test(line)) {
+    if (line.length <= 75) return line;
+    let folded = line.slice(0, 75);
+    for (let at = 75; at < line.length; at += 74) folded += '\r\n ' + line.slice(at, at + 74);
+    return folded;
+  }
   const parts: string[] = [];
   let current = '';
   let currentBytes = 0;

@@ -30,6 +30,14 @@ describe('foldLine', () => {
   it('leaves short lines alone', () => {
     expect(foldLine('SUMMARY:short')).toBe('SUMMARY:short');
   });
+
+  it('ASCII: 75 octets, then 74 after each leading space; the same cut as a line of two-octet characters', () => {
+    expect(foldLine('x'.repeat(75))).toBe('x'.repeat(75));
+    expect(foldLine('x'.repeat(76))).toBe(`${'x'.repeat(75)}\r\n x`);
+    expect(foldLine('x'.repeat(75 + 74 + 10))).toBe(`${'x'.repeat(75)}\r\n ${'x'.repeat(74)}\r\n ${'x'.repeat(10)}`);
+    // One non-ASCII character anywhere takes the character-by-character way; the cuts agree where they can.
+    expect(foldLine(`${'x'.repeat(160)}ž`)).toBe(`${'x'.repeat(75)}\r\n ${'x'.repeat(74)}\r\n ${'x'.repeat(11)}ž`);
+  });
 });
 
 describe('buildCalendar', () => {
