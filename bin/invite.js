@@ -17,8 +17,11 @@ for (const stream of [process.stdout, process.stderr]) {
 // longer move on sooner), and the old one is collected once it has grown by a quarter. Hard caps
 // (--max-old-space-size) are not set: a re-run's journal needs room that grows with the list.
 // Someone who sets the heap themselves (NODE_OPTIONS or node's own flags) keeps their setting.
+// Node.js keeps V8's flags settable after start (it turns off --freeze-flags-after-init), but V8
+// prints "unrecognized flag" for a flag it no longer has: only the V8 this was measured with
+// (11, Node.js 20) gets them; elsewhere Node's defaults stand.
 const heapFlags = /--(max|min)-semi-space-size|--semi-space-growth-factor|--heap-growing-percent|--max-old-space-size|--max-heap-size|--optimize-for-size/;
-if (!heapFlags.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '))) {
+if (process.versions.v8.startsWith('11.') && !heapFlags.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '))) {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   v8.setFlagsFromString('--heap-growing-percent=25');
 }
