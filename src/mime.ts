@@ -3,7 +3,6 @@
 // alternative and as an invite.ics attachment with the same bytes).
 import { hash } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
-import type * as Base64 from 'nodemailer/lib/base64';
 import type * as Qp from 'nodemailer/lib/qp';
 import type * as MimeFuncs from 'nodemailer/lib/mime-funcs';
 import type MimeNode from 'nodemailer/lib/mime-node';
@@ -69,7 +68,6 @@ export function envelopeOf(message: MimeInput): Envelope {
 type Composer = typeof MailComposer;
 let composer: Composer | undefined;
 let headerEncoder: MimeNode | undefined;
-let base64: typeof Base64;
 let qp: typeof Qp;
 let mimeFuncs: typeof MimeFuncs;
 let loading: Promise<void> | undefined;
@@ -80,11 +78,10 @@ export async function loadMime(): Promise<void> {
   await (loading ??= Promise.all([
     import('nodemailer/lib/mail-composer/index.js'),
     import('nodemailer/lib/mime-node/index.js'),
-    import('nodemailer/lib/base64/index.js'),
     import('nodemailer/lib/qp/index.js'),
     import('nodemailer/lib/mime-funcs/index.js'),
-  ]).then(([c, n, b, q, f]) => {
-    [base64, qp, mimeFuncs] = [b, q, f];
+  ]).then(([c, n, q, f]) => {
+    [qp, mimeFuncs] = [q, f];
     headerEncoder = new n.default();
     composer = c.default;
   }));
@@ -127,7 +124,7 @@ function planned(options: ComposerOptions, checkHeader?: (header: string) => voi
   writePlanned(plan.root, plan, options, building, checkHeader);
   // nodemailer's LastNewline: the message ends with a line break.
   const last = building.lastByte();
-  if (last !== 0x0a) building.ascii(last === 0x0d ? '\n' : '\r\n');
+  if (last !== 0x0a) building.text(last === 0x0d ? '\n' : '\r\n');
   return building.take();
 }
 
@@ -147,10 +144,10 @@ class MessageBytes {
     this.buffer = bigger;
   }
 
-  /** Text known to be ASCII (a character is a byte). */
-  ascii(text: string): void {
-    this.room(text.length);
-    this.length += this.buffer.write(text, this.length, 'latin1');
+  /** Text: ASCII by now, written as UTF-8 all the same (as Buffer.from(text) would). */
+  text(text: string): void {
+    this.room(3 * text.length);
+    this.length += this.buffer.write(text, this.length, 'utf8');
   }
 
   bytes(source: Buffer, start = 0, end = source.length): void {
@@ -290,9 +287,9 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: Messa
   header = crlf(header);
   // (No physical line is longer than the field's line it is part of.)
   if (longLine) checkHeader?.(header);
-  out.ascii(header + '\r\n\r\n');
+  out.text(header + '\r\n\r\n');
   if (content !== undefined) {
-    if (transferEncoding === '7bit') out.ascii(crlf(content as string)); // plain ASCII text
+    if (transferEncoding === '7bit') out.text(crlf(content as string)); // plain ASCII text
     else if (typeof content !== 'string') out.bytes(base64Of(content)); // an attachment's bytes: encoded once per run
     else if (transferEncoding === 'base64') out.bytes(base64Lines(bytes ?? utf8Of(content)));
     else quotedPrintable(bytes ?? utf8Of(content), !node.textual, out);
@@ -300,10 +297,10 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: Messa
   if (!node.boundary) return;
   const boundary = node.boundary.replaceAll(plan.base, base);
   node.children.forEach((child, index) => {
-    out.ascii(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
+    out.text(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
     writePlanned(child, plan, o, out);
   });
-  out.ascii(`\r\n--${boundary}--\r\n`);
+  out.text(`\r\n--${boundary}--\r\n`);
 }
 
 /** MimeNode's header line for a field: the value encoded, the line folded. */
@@ -405,7 +402,7 @@ function quotedPrintable(bytes: Buffer, binary: boolean, out: MessageBytes): voi
   encoder.push = (chunk) => (pushed.push(String(chunk)), true);
   encoder._transform(bytes, 'buffer', noop);
   encoder._flush(noop);
-  out.ascii(crlf(pushed.join('')));
+  out.text(crlf(pushed.join('')));
 }
 
 interface SyncTransform {
