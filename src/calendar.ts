@@ -46,12 +46,12 @@ export function buildCalendar(request: CalendarRequest): string {
   return head + foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', 'PARTSTAT=NEEDS-ACTION'])) + '\r\n' + tail;
 }
 
-const frames = new WeakMap<CampaignEvent, Map<string, [string, string]>>();
+/** The frame last built, and what it was built for: every message of a run asks for the same one. */
+let lastFrame: (Omit<CalendarRequest, 'now' | 'attendee'> & { time: number; frame: [string, string] }) | undefined;
 
 /** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
 function framed(request: CalendarRequest): [string, string] {
   const { event } = request;
-  // Message after message asks for the same frame: the last one is kept at hand.
   const last = lastFrame;
   if (
     last &&
@@ -65,20 +65,6 @@ function framed(request: CalendarRequest): [string, string] {
   ) {
     return last.frame;
   }
-  const frame = framedFor(request);
-  lastFrame = { event, method: request.method, sequence: request.sequence, organiser: request.organiser, sentBy: request.sentBy, time: request.now.getTime(), status: request.status, frame };
-  return frame;
-}
-
-let lastFrame: (Omit<CalendarRequest, 'now' | 'attendee'> & { time: number; frame: [string, string] }) | undefined;
-
-function framedFor(request: CalendarRequest): [string, string] {
-  const { event } = request;
-  const key = JSON.stringify([request.method, request.sequence, request.organiser, request.sentBy, request.now.getTime(), request.status]);
-  let byRequest = frames.get(event);
-  if (!byRequest) frames.set(event, (byRequest = new Map()));
-  let frame = byRequest.get(key);
-  if (frame) return frame;
   const head = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
@@ -100,9 +86,8 @@ function framedFor(request: CalendarRequest): [string, string] {
     person('ORGANIZER', request.organiser, [], request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="mailto:${request.sentBy}"`] : []),
   ];
   const tail = ['END:VEVENT', 'END:VCALENDAR'];
-  frame = [head.map(foldLine).join('\r\n') + '\r\n', tail.join('\r\n') + '\r\n'];
-  if (byRequest.size > 16) byRequest.clear();
-  byRequest.set(key, frame);
+  const frame: [string, string] = [head.map(foldLine).join('\r\n') + '\r\n', tail.join('\r\n') + '\r\n'];
+  lastFrame = { event, method: request.method, sequence: request.sequence, organiser: request.organiser, sentBy: request.sentBy, time: request.now.getTime(), status: request.status, frame };
   return frame;
 }
 

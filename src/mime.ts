@@ -273,14 +273,7 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: Messa
   let header = '';
   let longLine = false;
   for (const field of node.fields) {
-    let line = field.line;
-    if (!PER_MESSAGE.has(field.name)) {
-      // as the plan has it
-    } else if (field.name === 'Content-Type') line = node.boundary ? field.line.replaceAll(plan.base, base) : field.line;
-    else if (field.name === 'Content-Transfer-Encoding') line = node.textual ? `Content-Transfer-Encoding: ${transferEncoding}` : field.line;
-    else if (field.name === 'Date') line = remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
-    else if (field.name === 'Subject') line = remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
-    else line = headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
+    const line = PER_MESSAGE.has(field.name) ? messageField(field, node, plan, o, transferEncoding) : field.line;
     header += header ? '\r\n' + line : line;
     if (line.length > MAX_LINE) longLine = true;
   }
@@ -301,6 +294,22 @@ function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: Messa
     writePlanned(child, plan, o, out);
   });
   out.text(`\r\n--${boundary}--\r\n`);
+}
+
+/** A field the plan does not keep as written (PER_MESSAGE): this message's line for it. */
+function messageField(field: PlanNode['fields'][number], node: PlanNode, plan: Plan, o: ComposerOptions, transferEncoding: string): string {
+  switch (field.name) {
+    case 'Content-Type':
+      return node.boundary ? field.line.replaceAll(plan.base, o.baseBoundary as string) : field.line;
+    case 'Content-Transfer-Encoding':
+      return node.textual ? `Content-Transfer-Encoding: ${transferEncoding}` : field.line;
+    case 'Date':
+      return remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
+    case 'Subject':
+      return remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
+    default: // To, Message-ID
+      return headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
+  }
 }
 
 /** MimeNode's header line for a field: the value encoded, the line folded. */

@@ -53,7 +53,6 @@ function templatesOf(campaign: Campaign): [MailKind, Template][] {
   );
 }
 
-/** Runs every check. Throws InputError only when the campaign or the contacts file cannot be read at all. */
 /** The lines a warning is about: the first 20 listed, the rest counted ("lines 3, 7 and 12 more"). */
 class LineSample {
   count = 0;
@@ -71,9 +70,10 @@ class LineSample {
 }
 
 /**
- * Runs every check. The contacts are kept in memory ('keep'), only counted ('count', for
- * validate), or read again from the file whenever they are walked ('stream', for the sending
- * commands: memory stays flat however long the list).
+ * Runs every check. Throws InputError only when the campaign or the contacts file cannot be
+ * read at all. The contacts are kept in memory ('keep'), only counted ('count', for validate),
+ * or read again from the file whenever they are walked ('stream', for the sending commands:
+ * memory stays flat however long the list).
  */
 export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'count' | 'stream' = 'keep'): Checked {
   const campaign = loadCampaignOnly(options);

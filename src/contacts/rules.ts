@@ -55,7 +55,7 @@ export interface ContactList {
 
 export interface ContactOptions {
   delimiter?: string;
-  /** Bytes read at a time (default 1 MB; tests use less to cross many chunk boundaries). */
+  /** Bytes read at a time (default 64 kB; tests use less to cross many chunk boundaries). */
   chunkBytes?: number;
   encoding?: string;
   /** A column naming a file (relative to `baseDir`) to attach for that row. */
@@ -308,7 +308,7 @@ const SEPARATOR = '\u0000';
 
 /**
  * A copy of a string that does not keep the string it was cut from: the parser's values are
- * slices of a megabyte of the file's text, and one kept slice would keep all of it.
+ * slices of a chunk of the file's text, and one kept slice would keep all of it.
  */
 function detached(value: string): string {
   return Buffer.from(value, 'utf8').toString('utf8');

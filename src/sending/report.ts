@@ -55,10 +55,10 @@ export function recipientOf(c: Contact, campaign: Campaign): Recipient {
 
 /**
  * The dry run's table of recipients: one line each, before any message, written as it is
- * walked (two walks: the widths, then the lines), so a list of 100,000 is never held. With
+ * walked (two walks: the widths, then the lines), so a list of 100,000 is never held. It goes
+ * out in 64 kB pieces and waits for a slow reader (a pipe) rather than queue in memory. With
  * `keep`, each recipient is also kept there (for --json).
  */
-/** The dry run's table, written in 64 kB pieces as the contacts are walked; it waits for a slow reader (a pipe) rather than queue the table in memory. */
 export async function writeRecipientTable(pending: Seq<Contact>, campaign: Campaign, colour: ChalkInstance, out: NodeJS.WritableStream, keep?: Recipient[]): Promise<void> {
   const count = pending.length;
   const width = String(count).length;
