@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, tmpJournal } from '../helpers/cli.js';
-import { startSmtp, TEST_PASS, TEST_USER } from '../helpers/smtp.js';
+import { startSmtp, TEST_PASS, TEST_USER, whenReceived } from '../helpers/smtp.js';
 
 const NOW = '2027-04-01T09:00:00Z';
 
@@ -99,6 +99,8 @@ describe('SMTP credentials and TLS', () => {
     });
     expect(result.stderr).toContain('warning: --allow-plain-auth');
     expect(result.code).toBe(0);
+    // The server answers 250, then parses: wait for what it accepted.
+    await whenReceived(smtp, 1);
     expect(smtp.received.map((m) => [m.user, m.secure])).toEqual([[TEST_USER, false]]);
   });
 
