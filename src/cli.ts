@@ -50,8 +50,19 @@ function sendingOptions(command: Command): Command {
     .option('--retries <n>', `further attempts after a temporary failure (default: sending.retries, else ${DEFAULTS.retries})`, wholeNumber)
     .option('--retry-delay <seconds>', `wait before the first retry, doubled each time, with jitter (default: sending.retry_delay, else ${DEFAULTS.retryDelaySeconds})`, positiveNumber)
     .option('--timeout <seconds>', `SMTP connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
+    .option('--proof <address>', 'send the real messages of the contacts chosen with --as (default: the first valid row) to ADDRESS alone, the subject marked [Proof], a calendar UID of their own; nothing recorded, nothing counted')
+    .option('--as <contact...>', 'with --proof: whose messages (contacts\' addresses; several allowed)')
     .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"))
-    .addOption(new Option('--allow-plain-auth', 'send the SMTP password even when the server offers no STARTTLS (a local relay only: it goes unencrypted)'));
+    .addOption(new Option('--allow-plain-auth', 'log in even when the server offers no STARTTLS (a local relay only: the password or token goes unencrypted)'));
+}
+
+/** The flags that reach an SMTP server without a campaign's sending command: check-smtp. */
+function serverOptions(command: Command): Command {
+  return command
+    .option('--smtp <url>', 'SMTP server, e.g. smtp://smtp.example.org:587 or smtps://smtp.example.org:465 (default: $SMTP_URL, else invite.yaml\'s smtp:)')
+    .option('--timeout <seconds>', `connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
+    .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"))
+    .addOption(new Option('--allow-plain-auth', 'log in even when the server offers no STARTTLS (a local relay only)'));
 }
 
 /** A command that sends (send, remind, update, cancel): every flag of the shared table. */
@@ -95,11 +106,15 @@ Start here:
   $ cd my-event                  (or pass --campaign my-event to any command)
   $ invite validate              check campaign, contacts and templates
   $ invite send --dry-run        preview: who gets what, and the first message
-  $ invite send                  send through $SMTP_URL (asks first)
+  $ invite check-smtp            log in to the SMTP server, send nothing
+  $ invite send --proof you@example.org    the first contact's real message, to you
+  $ invite send                  send through $SMTP_URL or invite.yaml's smtp: (asks first)
   $ invite replies               record the answers and bounces (IMAP_URL, --dir or --mbox)
   $ invite status                who was sent what, who accepted or declined
 
-Environment: SMTP_URL, SMTP_USER, SMTP_PASS, IMAP_URL, IMAP_USER, IMAP_PASS (never printed),
+Environment: SMTP_URL, SMTP_USER, SMTP_PASS; for OAuth instead of a password
+SMTP_OAUTH_REFRESH_TOKEN, SMTP_OAUTH_CLIENT_ID, SMTP_OAUTH_CLIENT_SECRET, SMTP_OAUTH_TOKEN_URL
+or SMTP_OAUTH_ACCESS_TOKEN; IMAP_URL, IMAP_USER, IMAP_PASS (secrets are never printed);
 INVITE_NOW, NO_COLOR, FORCE_COLOR, CI (never prompt), DEBUG=invite (same as --debug).
 Exit codes: 0 done or nothing due · 1 some messages not delivered (validate: errors
 found) · 2 bad usage or input, nothing sent · 70 internal error (a bug: please report
@@ -134,7 +149,8 @@ Examples:
   $ invite send --dry-run                      the recipients, then the first message in full
   $ invite send --dry-run --all                every message in full
   $ invite send --out out/                     write .eml files to open in a mail client
-  $ SMTP_URL=smtp://smtp.example.org:587 SMTP_USER=events@example.org SMTP_PASS=… invite send
+  $ SMTP_URL=smtp://smtp.example.org:587 SMTP_USER=events@example.org invite send   (asks for the password)
+  $ invite send --proof you@example.org --as info@cc-latvia.example.org --as info@cc-poland.example.org
   $ invite send --to info@cc-lithuania.example.org --smtp smtps://smtp.example.org:465
   $ invite send --yes --rate 20/min --max 400          a provider's limits`,
     )
@@ -221,6 +237,44 @@ Examples:
     )
     .action((options) => run(async () => (await import('./commands/preview.js')).previewCommand(options, io)));
 
+  program
+    .command('login')
+    .description("sign in to the organiser's Microsoft 365 or Google mailbox with OAuth 2.0, for sending; keeps the refresh token in your configuration folder (mode 0600)")
+    .argument('<provider>', 'microsoft (device code: a code you type in any browser) or google (this computer\'s browser, PKCE)')
+    .option('--client-id <id>', 'the application (client) ID of the app registered for your organisation (default: $SMTP_OAUTH_CLIENT_ID)')
+    .option('--client-secret <secret>', "Google: the desktop app client's secret (default: $SMTP_OAUTH_CLIENT_SECRET)")
+    .option('--tenant <tenant>', 'Microsoft: the tenant ID or domain, for an app registered for one organisation (default: common)')
+    .option('--user <address>', 'the mailbox, when the provider does not say it')
+    .option('--print', 'also print the values a scheduled job needs (SMTP_OAUTH_REFRESH_TOKEN …) on stdout, this once')
+    .option('--no-browser', 'Google: print the address instead of opening the browser')
+    .option('--token-url <url>', 'another authorisation server\'s token endpoint (default: the provider\'s; also $SMTP_OAUTH_TOKEN_URL)')
+    .option('--device-url <url>', "Microsoft: another device authorisation endpoint (default: the provider's)")
+    .option('--authorize-url <url>', "Google: another authorisation endpoint (default: the provider's)")
+    .option('--wait <seconds>', 'how long to wait for the sign-in (default 600)', positiveNumber)
+    .addHelpText(
+      'after',
+      `
+The refresh token goes to $XDG_CONFIG_HOME/invite/logins/ADDRESS.json (else ~/.config/invite/…),
+never into the campaign folder. After it, with invite.yaml's smtp: naming the provider, user
+and auth: oauth2, every send logs in with a fresh access token.
+
+Examples:
+  $ invite login microsoft --client-id 11111111-2222-3333-4444-555555555555 --tenant example.org
+  $ invite login google --client-id ….apps.googleusercontent.com --client-secret …
+  $ invite login microsoft --client-id … --print      the values for a CI job's secrets`,
+    )
+    .action((provider: string, options) => run(async () => (await import('./commands/login.js')).loginCommand(provider, options, io)));
+
+  serverOptions(
+    program
+      .command('check-smtp')
+      .description('connect to the SMTP server, upgrade to TLS and log in as a send would; print what the server offers; send nothing')
+      .option('--campaign <dir or file>', "the campaign whose smtp: section to use (default: ./invite.yaml when there is one)")
+      .option('--json', 'print it as one JSON object'),
+  )
+    .addHelpText('after', '\nExit 0 when the login works (or none is needed), 2 with the reason when not.\n\nExamples:\n  $ invite check-smtp\n  $ SMTP_URL=smtps://smtp.example.org:465 SMTP_USER=events@example.org invite check-smtp')
+    .action((options) => run(async () => (await import('./commands/check-smtp.js')).checkSmtpCommand(options, io)));
+
   campaignOptions(
     program
       .command('replies')
@@ -263,6 +317,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const { default: inquirer } = await import('inquirer');
     const answer = await inquirer.prompt<{ ok: boolean }>([{ type: 'confirm', name: 'ok', message: question, default: false }]);
     return answer.ok;
+  };
+  io.askSecret ??= async (question: string) => {
+    const { default: inquirer } = await import('inquirer');
+    // No mask: nothing at all is echoed, not even the length.
+    const answer = await inquirer.prompt<{ secret: string }>([{ type: 'password', name: 'secret', message: question }]);
+    return answer.secret;
   };
   try {
     await program.parseAsync(argv);

@@ -107,7 +107,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
   const context = { ...templateContext(campaign, contact), ...options.extra };
   const to: Person = { name: contact.name, email: contact.email };
   const sequence = options.sequence ?? 0;
-  const method: CalendarMethod = kind === 'cancel' ? 'CANCEL' : 'REQUEST';
+  const method = methodOf(kind);
   return {
     kind: options.journalKind ?? kind,
     campaignId: campaign.id,
@@ -121,24 +121,46 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
     html: templates.html.render(context),
     date: now,
     messageId: messageIdFor(campaign, options.journalKind ?? kind, contact.email),
-    calendar: {
-      method,
-      uid: campaign.event.uid,
-      sequence,
-      content: kind.startsWith('reminder:') ? undefined : buildCalendar({
-        event: campaign.event,
-        method,
-        sequence,
-        organiser: campaign.organiser,
-        sentBy: campaign.from.email,
-        attendee: to,
-        now,
-        status: kind === 'cancel' ? 'CANCELLED' : 'CONFIRMED',
-      }),
-    },
+    calendar: { method, uid: campaign.event.uid, sequence, content: calendarFor(campaign, kind, to, now, sequence) },
     attachments: kind === 'cancel' ? [] : [...campaign.attachments, ...contact.attachments],
     eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
     event: snapshotOf(campaign),
+  };
+}
+
+const methodOf = (kind: string): CalendarMethod => (kind === 'cancel' ? 'CANCEL' : 'REQUEST');
+
+/** The calendar a message of this kind carries (none for a reminder: a letter, not a scheduling message). */
+function calendarFor(campaign: Campaign, kind: string, to: Person, now: Date, sequence: number, event = campaign.event): string | undefined {
+  if (kind.startsWith('reminder:')) return undefined;
+  return buildCalendar({
+    event,
+    method: methodOf(kind),
+    sequence,
+    organiser: campaign.organiser,
+    sentBy: campaign.from.email,
+    attendee: to,
+    now,
+    status: kind === 'cancel' ? 'CANCELLED' : 'CONFIRMED',
+  });
+}
+
+/**
+ * A proof: the message a contact would receive, sent to the organiser's own `address` instead,
+ * the subject marked [Proof], with a Message-ID of its own (`id`, unique per proof: mail clients
+ * drop a second message with a Message-ID they have seen) and a calendar UID of its own, so that
+ * accepting a proof never touches the real event.
+ */
+export function proofOf(message: Message, campaign: Campaign, address: string, id: string): Message {
+  const to: Person = { name: message.to.name, email: address };
+  const event = { ...campaign.event, uid: `proof-${campaign.event.uid}` };
+  const domain = campaign.from.email.split('@')[1] ?? 'invite.invalid';
+  return {
+    ...message,
+    to,
+    subject: `[Proof] ${message.subject}`,
+    messageId: `<proof.${id}@${domain}>`,
+    calendar: { ...message.calendar, uid: event.uid, content: message.calendar.content === undefined ? undefined : calendarFor(campaign, message.kind, to, message.date, message.calendar.sequence, event) },
   };
 }
 

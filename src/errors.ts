@@ -60,6 +60,13 @@ export class UsageError extends HintedError {}
  */
 export class DeliveryStop extends HintedError {}
 
+/**
+ * The server stopped answering mid-run (connections time out or close, again and again): the run
+ * stops, what was accepted stays recorded, and the rest is left for a re-run: exit 1, not 2, since
+ * nothing about the input is wrong.
+ */
+export class ServerSilent extends DeliveryStop {}
+
 /** A failure for this one recipient (a refused address, a full mailbox, a dropped connection); the run goes on. */
 export class RecipientFailure extends Error {
   constructor(
@@ -133,20 +140,19 @@ export function describeFailure(error: unknown, debug = false): { lines: string[
 }
 
 /**
- * A server's error text without the password or anything that carries it: SMTP and IMAP
- * servers may quote the AUTH data (base64 of "\0user\0password" for PLAIN, of the password
- * for LOGIN) in their reply.
+ * A server's error text without the password, the tokens or anything that carries them: SMTP
+ * and IMAP servers may quote the AUTH data (base64 of "\0user\0password" for PLAIN, of the
+ * password for LOGIN, of "user=…\x01auth=Bearer token\x01\x01" for XOAUTH2) in their reply.
  */
-export function stripSecrets(text: string, settings: { user?: string; pass?: string }): string {
-  if (!settings.pass) return text;
+export function stripSecrets(text: string, settings: { user?: string; pass?: string; tokens?: string[] }): string {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  const forms = [
-    b64(`\0${settings.user ?? ''}\0${settings.pass}`),
-    b64(`${settings.user ?? ''}\0${settings.user ?? ''}\0${settings.pass}`),
-    b64(settings.pass),
-    encodeURIComponent(settings.pass),
-    settings.pass,
-  ];
+  const user = settings.user ?? '';
+  const forms: string[] = [];
+  if (settings.pass) {
+    const pass = settings.pass;
+    forms.push(b64(`\0${user}\0${pass}`), b64(`${user}\0${user}\0${pass}`), b64(pass), encodeURIComponent(pass), pass);
+  }
+  for (const token of settings.tokens ?? []) forms.push(b64(`user=${user}\x01auth=Bearer ${token}\x01\x01`), b64(token), token);
   // Longest first, so a form containing another is replaced whole.
   return forms.sort((a, b) => b.length - a.length).reduce((t, form) => (form ? t.split(form).join('***') : t), text);
 }

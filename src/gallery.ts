@@ -10,7 +10,7 @@ import type { Campaign } from './campaign/model.js';
 import { eventView, type Message } from './compose.js';
 import { shownPath } from './errors.js';
 import { recipientOf } from './sending/report.js';
-import { fileSafeAddress, type Transport } from './transports.js';
+import { fileSafeAddress, type Transport } from './transports/transport.js';
 import { shownPerson } from './words.js';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -8,6 +8,8 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Asks a yes/no question on the terminal; absent where there is no terminal. */
   confirm?: (question: string) => Promise<boolean>;
+  /** Asks for a secret (a password) on the terminal, never echoing it. */
+  askSecret?: (question: string) => Promise<string>;
   /** The clock, unless --now or INVITE_NOW says otherwise. */
   clock?: () => Date;
   /** Where SIGINT and SIGTERM arrive (the process); absent in tests that do not need them. */

@@ -10,6 +10,7 @@ import { formatProblem, InputError, shownPath, UsageError, type Problem } from '
 import type { MailTemplates, Template } from './templates.js';
 import { checkVariables, type Shape } from './templates.js';
 import { colourFor, type Io } from './io.js';
+import { campaignSmtpProblems } from './transports/settings.js';
 
 export interface CampaignOptions {
   campaign?: string;
@@ -123,7 +124,7 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     },
   });
 
-  const errors: Problem[] = [...checkTiming(campaign, now)];
+  const errors: Problem[] = [...checkTiming(campaign, now), ...campaignSmtpProblems(campaign.smtp, campaign.file)];
   const warnings: Problem[] = [];
   for (const [kind, template] of templatesOf(campaign)) {
     const builtIns = builtInsFor(kind);

@@ -73,6 +73,11 @@ function parse(args: string[]): { ok: boolean; command?: string; error: string }
   }
 }
 
+/** A password or, for Microsoft 365 and Google, the OAuth values `invite login … --print` shows: all from secrets. */
+const SMTP_SECRETS = Object.fromEntries(
+  ['SMTP_URL', 'SMTP_USER', 'SMTP_PASS', 'SMTP_OAUTH_REFRESH_TOKEN', 'SMTP_OAUTH_CLIENT_ID', 'SMTP_OAUTH_CLIENT_SECRET', 'SMTP_OAUTH_TOKEN_URL'].map((name) => [name, `\${{ secrets.${name} }}`]),
+);
+
 describe('examples/github-actions/reminders.yml', () => {
   const workflow = YAML.parse(readFileSync(WORKFLOW, 'utf8'));
 
@@ -83,7 +88,7 @@ describe('examples/github-actions/reminders.yml', () => {
     const steps = workflow.jobs.remind.steps as { run?: string; env?: Record<string, string> }[];
     expect(steps.some((s) => s.run === 'npm ci')).toBe(true);
     const remind = steps.find((s) => s.run?.includes('invite remind'))!;
-    expect(remind.env).toEqual({ SMTP_URL: '${{ secrets.SMTP_URL }}', SMTP_USER: '${{ secrets.SMTP_USER }}', SMTP_PASS: '${{ secrets.SMTP_PASS }}' });
+    expect(remind.env).toEqual(SMTP_SECRETS);
     expect(steps.some((s) => s.run?.includes('git add .invite/journal.jsonl') && s.run.includes('git push'))).toBe(true);
   });
 
@@ -107,7 +112,7 @@ describe('the workflow invite init writes (starter/github/workflows/reminders.ym
     const steps = workflow.jobs.remind.steps as { run?: string; env?: Record<string, string> }[];
     expect(steps.some((s) => s.run?.startsWith('npm install --global'))).toBe(true);
     const remind = steps.find((s) => s.run?.includes('invite remind'))!;
-    expect(remind.env).toEqual({ SMTP_URL: '${{ secrets.SMTP_URL }}', SMTP_USER: '${{ secrets.SMTP_USER }}', SMTP_PASS: '${{ secrets.SMTP_PASS }}' });
+    expect(remind.env).toEqual(SMTP_SECRETS);
     expect(steps.some((s) => s.run?.includes('git add "$CAMPAIGN/.invite/journal.jsonl"') && s.run.includes('git push'))).toBe(true);
   });
 

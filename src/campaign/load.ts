@@ -10,7 +10,7 @@ import { InputError, shownPath, type Problem } from '../errors.js';
 import { parseRate, type Rate } from '../rate.js';
 import { FORMAT, inZone } from '../words.js';
 import { loadTemplates, type MailTemplates } from '../templates.js';
-import type { Attachment, Campaign, MailKind, ReminderStage } from './model.js';
+import type { Attachment, Campaign, CampaignSmtp, MailKind, ReminderStage } from './model.js';
 import type { CampaignFile } from './schema.js';
 import { campaignSchema } from './schema.js';
 import { lineAt, locateIssue } from './yaml-problems.js';
@@ -245,8 +245,15 @@ function resolveCampaign(
       max: data.sending.max,
       timeout: data.sending.timeout,
     },
+    ...(data.smtp ? { smtp: { ...data.smtp, lines: smtpLines(data.smtp, lineOf) } } : {}),
     problems: soft,
   };
+}
+
+function smtpLines(smtp: NonNullable<CampaignFile['smtp']>, lineOf: (keys: (string | number)[]) => number | undefined): CampaignSmtp['lines'] {
+  const lines: CampaignSmtp['lines'] = { smtp: lineOf(['smtp']) };
+  for (const key of Object.keys(smtp) as (keyof typeof smtp)[]) lines[key] = lineOf(['smtp', key]);
+  return lines;
 }
 
 /** The campaign's own problems and those relative to the current time (kept apart so loading stays clock-free). */

@@ -70,6 +70,22 @@ export interface SendingDefaults {
   timeout?: number;
 }
 
+/** invite.yaml's `smtp:`: where messages go and how to log in, never a secret. The environment overrides it. */
+export interface CampaignSmtp {
+  /** A preset: microsoft365, google, or a service nodemailer knows (checked when SMTP is resolved). */
+  provider?: string;
+  host?: string;
+  port?: number;
+  /** tls: TLS from the first byte (465); starttls: upgraded (587). */
+  security?: 'tls' | 'starttls';
+  user?: string;
+  auth?: 'password' | 'oauth2';
+  /** Microsoft: the directory (tenant ID or domain) whose sign-in endpoints OAuth uses. */
+  tenant?: string;
+  /** The line of each key in invite.yaml, for messages about it. */
+  lines: Partial<Record<'provider' | 'host' | 'port' | 'security' | 'user' | 'auth' | 'tenant' | 'smtp', number>>;
+}
+
 export interface ContactSource {
   /** Absolute path of the contacts CSV. */
   file: string;
@@ -101,6 +117,8 @@ export interface Campaign {
   reminders: ReminderStage[];
   /** Defaults for delivery; command-line flags override them. */
   sending: SendingDefaults;
+  /** invite.yaml's `smtp:` section, when there is one. */
+  smtp?: CampaignSmtp;
   /** Problems that do not stop the campaign from being read (dates that do not fit together). */
   problems: Problem[];
 }

@@ -79,6 +79,18 @@ export const campaignSchema = z.strictObject({
       max_message_size: z.string().min(1).optional(),
     })
     .default({}),
+  /** Where the messages go: a provider preset or a server, the login user and method; never a secret (the environment holds those). */
+  smtp: z
+    .strictObject({
+      provider: z.string().min(1).optional(),
+      host: z.string().min(1).optional(),
+      port: z.int().min(1).max(65535).optional(),
+      security: z.enum(['tls', 'starttls']).optional(),
+      user: z.string().min(1).optional(),
+      auth: z.enum(['password', 'oauth2']).optional(),
+      tenant: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 export type CampaignFile = z.infer<typeof campaignSchema>;

@@ -6,6 +6,9 @@ import * as z from 'zod';
 import type { Problem } from '../errors.js';
 import { campaignSchema } from './schema.js';
 
+/** Keys that would hold a secret. */
+const SECRET = /pass|secret|token|credential/i;
+
 export function locateIssue(issue: z.core.$ZodIssue, doc: YAML.Document, lc: LineCounter, file: string, prefix: PropertyKey[] = []): Problem[] {
   const keys = [...prefix, ...issue.path].filter((k): k is string | number => typeof k !== 'symbol');
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -19,7 +22,9 @@ export function locateIssue(issue: z.core.$ZodIssue, doc: YAML.Document, lc: Lin
       line: lineAt(doc, lc, [...keys, key]),
       column: [...keys, key].join('.'),
       message: `unknown key "${key}"`,
-      hint: `allowed here: ${allowedKeys(keys).join(', ')}`,
+      hint: SECRET.test(key)
+        ? 'never write a secret in invite.yaml (it is committed with the campaign): the environment holds it (SMTP_PASS, SMTP_OAUTH_REFRESH_TOKEN), e.g. as a CI secret'
+        : `allowed here: ${allowedKeys(keys).join(', ')}`,
     }));
   }
   const present = doc.hasIn(keys);

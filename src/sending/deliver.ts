@@ -3,11 +3,11 @@
 // outcome to the journal the moment it is known, and stops cleanly when asked to. The run
 // that called it owns the transport and closes it.
 import type { Message } from '../compose.js';
-import { DeliveryStop, RecipientFailure } from '../errors.js';
+import { DeliveryStop, RecipientFailure, ServerSilent } from '../errors.js';
 import { JournalWriteError, type JournalEntry, type JournalWriter } from '../journal.js';
 import { RateLimiter, realClock, type Clock } from '../rate.js';
 import { breather } from './breathe.js';
-import type { Transport } from '../transports.js';
+import type { Transport } from '../transports/transport.js';
 
 // Outcomes keep the address and Message-ID, not the message: memory must not grow with the list.
 export interface Delivered {
@@ -78,8 +78,12 @@ export class StopSignal {
   }
 }
 
-/** After this many messages in a row lost to the network with nothing accepted in between, the run stops. */
-const NETWORK_FAILURES_BEFORE_STOP = 5;
+/**
+ * After this many connection-level failures in a row (a timeout, a refused or closed connection),
+ * counting every attempt, with nothing accepted in between, the server is taken to be down: the
+ * run stops instead of waiting out every retry of every message.
+ */
+const CONNECTION_FAILURES_BEFORE_STOP = 3;
 const MAX_RETRY_DELAY_MS = 60_000;
 
 export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport> {
@@ -87,7 +91,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
   const limiter = plan.limiter ?? new RateLimiter(undefined);
   const clock = plan.clock ?? realClock;
   const stop = plan.stop ?? new StopSignal();
-  let networkFailuresInARow = 0;
+  let connectionFailuresInARow = 0;
 
   const entryFor = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>): JournalEntry => ({
     time: new Date().toISOString(),
@@ -131,7 +135,10 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
           error instanceof RecipientFailure ? error : new RecipientFailure(error instanceof Error ? error.message : String(error), undefined, false, false);
         // A server that cannot be reached at all, before anything went through: no point going on.
         if (failure.connectFailure && report.acceptedCount === 0) throw new DeliveryStop(failure.message, 'check the host and port of the SMTP URL');
-        if (!failure.permanent && attempt <= plan.retries && !stop.requested) {
+        // A reply of the server (a 4xx, a 5xx) shows it answers; only failures of the connection count.
+        if (failure.responseCode !== undefined) connectionFailuresInARow = 0;
+        const silent = failure.network && ++connectionFailuresInARow >= CONNECTION_FAILURES_BEFORE_STOP;
+        if (!silent && !failure.permanent && attempt <= plan.retries && !stop.requested) {
           const base = plan.retryDelayMs * 2 ** (attempt - 1);
           const delay = Math.min(MAX_RETRY_DELAY_MS, Math.round(base / 2 + Math.random() * base));
           plan.onRetry?.(message, attempt, failure.message, delay);
@@ -143,16 +150,16 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
         const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
         report.failed.push(outcome);
         plan.onResult?.(outcome);
-        if (failure.network) {
-          networkFailuresInARow++;
-          if (networkFailuresInARow >= NETWORK_FAILURES_BEFORE_STOP) {
-            throw new DeliveryStop(`${networkFailuresInARow} messages in a row could not be delivered: ${failure.message}`, 'the server or the network is down; run the same command again later to send the rest');
-          }
+        if (silent) {
+          throw new ServerSilent(
+            `the SMTP server ${plan.transport.description} does not answer: ${connectionFailuresInARow} connection failures in a row (the last: ${failure.message})`,
+            'what it accepted is recorded; check the server (or the network), then run the same command again to send the rest',
+          );
         }
         return;
       }
       limiter.release(true);
-      networkFailuresInARow = 0;
+      connectionFailuresInARow = 0;
       record(message, { status: 'accepted', response: receipt.response });
       const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
       report.acceptedCount++;

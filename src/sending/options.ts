@@ -4,12 +4,17 @@
 import path from 'node:path';
 import type { Campaign } from '../campaign/load.js';
 import { DEFAULTS } from '../defaults.js';
+import { email } from '../campaign/schema.js';
 import { UsageError } from '../errors.js';
 import { galleryTransport } from '../gallery.js';
-import { colourFor, type Io } from '../io.js';
+import { colourFor, isInteractive, type Io } from '../io.js';
 import type { CampaignOptions } from '../prepare.js';
 import { parseRate, type Rate } from '../rate.js';
-import { emlTransport, parseSmtpUrl, previewTransport, smtpTransport, type SmtpSettings, type Transport } from '../transports.js';
+import { emlTransport } from '../transports/eml.js';
+import { previewTransport } from '../transports/preview.js';
+import { readSmtpUrl, resolveSmtp, type SmtpSettings } from '../transports/settings.js';
+import { smtpTransport } from '../transports/smtp.js';
+import type { Transport } from '../transports/transport.js';
 
 /** The command line of send, remind, update and cancel, as commander hands it over. */
 export interface SendingOptions extends CampaignOptions {
@@ -39,11 +44,18 @@ export interface SendingOptions extends CampaignOptions {
   timeout?: number;
   /** remind: CSVs of the people who registered. */
   registered?: string[];
+  /** Send the real messages of some contacts to this address only, marked [Proof]. */
+  proof?: string;
+  /** --proof: whose messages (contacts' addresses); default the first valid row. */
+  as?: string[];
 }
 
 
-/** Where the messages go, as the flags chose it. */
-export type Destination = { kind: 'dry-run'; everyMessage: boolean } | { kind: 'gallery'; dir: string } | { kind: 'eml'; dir: string } | { kind: 'smtp'; server: SmtpSettings } | { kind: 'unset' };
+/**
+ * Where the messages go, as the flags chose it. `server`: really sent, through the server --smtp
+ * or SMTP_URL names, else invite.yaml's `smtp:` (settled once the campaign is read), else none.
+ */
+export type Destination = { kind: 'dry-run'; everyMessage: boolean } | { kind: 'gallery'; dir: string } | { kind: 'eml'; dir: string } | { kind: 'server'; url?: string };
 
 export interface Settled {
   destination: Destination;
@@ -53,6 +65,8 @@ export interface Settled {
   yes: boolean;
   json: boolean;
   skipInvalid: boolean;
+  /** --proof ADDRESS (--as CONTACT …): the chosen contacts' messages to ADDRESS alone, nothing recorded. */
+  proof?: { address: string; as: string[] };
 }
 
 export function settleOptions(options: SendingOptions, io: Io): Settled {
@@ -68,10 +82,11 @@ export function settleOptions(options: SendingOptions, io: Io): Settled {
       { kind: 'dry-run', everyMessage: Boolean(options.all || options.to || options.limit) }
     : options.out
       ? { kind: 'eml', dir: path.resolve(options.out) }
-      : url
-        ? // Parsed now: a bad URL is a usage error before the lock and the question.
-          { kind: 'smtp', server: parseSmtpUrl(url, io.env) }
-        : { kind: 'unset' };
+      : { kind: 'server', url };
+  // Read now: a bad URL is a usage error before the campaign, the lock and the question.
+  if (url && destination.kind === 'server') readSmtpUrl(url);
+  if (options.as && options.proof === undefined) throw new UsageError('--as chooses whose messages a proof shows', 'add --proof YOUR-ADDRESS, e.g. --proof you@example.org --as info@cc-latvia.example.org');
+  const proof = options.proof === undefined ? undefined : settleProof(options);
   return {
     destination,
     rate: options.rate === undefined ? undefined : parseRate(options.rate),
@@ -79,18 +94,43 @@ export function settleOptions(options: SendingOptions, io: Io): Settled {
     yes: Boolean(options.yes),
     json: Boolean(options.json),
     skipInvalid: Boolean(options.skipInvalid),
+    ...(proof ? { proof } : {}),
   };
 }
 
-/** How delivery behaves: the flag, else invite.yaml's `sending:`, else invite's default. */
-export function deliverySettings(options: SendingOptions, settled: Settled, campaign: Campaign) {
+/** --proof sends real messages to one address: flags that choose or record real recipients make no sense beside it. */
+function settleProof(options: SendingOptions): { address: string; as: string[] } {
+  const clash = (
+    [
+      ['--dry-run', options.dryRun],
+      ['--out', options.out],
+      ['--to', options.to],
+      ['--limit', options.limit],
+      ['--max', options.max],
+      ['--resend', options.resend],
+    ] as const
+  ).find(([, given]) => given !== undefined && given !== false);
+  if (clash) throw new UsageError(`--proof cannot be used with ${clash[0]}`, '--proof ADDRESS sends the real messages of the contacts chosen with --as to ADDRESS alone; leave the other flag out');
+  const address = options.proof!.trim();
+  if (!email.safeParse(address).success) throw new UsageError(`--proof ${address}: not an e-mail address`, 'e.g. --proof you@example.org');
+  return { address, as: (options.as ?? []).map((a) => a.trim()) };
+}
+/** The SMTP server and login for a real send: --smtp / SMTP_URL over invite.yaml's `smtp:`; undefined when none is named. */
+export function smtpServerFor(settled: Settled, campaign: Campaign, io: Io): SmtpSettings | undefined {
+  if (settled.destination.kind !== 'server') return undefined;
+  return resolveSmtp({ url: settled.destination.url, campaign: campaign.smtp, campaignFile: campaign.file, env: io.env });
+}
+
+/** How delivery behaves: the flag, else invite.yaml's `sending:`, else the provider's published limit, else invite's default. */
+export function deliverySettings(options: SendingOptions, settled: Settled, campaign: Campaign, smtp?: SmtpSettings) {
   const defaults = campaign.sending;
+  const providerRate = smtp?.provider?.rate;
   return {
     connections: options.connections ?? defaults.connections ?? DEFAULTS.connections,
     retries: options.retries ?? defaults.retries ?? DEFAULTS.retries,
     retryDelayMs: (options.retryDelay ?? defaults.retryDelay ?? DEFAULTS.retryDelaySeconds) * 1000,
     timeoutMs: (options.timeout ?? defaults.timeout ?? DEFAULTS.timeoutSeconds) * 1000,
-    rate: settled.rate ?? defaults.rate,
+    rate: settled.rate ?? defaults.rate ?? (providerRate ? parseRate(providerRate) : undefined),
     max: settled.selection.max ?? defaults.max,
   };
 }
@@ -98,7 +138,7 @@ export function deliverySettings(options: SendingOptions, settled: Settled, camp
 export type DeliverySettings = ReturnType<typeof deliverySettings>;
 
 /** The transport the destination names; undefined when no SMTP server is configured (a plan with nothing to send still runs). */
-export function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io): Transport | undefined {
+export function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io, server?: SmtpSettings): Transport | undefined {
   const { destination } = settled;
   if (destination.kind === 'dry-run') {
     const stream = settled.json ? io.stderr : io.stdout;
@@ -106,24 +146,24 @@ export function openTransport(settled: Settled, options: SendingOptions, deliver
   }
   if (destination.kind === 'eml') return emlTransport(destination.dir);
   if (destination.kind === 'gallery') return galleryTransport(destination.dir, campaign);
-  if (destination.kind === 'unset') return undefined;
+  if (!server) return undefined;
   const smtp: SmtpSettings = {
-    ...destination.server,
+    ...server,
     insecureTls: Boolean(options.insecureTls),
     allowPlainAuth: Boolean(options.allowPlainAuth),
     timeoutMs: delivery.timeoutMs,
     connections: delivery.connections,
   };
   if (options.insecureTls) io.stderr.write("warning: --insecure-tls: the server's TLS certificate is not checked; anyone on the path could read the mail and the password\n");
-  if (options.allowPlainAuth && smtp.user && !smtp.secure) {
-    io.stderr.write(`warning: --allow-plain-auth: if ${smtp.host}:${smtp.port} offers no STARTTLS, the SMTP password goes over the network unencrypted; use it only for a relay on this machine or network\n`);
+  if (options.allowPlainAuth && smtp.auth !== 'none' && !smtp.secure) {
+    io.stderr.write(`warning: --allow-plain-auth: if ${smtp.host}:${smtp.port} offers no STARTTLS, the SMTP ${smtp.auth === 'oauth2' ? 'access token goes' : 'password goes'} over the network unencrypted; use it only for a relay on this machine or network\n`);
   }
-  return smtpTransport(smtp);
+  return smtpTransport(smtp, io.env, isInteractive(io) ? io.askSecret : undefined);
 }
 
 export function noSmtpConfigured(): UsageError {
   return new UsageError(
     'no SMTP server configured, so nothing can be sent',
-    'set SMTP_URL (e.g. smtp://smtp.example.org:587, with SMTP_USER and SMTP_PASS) or pass --smtp URL; to look first, use --dry-run or --out DIR',
+    'set SMTP_URL (e.g. smtp://smtp.example.org:587, with SMTP_USER and SMTP_PASS), pass --smtp URL, or name the server in invite.yaml (smtp: provider: microsoft365, google, … or host:); to look first, use --dry-run or --out DIR',
   );
 }

@@ -6,7 +6,7 @@ import { eventView } from '../compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import type { Seq } from '../contacts/seq.js';
 import { EXIT, printable } from '../errors.js';
-import type { Transport } from '../transports.js';
+import type { Transport } from '../transports/transport.js';
 import { shownPerson } from '../words.js';
 import { breather, writeDrained } from './breathe.js';
 import type { DeliveryReport } from './deliver.js';
@@ -129,6 +129,7 @@ export function summaryText(summary: RunSummary, input: ReportInput, colour: Cha
   for (const s of summary.skipped) lines.push(printable(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`));
   for (const f of summary.failed) lines.push(colour.red(`Not delivered: ${f.email}: ${printable(f.reason)}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
   if (summary.stopped) lines.push(colour.red(`Stopped: ${printable(summary.stopped)}`));
+  if (summary.stopped && input.delivery.stopped?.hint) lines.push(`hint: ${printable(input.delivery.stopped.hint)}`);
   if (summary.interrupted) lines.push(colour.yellow(`Interrupted: ${summary.notSent.length} not sent; run the same command again to send them.`));
   else if (summary.notSent.length > 0) lines.push(`Not sent (${summary.notSent.length}): run the same command again to send them.`);
   if (summary.unrecorded.length > 0) {

@@ -4,16 +4,17 @@
 // that overlaps another (a cancel and a send) either waits its turn or sees what it did.
 import type { Campaign } from '../campaign/load.js';
 import { readRegistered } from '../contacts/registered.js';
-import { DeliveryStop, EXIT, printable, shownPath, UsageError } from '../errors.js';
+import { DeliveryStop, EXIT, printable, ServerSilent, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
 import { journalPath, JournalWriteError, JournalWriter, lockJournal, readJournal } from '../journal.js';
 import { prepare } from '../prepare.js';
 import { progressFor } from '../progress.js';
 import { RateLimiter } from '../rate.js';
-import type { Transport } from '../transports.js';
+import type { Transport } from '../transports/transport.js';
 import { deliver, StopSignal, type DeliveryReport } from './deliver.js';
-import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, type DeliverySettings, type SendingOptions } from './options.js';
+import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, smtpServerFor, type DeliverySettings, type SendingOptions } from './options.js';
 import { selectPending, type Batch, type Planner, type Selection } from './plan.js';
+import { sendProofs } from './proof.js';
 import { exitCodeOf, summarise, summaryText, writeRecipientTable, type Recipient } from './report.js';
 
 export interface SendingCommand {
@@ -33,15 +34,16 @@ export async function runSending(command: SendingCommand, options: SendingOption
   command.requires?.(campaign);
   const registered = new Set<string>();
   for (const file of options.registered ?? []) for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
-  const delivery = deliverySettings(options, settled, campaign);
+  const smtp = smtpServerFor(settled, campaign, io);
+  const delivery = deliverySettings(options, settled, campaign, smtp);
   const journalFile = journalPath(campaign.dir, options.journal);
   const journalShown = shownPath(journalFile);
-  const transport = openTransport(settled, options, delivery, campaign, io);
+  const transport = openTransport(settled, options, delivery, campaign, io, smtp);
 
   // Where the organiser's text goes: stdout, unless stdout carries the JSON summary.
   const say = settled.json ? io.stderr : io.stdout;
-  // Only a real send records anything; the writer opens the file at its first line.
-  const writer = transport?.needs.journal ? new JournalWriter(journalFile) : undefined;
+  // Only a real send records anything (a proof never does); the writer opens the file at its first line.
+  const writer = transport?.needs.journal && !settled.proof ? new JournalWriter(journalFile) : undefined;
   let lock: ReturnType<typeof lockJournal> | undefined;
   try {
     // 2. Lock and read the journal, once. Without a real send there is nothing to keep apart.
@@ -53,15 +55,18 @@ export async function runSending(command: SendingCommand, options: SendingOption
     if (journal.torn) io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
 
     // 3. Plan: pure, from what was just read.
-    const plan = command.plan({ campaign, contacts, now, entries: journal.entries, journal: journalShown, preview: transport ? !transport.needs.journal : false, registered });
+    // A proof is a preview that travels: what would go out, to the organiser alone.
+    const preview = settled.proof !== undefined || (transport ? !transport.needs.journal : false);
+    const plan = command.plan({ campaign, contacts, now, entries: journal.entries, journal: journalShown, preview, registered });
     if ('nothing' in plan) {
-      say.write(plan.nothing + '\n');
+      say.write(plan.nothing + (settled.proof ? ' No proof sent: a proof shows what would go out now (--now TIME replays another moment).' : '') + '\n');
       if (settled.json) io.stdout.write(JSON.stringify({ command: command.name, campaign: campaign.id, accepted: 0, ...plan.json }, null, 2) + '\n');
       return EXIT.ok;
     }
     for (const note of plan.notes) io.stderr.write(note + '\n');
     if (!transport) throw noSmtpConfigured();
     const { batch } = plan;
+    if (settled.proof) return await sendProofs({ batch, contacts, campaign, proof: settled.proof, transport, delivery, json: settled.json, command: command.name, io });
     const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
     const headline = headlineOf(selection, settled.selection.resend, delivery.max);
     if (headline) io.stderr.write(headline + '\n');
@@ -71,6 +76,8 @@ export async function runSending(command: SendingCommand, options: SendingOption
 
     let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {
+      // The login settled before the question: a password asked for, a refresh token tried.
+      await transport.ready?.();
       if (writer && !(await confirmed(batch, selection, settled, transport, campaign, io))) {
         io.stderr.write('Nothing sent.\n');
         return EXIT.ok;
@@ -87,7 +94,9 @@ export async function runSending(command: SendingCommand, options: SendingOption
         if (!(error instanceof JournalWriteError)) throw error;
         report.stopped ??= new DeliveryStop(`${error.message} (flushing it to disk at the end of the run)`, "every line was written, but the disk did not confirm it; check the journal's disk before the next run");
       }
-      if (report.stopped && report.acceptedCount === 0) throw report.stopped;
+      // Nothing went out and the cause is the setup (a refused login, TLS): exit 2. A server that
+      // stopped answering is no fault of the input: the summary lists what is left (exit 1).
+      if (report.stopped && report.acceptedCount === 0 && !(report.stopped instanceof ServerSilent)) throw report.stopped;
     }
 
     // 5. Report.

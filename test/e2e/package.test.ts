@@ -8,12 +8,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, ROOT } from '../helpers/cli.js';
+import { startOAuthServer } from '../helpers/oauth-server.js';
+import { startSmtp, whenReceived } from '../helpers/smtp.js';
 
 const run = promisify(execFile);
 const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `invite-${name}-`));
 
 describe('the packed package', () => {
-  it('packs with its built code, installs from the tarball, and runs init and a dry run anywhere', async () => {
+  it('packs with its built code, installs from the tarball, runs init and a dry run anywhere, and sends with only the OAuth variables', async () => {
     // A clean checkout: the sources only, the dependencies already installed beside them.
     const checkout = tmp('checkout');
     for (const part of ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts', 'README.md', 'bin', 'src', 'starter']) {
@@ -44,5 +46,28 @@ describe('the packed package', () => {
     // The campaign file itself is accepted too.
     const validate = await run(invite, ['validate', '--campaign', path.join('my-event', 'invite.yaml')], { cwd: work, env });
     expect(validate.stdout).toContain('✓ 3 contacts ready');
+
+    // Sending from a mailbox that takes no password: only the OAuth variables a CI job would hold.
+    const auth = await startOAuthServer({ refreshTokens: ['rt-ci'] });
+    const smtp = await startSmtp({ xoauth2: (user, token) => (user === 'events@example.org' && token === auth.minted.at(-1) ? 'ok' : 'expired') });
+    try {
+      const sent = await run(invite, ['send', '--yes', '--campaign', 'my-event'], {
+        cwd: work,
+        env: cleanEnv({
+          NODE_EXTRA_CA_CERTS: smtp.caFile,
+          SMTP_URL: smtp.url,
+          SMTP_USER: 'events@example.org',
+          SMTP_OAUTH_REFRESH_TOKEN: 'rt-ci',
+          SMTP_OAUTH_CLIENT_ID: 'client-ci',
+          SMTP_OAUTH_TOKEN_URL: auth.tokenUrl,
+        }),
+      });
+      expect(sent.stdout).toMatch(/^Sent 3 invitations through 127\.0\.0\.1:\d+ as /m);
+      await whenReceived(smtp, 3);
+      expect(smtp.received.map((m) => m.token)).toEqual(['at-1', 'at-1', 'at-1']);
+    } finally {
+      await smtp.close();
+      await auth.close();
+    }
   });
 });

@@ -20,10 +20,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/** An empty configuration folder: no login kept in the real ~/.config/invite can reach a test. */
+let emptyConfig: string | undefined;
+
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key] as string;
   env.NO_COLOR = '1';
+  env.XDG_CONFIG_HOME = emptyConfig ??= mkdtempSync(path.join(os.tmpdir(), 'invite-config-'));
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

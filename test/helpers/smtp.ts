@@ -16,6 +16,8 @@ export interface Received {
   parsed: ParsedMail;
   secure: boolean;
   user?: string;
+  /** The access token the session logged in with (XOAUTH2). */
+  token?: string;
 }
 
 export interface TestSmtp {
@@ -26,6 +28,8 @@ export interface TestSmtp {
   received: Received[];
   /** Errors of client connections (resets by killed clients), kept rather than thrown. */
   connectionErrors: Error[];
+  /** Every AUTH the server saw, in order: method, user, the token (XOAUTH2) and whether it was accepted. */
+  logins: { method: string; user: string; token?: string; accepted: boolean }[];
   close(): Promise<void>;
 }
 
@@ -77,6 +81,8 @@ export interface SmtpOptions {
   onData?(count: number, to: string[]): Fault;
   /** Milliseconds to wait before accepting each message. */
   delayMs?: number;
+  /** Offers AUTH XOAUTH2 and judges each access token: accepted, or expired (the 334 challenge with status 401, as Gmail and Exchange answer). */
+  xoauth2?: (user: string, token: string) => 'ok' | 'expired';
 }
 
 function smtpError(fault: { reply: number; text?: string }): Error {
@@ -92,6 +98,8 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   let closed: Promise<void> | undefined;
   const pending: Promise<void>[] = [];
   let dataCount = 0;
+  const logins: TestSmtp['logins'] = [];
+  const tokens = new Map<string, string>();
   const dropSession = (id: string) => {
     // smtp-server has no API to cut one connection; its connection objects hold the socket.
     const connections = (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections;
@@ -100,7 +108,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const server = new SMTPServer({
     ...(options.plain ? { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true } : options.noStartTls ? { disabledCommands: ['STARTTLS'] } : { key, cert }),
     secure: Boolean(options.implicitTls),
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: ['PLAIN', 'LOGIN', ...(options.xoauth2 ? ['XOAUTH2'] : [])],
     // Refuse AUTH before STARTTLS, as real submission servers do (unless this is the plain relay).
     allowInsecureAuth: Boolean(options.noStartTls),
     logger: false,
@@ -111,8 +119,19 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
       if (fault === 'stall') return;
       callback(fault ? smtpError(fault) : null);
     },
-    onAuth(auth, _session, callback) {
-      if (auth.username === TEST_USER && auth.password === TEST_PASS) callback(null, { user: auth.username });
+    onAuth(auth, session, callback) {
+      if (auth.method === 'XOAUTH2' && options.xoauth2 && auth.accessToken && auth.username) {
+        const verdict = options.xoauth2(auth.username, auth.accessToken);
+        logins.push({ method: auth.method, user: auth.username, token: auth.accessToken, accepted: verdict === 'ok' });
+        if (verdict === 'ok') {
+          tokens.set(session.id, auth.accessToken);
+          return callback(null, { user: auth.username });
+        }
+        return callback(null, { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } });
+      }
+      const accepted = auth.username === TEST_USER && auth.password === TEST_PASS;
+      logins.push({ method: auth.method, user: auth.username ?? '', accepted });
+      if (accepted) callback(null, { user: auth.username });
       else callback(new Error('Invalid username or password'));
     },
     onData(stream, session, callback) {
@@ -124,6 +143,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
       };
       const secure = session.secure;
       const user = session.user as string | undefined;
+      const token = tokens.get(session.id);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         dataCount++;
@@ -136,7 +156,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
           const acceptedAt = performance.now();
           pending.push(
             simpleParser(raw).then((parsed) => {
-              received.push({ envelope, acceptedAt, raw, parsed, secure, user });
+              received.push({ envelope, acceptedAt, raw, parsed, secure, user, token });
             }),
           );
           callback();
@@ -162,6 +182,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     caFile,
     received,
     connectionErrors,
+    logins,
     async close() {
       // Cut what is still connected (a stalled or killed client) so close() does not wait for it.
       for (const c of (server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections) c._socket.destroy();

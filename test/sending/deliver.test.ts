@@ -3,10 +3,10 @@
 // that no sliding window exceeds — each checked in simulated time, independent of machine load.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Message } from '../../src/compose.js';
-import { DeliveryStop, RecipientFailure } from '../../src/errors.js';
+import { DeliveryStop, RecipientFailure, ServerSilent } from '../../src/errors.js';
 import { parseRate, RateLimiter } from '../../src/rate.js';
 import { deliver, StopSignal, type DeliveryPlan } from '../../src/sending/deliver.js';
-import type { Transport } from '../../src/transports.js';
+import type { Transport } from '../../src/transports/transport.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 type Outcome = 'ok' | Error;
@@ -119,26 +119,44 @@ describe('deliver: retries', () => {
 });
 
 describe('deliver: stopping', () => {
-  it('stops after 5 messages in a row are lost to the network; the rest are not tried', async () => {
+  it('stops after 3 connection failures in a row (a server that stopped answering); the rest are not tried, and it is not a setup error', async () => {
     const clock = new FakeClock();
     const fake = fakeTransport(clock, (email) => (email === 'person1@example.org' ? 'ok' : networkLoss()));
     const report = await clock.run(deliver(plan(clock, fake.transport, addresses(20), { retries: 0 })));
     expect(report.accepted.map((a) => a.email)).toEqual(['person1@example.org']);
-    expect(report.failed).toHaveLength(5);
-    expect(report.stopped).toBeInstanceOf(DeliveryStop);
-    expect(report.stopped?.message).toMatch(/^5 messages in a row could not be delivered/);
-    expect(report.notTried).toEqual(addresses(20).slice(6));
+    expect(report.failed).toHaveLength(3);
+    expect(report.stopped).toBeInstanceOf(ServerSilent);
+    expect(report.stopped?.message).toBe('the SMTP server fake does not answer: 3 connection failures in a row (the last: Connection closed unexpectedly)');
+    expect(report.notTried).toEqual(addresses(20).slice(4));
     expect(report.interrupted).toBe(false);
+  });
+
+  it('every attempt counts: one message retried into a silent server stops the run after its third attempt, without waiting out its last retry', async () => {
+    const clock = new FakeClock();
+    const fake = fakeTransport(clock, () => networkLoss());
+    const report = await clock.run(deliver(plan(clock, fake.transport, addresses(5), { retries: 5 })));
+    expect(fake.attempts.map((a) => a.email)).toEqual(['person1@example.org', 'person1@example.org', 'person1@example.org']);
+    expect(report.failed).toMatchObject([{ email: 'person1@example.org', permanent: false }]);
+    expect(report.stopped).toBeInstanceOf(ServerSilent);
+    expect(report.notTried).toEqual(addresses(5).slice(1));
   });
 
   it('an accepted message in between resets the count', async () => {
     const clock = new FakeClock();
-    // Every 4th message goes through: never 5 losses in a row.
-    const fake = fakeTransport(clock, (email) => (Number(/\d+/.exec(email)![0]) % 4 === 0 ? 'ok' : networkLoss()));
+    // Every 3rd message goes through: never 3 losses in a row.
+    const fake = fakeTransport(clock, (email) => (Number(/\d+/.exec(email)![0]) % 3 === 0 ? 'ok' : networkLoss()));
     const report = await clock.run(deliver(plan(clock, fake.transport, addresses(20), { retries: 0 })));
     expect(report.stopped).toBeUndefined();
-    expect(report.accepted).toHaveLength(5);
-    expect(report.failed).toHaveLength(15);
+    expect(report.accepted).toHaveLength(6);
+    expect(report.failed).toHaveLength(14);
+  });
+
+  it('a reply of the server (a 4xx) in between resets it too: the server answers', async () => {
+    const clock = new FakeClock();
+    const fake = fakeTransport(clock, (email) => (Number(/\d+/.exec(email)![0]) % 3 === 0 ? temporary() : networkLoss()));
+    const report = await clock.run(deliver(plan(clock, fake.transport, addresses(12), { retries: 0 })));
+    expect(report.stopped).toBeUndefined();
+    expect(report.failed).toHaveLength(12);
   });
 
   it('a server that cannot be reached before anything went out stops the run at once', async () => {

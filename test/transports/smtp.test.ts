@@ -1,8 +1,9 @@
 // SMTP errors sorted by nodemailer's codes (code, originalCode, responseCode), never by wording:
 // stop the run, this recipient for good, or try again.
 import { describe, expect, it } from 'vitest';
-import { DeliveryStop, RecipientFailure } from '../src/errors.js';
-import { classifySmtpError, parseSmtpUrl } from '../src/transports.js';
+import { DeliveryStop, RecipientFailure } from '../../src/errors.js';
+import { parseSmtpUrl } from '../../src/transports/settings.js';
+import { classifySmtpError } from '../../src/transports/smtp.js';
 
 const settings = parseSmtpUrl('smtp://smtp.example.org:587', { SMTP_USER: 'events@example.org', SMTP_PASS: 's3cret-pass' });
 const nodemailerError = (fields: Record<string, unknown>, message = 'something went wrong') => Object.assign(new Error(message), fields);
