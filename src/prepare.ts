@@ -10,7 +10,7 @@ import { formatProblem, InputError, shownPath, UsageError, type Problem } from '
 import type { MailTemplates, Template } from './templates.js';
 import { checkVariables, type Shape } from './templates.js';
 import { colourFor, type Io } from './io.js';
-import { campaignSmtpProblems } from './transports/settings.js';
+import { campaignSmtpProblems } from './transports/server.js';
 
 export interface CampaignOptions {
   campaign?: string;

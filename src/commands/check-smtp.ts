@@ -6,7 +6,8 @@ import { DEFAULTS } from '../defaults.js';
 import { DeliveryStop, EXIT, printable, RecipientFailure, UsageError } from '../errors.js';
 import { isInteractive, type Io } from '../io.js';
 import { formatSize } from '../attachments.js';
-import { readSmtpUrl, resolveSmtp, type SmtpSettings } from '../transports/settings.js';
+import { readSmtpUrl } from '../transports/server.js';
+import { resolveSmtp, type SmtpSettings } from '../transports/settings.js';
 import { classifySmtpError, factsOf, newConnection, openConnection, settleLogin, type Login, type ServerFacts } from '../transports/smtp.js';
 import { noSmtpConfigured } from '../sending/options.js';
 

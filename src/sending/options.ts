@@ -12,8 +12,8 @@ import type { CampaignOptions } from '../prepare.js';
 import { parseRate, type Rate } from '../rate.js';
 import { emlTransport } from '../transports/eml.js';
 import { previewTransport } from '../transports/preview.js';
-import { readSmtpUrl, resolveSmtp, type SmtpSettings } from '../transports/settings.js';
-import { smtpTransport } from '../transports/smtp.js';
+import { readSmtpUrl } from '../transports/server.js';
+import type { SmtpSettings } from '../transports/settings.js';
 import type { Transport } from '../transports/transport.js';
 
 /** The command line of send, remind, update and cancel, as commander hands it over. */
@@ -116,8 +116,10 @@ function settleProof(options: SendingOptions): { address: string; as: string[] }
   return { address, as: (options.as ?? []).map((a) => a.trim()) };
 }
 /** The SMTP server and login for a real send: --smtp / SMTP_URL over invite.yaml's `smtp:`; undefined when none is named. */
-export function smtpServerFor(settled: Settled, campaign: Campaign, io: Io): SmtpSettings | undefined {
+export async function smtpServerFor(settled: Settled, campaign: Campaign, io: Io): Promise<SmtpSettings | undefined> {
   if (settled.destination.kind !== 'server') return undefined;
+  // The login's code (OAuth, nodemailer) loads only for a real send, not for a dry run.
+  const { resolveSmtp } = await import('../transports/settings.js');
   return resolveSmtp({ url: settled.destination.url, campaign: campaign.smtp, campaignFile: campaign.file, env: io.env });
 }
 
@@ -138,7 +140,7 @@ export function deliverySettings(options: SendingOptions, settled: Settled, camp
 export type DeliverySettings = ReturnType<typeof deliverySettings>;
 
 /** The transport the destination names; undefined when no SMTP server is configured (a plan with nothing to send still runs). */
-export function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io, server?: SmtpSettings): Transport | undefined {
+export async function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io, server?: SmtpSettings): Promise<Transport | undefined> {
   const { destination } = settled;
   if (destination.kind === 'dry-run') {
     const stream = settled.json ? io.stderr : io.stdout;
@@ -158,6 +160,7 @@ export function openTransport(settled: Settled, options: SendingOptions, deliver
   if (options.allowPlainAuth && smtp.auth !== 'none' && !smtp.secure) {
     io.stderr.write(`warning: --allow-plain-auth: if ${smtp.host}:${smtp.port} offers no STARTTLS, the SMTP ${smtp.auth === 'oauth2' ? 'access token goes' : 'password goes'} over the network unencrypted; use it only for a relay on this machine or network\n`);
   }
+  const { smtpTransport } = await import('../transports/smtp.js');
   return smtpTransport(smtp, io.env, isInteractive(io) ? io.askSecret : undefined);
 }
 

@@ -34,11 +34,11 @@ export async function runSending(command: SendingCommand, options: SendingOption
   command.requires?.(campaign);
   const registered = new Set<string>();
   for (const file of options.registered ?? []) for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
-  const smtp = smtpServerFor(settled, campaign, io);
+  const smtp = await smtpServerFor(settled, campaign, io);
   const delivery = deliverySettings(options, settled, campaign, smtp);
   const journalFile = journalPath(campaign.dir, options.journal);
   const journalShown = shownPath(journalFile);
-  const transport = openTransport(settled, options, delivery, campaign, io, smtp);
+  const transport = await openTransport(settled, options, delivery, campaign, io, smtp);
 
   // Where the organiser's text goes: stdout, unless stdout carries the JSON summary.
   const say = settled.json ? io.stderr : io.stdout;

@@ -13,7 +13,8 @@ import { parseRate } from '../../src/rate.js';
 import { deliverySettings, settleOptions } from '../../src/sending/options.js';
 import { saveLogin } from '../../src/transports/oauth.js';
 import { findProvider } from '../../src/transports/providers.js';
-import { campaignSmtpProblems, resolveSmtp } from '../../src/transports/settings.js';
+import { campaignSmtpProblems } from '../../src/transports/server.js';
+import { resolveSmtp } from '../../src/transports/settings.js';
 
 const smtp = (fields: Omit<CampaignSmtp, 'lines'>): CampaignSmtp => ({ ...fields, lines: { smtp: 40, provider: 41, host: 41, user: 42, auth: 43 } });
 const noConfig = () => ({ XDG_CONFIG_HOME: mkdtempSync(path.join(os.tmpdir(), 'invite-xdg-')) });
