@@ -219,7 +219,12 @@ function resolveCampaign(
       timezone: zone,
       uid: data.event.uid ?? `${data.id}@${organiserDomain}`,
     },
-    registration: data.registration && { url: data.registration.url, deadline: data.registration.deadline, acceptCountsAsRegistered: data.registration.accept_counts_as_registered },
+    registration: data.registration && {
+      url: data.registration.url,
+      deadline: data.registration.deadline,
+      acceptCountsAsRegistered: data.registration.accept_counts_as_registered,
+      ...(data.registration.export ? { export: path.resolve(dir, data.registration.export) } : {}),
+    },
     organiser: data.organiser,
     from: data.from ?? data.organiser,
     replyTo: data.reply_to === undefined ? [] : Array.isArray(data.reply_to) ? data.reply_to : [data.reply_to],

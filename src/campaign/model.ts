@@ -43,6 +43,8 @@ export interface Registration {
   deadline: string;
   /** An Accept from the calendar counts as registered (registration.accept_counts_as_registered). */
   acceptCountsAsRegistered: boolean;
+  /** registration.export: the form's export kept with the campaign (absolute path), read by remind. */
+  export?: string;
 }
 
 export interface Attachment {

@@ -35,6 +35,8 @@ export const campaignSchema = z.strictObject({
       deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date like 2027-04-25'),
       /** An Accept sent back from the calendar counts as registered (remind leaves them out). */
       accept_counts_as_registered: z.boolean().default(false),
+      /** The registration form's export committed with the campaign (a CSV with an email column): remind reads it. */
+      export: z.string().min(1).optional(),
     })
     .optional(),
   organiser: person,

@@ -1,11 +1,12 @@
 // `invite remind`: the reminder stage that is due now, to every invited contact who has not
 // registered and has not had it. Never before its time, never after the deadline.
+import { existsSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign/load.js';
 import { compose } from '../compose.js';
 import { isRegisteredValue } from '../contacts/registered.js';
 import type { Contact } from '../contacts/rules.js';
-import { UsageError } from '../errors.js';
+import { shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { eventState, refuseIfCancelled } from '../lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
@@ -125,6 +126,19 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   };
 }
 
+/** registration.export, when invite.yaml names one: it must be there (a scheduled job would otherwise remind everyone). */
+export function registrationExport(campaign: Campaign): string[] {
+  const file = campaign.registration?.export;
+  if (!file) return [];
+  if (!existsSync(file)) {
+    throw new UsageError(
+      `registration.export in ${shownPath(campaign.file)} names ${shownPath(file)}, which is not there`,
+      "commit the registration form's export there, or remove registration.export (a download can be passed as --registered FILE instead)",
+    );
+  }
+  return [file];
+}
+
 export function remindCommand(options: SendingOptions, io: Io): Promise<number> {
-  return runSending({ name: 'remind', requires: requireSchedule, plan: planReminder }, options, io);
+  return runSending({ name: 'remind', requires: requireSchedule, registeredFrom: registrationExport, plan: planReminder }, options, io);
 }

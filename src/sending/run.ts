@@ -21,6 +21,8 @@ export interface SendingCommand {
   name: 'send' | 'remind' | 'update' | 'cancel';
   /** What the campaign must have for this command at all (a reminder schedule, an update letter). */
   requires?(campaign: Campaign): void;
+  /** Files of people who registered that the campaign itself names (registration.export), besides --registered. */
+  registeredFrom?(campaign: Campaign): string[];
   plan: Planner;
 }
 
@@ -33,7 +35,9 @@ export async function runSending(command: SendingCommand, options: SendingOption
   const { campaign, contacts, now } = prepare(options, io, settled.skipInvalid);
   command.requires?.(campaign);
   const registered = new Set<string>();
-  for (const file of options.registered ?? []) for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
+  for (const file of [...(options.registered ?? []), ...(command.registeredFrom?.(campaign) ?? [])]) {
+    for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
+  }
   const smtp = await smtpServerFor(settled, campaign, io);
   const delivery = deliverySettings(options, settled, campaign, smtp);
   const journalFile = journalPath(campaign.dir, options.journal);

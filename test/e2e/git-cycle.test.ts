@@ -36,7 +36,8 @@ async function keepJournalStep(workflowFile: string, cwd: string): Promise<void>
     .find((s) => s.name?.startsWith('Keep the journal'));
   expect(step?.run).toBeDefined();
   const env = Object.fromEntries(Object.entries(workflow.env ?? {}).filter(([, v]) => !String(v).includes('${{')));
-  await exec('bash', ['-euo', 'pipefail', '-c', step!.run!], { cwd, env: { ...GIT_ENV, ...env } });
+  // As the runner runs it: bash -e -o pipefail, with the variables Actions sets.
+  await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step!.run!], { cwd, env: { ...GIT_ENV, ...env, GITHUB_REF_NAME: 'main', GITHUB_TOKEN: 'ghs_test' } });
 }
 
 let smtp: TestSmtp;
@@ -100,7 +101,7 @@ describe.each(layouts)('scheduled reminders through git: $name', ({ make }) => {
 
     // The workflow's own step commits the journal and pushes it.
     await keepJournalStep(path.join(dir, '.github/workflows/reminders.yml'), dir);
-    expect((await git(dir, 'ls-files', '.invite')).stdout.trim()).toBe('.invite/journal.jsonl');
+    expect((await git(dir, 'ls-files', '.invite/journal.jsonl')).stdout.trim()).toBe('.invite/journal.jsonl');
 
     // The scheduled job: a fresh clone, the reminder that is due, to every invited contact.
     const job = tmp('clone-job');
