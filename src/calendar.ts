@@ -16,6 +16,8 @@ export interface CalendarRequest {
   sentBy?: string;
   /** The recipient, invited with RSVP=TRUE; none for a PUBLISH file. */
   attendee?: Person;
+  /** The attendee's answer so far (a minor update keeps it); default NEEDS-ACTION. */
+  partstat?: 'NEEDS-ACTION' | 'ACCEPTED' | 'TENTATIVE' | 'DECLINED';
   /** DTSTAMP: when this version of the invitation was made. */
   now: Date;
   status?: 'CONFIRMED' | 'CANCELLED';
@@ -43,7 +45,7 @@ export function buildCalendar(request: CalendarRequest): string {
   const [head, tail] = framed(request);
   const { attendee } = request;
   if (!attendee) return head + tail;
-  return head + foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', 'PARTSTAT=NEEDS-ACTION'])) + '\r\n' + tail;
+  return head + foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', `PARTSTAT=${request.partstat ?? 'NEEDS-ACTION'}`])) + '\r\n' + tail;
 }
 
 /** The frame last built, and what it was built for: every message of a run asks for the same one. */

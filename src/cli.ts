@@ -192,9 +192,10 @@ Examples:
   campaignOptions(contactOptions(
     program
       .command('status')
-      .description('what the journal says was sent, per mail kind (accepted, failed with reasons, not yet sent), and who accepted, declined or bounced')
+      .description('what the journal says of the event, per mail kind (accepted by the server, failed with reasons, left out on purpose, not yet sent), and who said yes, maybe or no, or bounced')
       .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')
       .option('--tz <zone>', "show times in this IANA zone, e.g. Europe/Riga (default: the event's zone)")
+      .option('--registered <csv...>', "people who have registered, as remind is told: any CSV with an email column (registration.export and a registered column count too)")
       .option('--json', 'print it as one JSON object (times in ISO UTC)'),
   ))
     .addHelpText('after', '\nExample:\n  $ invite status')

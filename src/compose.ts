@@ -21,7 +21,7 @@ const EVENT_PARTS = {
 export function builtInsFor(kind: MailKind): Record<string, Shape> {
   const common = {
     event: EVENT_PARTS,
-    registration: { url: 'value', deadline: 'value', deadline_iso: 'value' },
+    registration: { url: 'value', deadline: 'value', deadline_iso: 'value', open: 'value' },
     organiser: PERSON,
     sender: PERSON,
     campaign: { id: 'value' },
@@ -60,7 +60,7 @@ export interface Message {
   event: EventSnapshot;
 }
 
-/** The parts of an event a recipient's calendar shows; a change to any of them needs an update. */
+/** The parts of an event a recipient's calendar shows, and its attachments; a change to any of them needs an update. */
 export interface EventSnapshot {
   title: string;
   start: string;
@@ -69,15 +69,17 @@ export interface EventSnapshot {
   url: string;
   /** sha256 of the description: long text stays out of the journal. */
   description: string;
+  /** The files every message carries, by name and size (absent in journals written before it was kept). */
+  attachments?: string;
 }
 
-const snapshots = new WeakMap<Campaign['event'], Readonly<EventSnapshot>>();
+const snapshots = new WeakMap<Campaign, Readonly<EventSnapshot>>();
 
 /** The same (frozen) object for every message of a run: the journal keeps it once. */
 export function snapshotOf(campaign: Campaign): Readonly<EventSnapshot> {
-  const e = campaign.event;
-  let snapshot = snapshots.get(e);
+  let snapshot = snapshots.get(campaign);
   if (!snapshot) {
+    const e = campaign.event;
     snapshot = Object.freeze({
       title: e.title,
       start: new Date(e.start).toISOString(),
@@ -85,8 +87,9 @@ export function snapshotOf(campaign: Campaign): Readonly<EventSnapshot> {
       location: e.location,
       url: e.url ?? '',
       description: hash('sha256', e.description, 'hex').slice(0, 16),
+      attachments: campaign.attachments.map((a) => `${a.filename} (${a.size})`).join(', '),
     });
-    snapshots.set(e, snapshot);
+    snapshots.set(campaign, snapshot);
   }
   return snapshot;
 }
@@ -94,6 +97,8 @@ export function snapshotOf(campaign: Campaign): Readonly<EventSnapshot> {
 export interface ComposeOptions {
   /** The calendar's SEQUENCE: 0 for the first invitation, one more for each update or the cancellation. */
   sequence?: number;
+  /** The attendee's answer a minor update keeps (RFC 5546: the same SEQUENCE, the answer stands); default NEEDS-ACTION. */
+  answer?: 'ACCEPTED' | 'TENTATIVE' | 'DECLINED';
   /** The kind the journal and the Message-ID use, when it differs from the template kind. */
   journalKind?: string;
   /** More template variables for this kind (stage and days_left, changes). */
@@ -104,7 +109,7 @@ export interface ComposeOptions {
 export function compose(campaign: Campaign, contact: Contact, kind: MailKind, now: Date, options: ComposeOptions = {}): Message {
   const templates = campaign.mails[kind];
   if (!templates) throw new Error(`no templates for ${kind}`); // callers check the campaign first
-  const context = { ...templateContext(campaign, contact), ...options.extra };
+  const context = { ...templateContext(campaign, contact, now), ...options.extra };
   const to: Person = { name: contact.name, email: contact.email };
   const sequence = options.sequence ?? 0;
   const method = methodOf(kind);
@@ -121,7 +126,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
     html: templates.html.render(context),
     date: now,
     messageId: messageIdFor(campaign, options.journalKind ?? kind, contact.email),
-    calendar: { method, uid: campaign.event.uid, sequence, content: calendarFor(campaign, kind, to, now, sequence) },
+    calendar: { method, uid: campaign.event.uid, sequence, content: calendarFor(campaign, kind, to, now, sequence, campaign.event, options.answer) },
     attachments: kind === 'cancel' ? [] : [...campaign.attachments, ...contact.attachments],
     eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
     event: snapshotOf(campaign),
@@ -131,7 +136,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
 const methodOf = (kind: string): CalendarMethod => (kind === 'cancel' ? 'CANCEL' : 'REQUEST');
 
 /** The calendar a message of this kind carries (none for a reminder: a letter, not a scheduling message). */
-function calendarFor(campaign: Campaign, kind: string, to: Person, now: Date, sequence: number, event = campaign.event): string | undefined {
+function calendarFor(campaign: Campaign, kind: string, to: Person, now: Date, sequence: number, event = campaign.event, answer?: ComposeOptions['answer']): string | undefined {
   if (kind.startsWith('reminder:')) return undefined;
   return buildCalendar({
     event,
@@ -140,6 +145,7 @@ function calendarFor(campaign: Campaign, kind: string, to: Person, now: Date, se
     organiser: campaign.organiser,
     sentBy: campaign.from.email,
     attendee: to,
+    ...(answer ? { partstat: answer } : {}),
     now,
     status: kind === 'cancel' ? 'CANCELLED' : 'CONFIRMED',
   });
@@ -164,8 +170,9 @@ export function proofOf(message: Message, campaign: Campaign, address: string, i
   };
 }
 
+/** The same for the same (campaign, event UID, kind, recipient): a resend is recognisable, and a new event (a new UID) gets new ones. */
 export function messageIdFor(campaign: Campaign, kind: string, email: string): string {
-  const digest = hash('sha256', `${campaign.id}\u0000${kind}\u0000${email.toLowerCase()}`, 'hex').slice(0, 32);
+  const digest = hash('sha256', `${campaign.id}\u0000${campaign.event.uid}\u0000${kind}\u0000${email.toLowerCase()}`, 'hex').slice(0, 32);
   const domain = campaign.from.email.split('@')[1] ?? 'invite.invalid';
   return `<${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${digest}@${domain}>`;
 }
@@ -186,26 +193,31 @@ export interface EventView {
 }
 
 // The registration's deadline reads the same in every letter of a campaign: formatted once.
-const registrations = new WeakMap<Campaign, { url: string; deadline: string; deadline_iso: string }>();
+const registrations = new WeakMap<Campaign, { url: string; deadline: string; deadline_iso: string; closes: number }>();
 
-/** Everything a template can use: the contact's columns plus the built-ins. */
-export function templateContext(campaign: Campaign, contact: Contact) {
+/** Everything a template can use: the contact's columns plus the built-ins; `now` tells whether registration is still open. */
+export function templateContext(campaign: Campaign, contact: Contact, now?: Date) {
   const event = eventView(campaign, contact.timezone);
   let registration = registrations.get(campaign);
   if (!registration) {
-    registration = campaign.registration
+    const r = campaign.registration;
+    registration = r
       ? {
-          url: campaign.registration.url,
-          deadline: inZone(campaign.registration.deadline, campaign.event.timezone).toFormat(FORMAT.day),
-          deadline_iso: campaign.registration.deadline,
+          url: r.url,
+          deadline: inZone(r.deadline, campaign.event.timezone).toFormat(FORMAT.day),
+          deadline_iso: r.deadline,
+          // The deadline day ends at midnight in the event's zone.
+          closes: inZone(r.deadline, campaign.event.timezone).plus({ days: 1 }).startOf('day').toMillis(),
         }
-      : { url: '', deadline: '', deadline_iso: '' };
+      : { url: '', deadline: '', deadline_iso: '', closes: 0 };
     registrations.set(campaign, registration);
   }
+  const { closes, ...shown } = registration;
   return {
     ...contact.fields,
     event,
-    registration,
+    // open: the deadline is still ahead, so a letter (an update) may ask to register by it.
+    registration: { ...shown, open: now === undefined ? closes > 0 : now.getTime() < closes },
     organiser: campaign.organiser,
     sender: campaign.from,
     campaign: { id: campaign.id },

@@ -9,6 +9,7 @@ import { formatSize } from './attachments.js';
 import type { Campaign } from './campaign/model.js';
 import { eventView, type Message } from './compose.js';
 import { shownPath } from './errors.js';
+import type { ContactList } from './contacts/rules.js';
 import { recipientOf } from './sending/report.js';
 import { fileSafeAddress, type Transport } from './transports/transport.js';
 import { shownPerson } from './words.js';
@@ -87,8 +88,8 @@ function calendarCard(message: Message, campaign: Campaign): string {
 </div>`;
 }
 
-/** Writes the gallery into `dir`: a page per message as it comes, index.html at the end. */
-export function galleryTransport(dir: string, campaign: Campaign): Transport & { index: string } {
+/** Writes the gallery into `dir`: a page per message as it comes, index.html at the end, with the invalid rows flagged (nothing is sent to them). */
+export function galleryTransport(dir: string, campaign: Campaign, rejected: ContactList['rejected'] = [], contactsFile = ''): Transport & { index: string } {
   mkdirSync(dir, { recursive: true });
   const rows: Row[] = [];
   const index = path.join(dir, 'index.html');
@@ -136,6 +137,9 @@ ${calendarCard(message, campaign)}
           (r, i) => `<tr><td>${i + 1}</td><td><a href="${escape(r.file)}">${escape(r.name || r.email)}</a></td><td>${escape(r.email)}</td><td>${escape(r.localTime)}</td><td>${escape(r.subject)}</td><td>${escape(r.attachments.join(', ') || '—')}</td><td class="warning">${escape(r.warnings.join('; '))}</td></tr>`,
         )
         .join('\n');
+      const invalid = rejected
+        .map((r) => `<tr><td>${escape(`${contactsFile}:${r.line}`)}</td><td>${escape(r.email || '(no address)')}</td><td class="warning">${escape(r.problems.map((p) => `${p.column ? `${p.column}: ` : ''}${p.message}`).join('; '))}</td></tr>`)
+        .join('\n');
       const body = `<header class="bar">${escape(campaign.event.title)} — ${escape(campaign.id)}</header>
 <main>
 <h1>${rows.length} ${rows.length === 1 ? 'message' : 'messages'}, as the recipients will see them</h1>
@@ -145,6 +149,17 @@ ${calendarCard(message, campaign)}
 ${list}
 </tbody>
 </table></div>
+${
+  rejected.length
+    ? `<h2 class="warning" data-testid="invalid">⚠ ${rejected.length} invalid ${rejected.length === 1 ? 'row' : 'rows'}: nothing would be sent to ${rejected.length === 1 ? 'it' : 'them'} until fixed</h2>
+<div class="table-wrap"><table data-testid="invalid-rows">
+<thead><tr><th>Row</th><th>Address</th><th>Why</th></tr></thead>
+<tbody>
+${invalid}
+</tbody>
+</table></div>`
+    : ''
+}
 </main>`;
       writeFileSync(index, page(`Preview: ${campaign.event.title}`, body));
     },

@@ -194,9 +194,9 @@ class Sharing {
   }
 }
 
-/** Addresses (lower-case) whose message of this kind the server accepted. */
-export function acceptedRecipients(entries: JournalEntry[], campaign: string, kind: string): Set<string> {
-  return new Set(entries.filter((e) => e.campaign === campaign && e.kind === kind && e.status === 'accepted').map((e) => e.recipient));
+/** Addresses (lower-case) whose message of this kind, for this event (its UID), the server accepted. A new event.uid is a new event. */
+export function acceptedRecipients(entries: JournalEntry[], campaign: string, kind: string, uid: string): Set<string> {
+  return new Set(entries.filter((e) => e.campaign === campaign && e.kind === kind && e.status === 'accepted' && (e.uid === undefined || e.uid === uid)).map((e) => e.recipient));
 }
 
 /** The journal could not be written: the run must stop, and what was sent but not recorded must be said. */

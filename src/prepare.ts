@@ -86,7 +86,8 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
   // organiser, so that row is rejected like a bad one; columns the templates use are watched
   // for empty cells.
   const organiser = campaign.organiser.email.toLowerCase();
-  const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.map((u) => u.root)));
+  // Only a use outside a guard: inside {{#if organisation}}, an empty organisation shows nothing, as meant.
+  const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.filter((u) => !u.guarded).map((u) => u.root)));
   const watched = [...used].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
   const empty = new Map<string, LineSample>();
   const noZone = new LineSample();
@@ -167,12 +168,14 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
  * What a sending command needs: every check passed. With `skipInvalid`, rejected rows are
  * left out (the caller lists them) instead of stopping the run.
  */
-export function prepare(options: CampaignOptions, io: Io, skipInvalid = false): Prepared {
+export function prepare(options: CampaignOptions, io: Io, skipInvalid = false): Prepared & { skipInvalid: boolean } {
   const checked = check(options, io, 'stream');
+  // --skip-invalid, or settled once in invite.yaml (contacts.skip_invalid).
+  skipInvalid ||= Boolean(checked.campaign.contacts.skipInvalid);
   const fatal = skipInvalid ? checked.errors : [...checked.errors, ...checked.rowErrors];
   if (fatal.length > 0) throw new InputError(fatal);
   // The same warnings `invite validate` prints, before anything is previewed, written or asked.
   const yellow = colourFor(io.stderr, io.env).yellow;
   for (const warning of checked.warnings) io.stderr.write(yellow(`warning: ${formatProblem(warning)}`) + '\n');
-  return { campaign: checked.campaign, contacts: checked.contacts, now: checked.now };
+  return { campaign: checked.campaign, contacts: checked.contacts, now: checked.now, skipInvalid };
 }

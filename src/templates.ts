@@ -25,6 +25,8 @@ export interface VariableUse {
   path: string;
   line: number;
   column: number;
+  /** Inside {{#if path}} (or the {{else}} of {{#unless path}}), or the test itself: an empty value shows nothing there, by design. */
+  guarded: boolean;
 }
 
 export interface Template {
@@ -140,9 +142,7 @@ export function compileTemplate(source: string, file: string, lineOffset: number
   }
   const uses: VariableUse[] = [];
   const helperProblems: Problem[] = [];
-  walkProgram(ast, 0, uses, (message, hint, loc) =>
-    helperProblems.push({ file, line: loc.start.line + lineOffset, column: loc.start.column + 1, message, hint }),
-  );
+  walkProgram(ast, 0, uses, (message, hint, loc) => helperProblems.push({ file, line: loc.start.line + lineOffset, column: loc.start.column + 1, message, hint }), new Set());
   if (helperProblems.length > 0) throw new InputError(helperProblems);
   const compiled = handlebars.compile(ast, { strict: true, noEscape: mode !== 'html', knownHelpersOnly: false });
   return {
@@ -206,12 +206,18 @@ type Report = (message: string, hint: string, loc: hbs.AST.SourceLocation) => vo
 
 const unknownHelper = (name: string) => [`unknown helper "${name}"`, `available helpers: ${[...BUILT_IN_HELPERS].join(', ')}`] as const;
 
-function walkProgram(program: Program | undefined, depth: number, uses: VariableUse[], unknown: Report): void {
+function walkProgram(program: Program | undefined, depth: number, uses: VariableUse[], unknown: Report, guards: ReadonlySet<string>): void {
   if (!program) return;
-  for (const statement of program.body) walkStatement(statement, depth, uses, unknown);
+  for (const statement of program.body) walkStatement(statement, depth, uses, unknown, guards);
 }
 
-function walkStatement(node: Statement, depth: number, uses: VariableUse[], unknown: Report): void {
+/** The variable a block tests ({{#if name}}, {{#unless name}}), when it tests one. */
+function tested(call: hbs.AST.BlockStatement): string | undefined {
+  const param = call.params[0];
+  return call.params.length === 1 && param?.type === 'PathExpression' ? (param as hbs.AST.PathExpression).original : undefined;
+}
+
+function walkStatement(node: Statement, depth: number, uses: VariableUse[], unknown: Report, guards: ReadonlySet<string>): void {
   if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') {
     const name = ((node as hbs.AST.PartialStatement).name as hbs.AST.PathExpression).original ?? '';
     unknown(`partials are not supported ({{> ${name}}})`, 'write the text into the template itself; every template is one file', node.loc);
@@ -228,26 +234,30 @@ function walkStatement(node: Statement, depth: number, uses: VariableUse[], unkn
     if (isCall) {
       if (!BUILT_IN_HELPERS.has(name)) unknown(...unknownHelper(name), call.loc);
     } else {
-      walkExpression(call.path as Expression, depth, uses, unknown);
+      walkExpression(call.path as Expression, depth, uses, unknown, guards);
     }
-    for (const param of call.params) walkExpression(param, depth, uses, unknown);
-    for (const pair of call.hash?.pairs ?? []) walkExpression(pair.value, depth, uses, unknown);
+    // The test of {{#if x}} / {{#unless x}} shows nothing itself: it is a guard.
+    const test = node.type === 'BlockStatement' && (name === 'if' || name === 'unless') ? tested(node as hbs.AST.BlockStatement) : undefined;
+    const withTest = test ? new Set([...guards, test]) : guards;
+    for (const param of call.params) walkExpression(param, depth, uses, unknown, withTest);
+    for (const pair of call.hash?.pairs ?? []) walkExpression(pair.value, depth, uses, unknown, guards);
     if (node.type === 'BlockStatement') {
       const block = node as hbs.AST.BlockStatement;
       // {{#each list}} and {{#with obj}} change the context; {{#name}} without params does too.
       const inner = CONTEXT_BLOCKS.has(name) || !isCall ? depth + 1 : depth;
-      walkProgram(block.program, inner, uses, unknown);
-      walkProgram(block.inverse, depth, uses, unknown);
+      // Inside {{#if x}}, and in the {{else}} of {{#unless x}}, x is not empty.
+      walkProgram(block.program, inner, uses, unknown, name === 'if' ? withTest : guards);
+      walkProgram(block.inverse, depth, uses, unknown, name === 'unless' ? withTest : guards);
     }
   }
 }
 
-function walkExpression(node: Expression, depth: number, uses: VariableUse[], unknown: Report): void {
+function walkExpression(node: Expression, depth: number, uses: VariableUse[], unknown: Report, guards: ReadonlySet<string>): void {
   if (node.type === 'SubExpression') {
     const sub = node as hbs.AST.SubExpression;
     const name = (sub.path as hbs.AST.PathExpression).original;
     if (!BUILT_IN_HELPERS.has(name)) unknown(...unknownHelper(name), sub.loc);
-    for (const param of sub.params) walkExpression(param, depth, uses, unknown);
+    for (const param of sub.params) walkExpression(param, depth, uses, unknown, guards);
     return;
   }
   if (node.type !== 'PathExpression') return;
@@ -255,6 +265,5 @@ function walkExpression(node: Expression, depth: number, uses: VariableUse[], un
   if (p.data || p.depth > 0 || depth > 0) return; // @index, ../x and names inside {{#each}}
   const root = p.parts[0];
   if (root === undefined || p.original === 'this' || p.original.startsWith('this.')) return;
-  uses.push({ root, parts: [...p.parts], path: p.original, line: p.loc.start.line, column: p.loc.start.column + 1 });
+  uses.push({ root, parts: [...p.parts], path: p.original, line: p.loc.start.line, column: p.loc.start.column + 1, guarded: guards.has(p.original) });
 }
-

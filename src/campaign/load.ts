@@ -236,6 +236,7 @@ function resolveCampaign(
             delimiter: data.contacts.delimiter,
             encoding: data.contacts.encoding,
             attachmentColumn: data.contacts.attachment_column,
+            skipInvalid: data.contacts.skip_invalid,
           },
     attachments,
     confinement,

@@ -95,6 +95,8 @@ export interface ContactSource {
   encoding?: string;
   /** A column naming a file to attach for that row. */
   attachmentColumn?: string;
+  /** contacts.skip_invalid: invalid rows are left out and listed, as --skip-invalid does. */
+  skipInvalid?: boolean;
 }
 
 export interface Campaign {

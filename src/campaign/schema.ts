@@ -49,6 +49,8 @@ export const campaignSchema = z.strictObject({
       delimiter: z.enum([',', ';', '\t', '|']).optional(),
       encoding: z.string().min(1).optional(),
       attachment_column: z.string().min(1).optional(),
+      /** Invalid rows are left out (each listed with its reason) instead of stopping every run: --skip-invalid, settled once. */
+      skip_invalid: z.boolean().optional(),
     }),
   ]),
   /** A folder (relative to invite.yaml) whose files may be attached too, besides the campaign folder's own. */

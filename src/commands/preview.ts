@@ -25,7 +25,8 @@ export async function previewCommand(options: PreviewOptions, io: Io): Promise<n
   if (!(kind in KINDS)) throw new UsageError(`--kind ${options.kind}: no such mail kind`, 'use invitation, reminder, update or cancel');
   const dir = options.out ? path.resolve(options.out) : mkdtempSync(path.join(os.tmpdir(), 'invite-preview-'));
   const run = await KINDS[kind]();
-  const code = await run({ ...options, out: undefined, dryRun: undefined, gallery: dir }, io);
+  // Invalid rows do not stop a preview: the gallery flags them, and shows the rest.
+  const code = await run({ ...options, out: undefined, dryRun: undefined, gallery: dir, skipInvalid: true }, io);
   if (code !== EXIT.ok) return code;
   const index = path.join(dir, 'index.html');
   if (options.open) {

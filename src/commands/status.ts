@@ -1,24 +1,38 @@
-// `invite status`: what the journal says, per mail kind: accepted, failed (with the latest
-// reason), and the contacts not yet sent each kind.
+// `invite status`: what the journal says of the current event (its UID), per mail kind: accepted
+// by the server, failed (with the latest reason), left out on purpose (registered, declined,
+// bounced) and not yet sent; then what the invited answered. A cancelled event says so first.
+import { existsSync } from 'node:fs';
 import { DateTime } from 'luxon';
-import { EXIT, shownPath, UsageError } from '../errors.js';
+import { isRegisteredValue, readRegistered } from '../contacts/registered.js';
+import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import { journalPath, readJournal, type JournalEntry } from '../journal.js';
-import { answersOf, eventState, type PartStat } from '../lifecycle.js';
+import { eventState, type PartStat } from '../lifecycle.js';
 import { check, type CampaignOptions } from '../prepare.js';
-import { FORMAT, inZone } from '../words.js';
+import { FORMAT, inZone, plural } from '../words.js';
 
 export interface StatusOptions extends CampaignOptions {
   journal?: string;
   json?: boolean;
   /** The zone times are shown in (default: the event's). */
   tz?: string;
+  /** People who registered, as remind would be told (--registered). */
+  registered?: string[];
+}
+
+/** Who a kind is not sent to, on purpose, and why. */
+interface LeftOut {
+  registered: string[];
+  declined: string[];
+  bounced: string[];
 }
 
 interface KindStatus {
   kind: string;
+  /** Accepted by the SMTP server (not: said yes). */
   accepted: number;
   failed: { email: string; type: string; code: number | null; reason: string; time: string }[];
+  leftOut: LeftOut;
   notYetSent: string[];
   lastSent: string | null;
 }
@@ -32,18 +46,39 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   const { campaign } = checked;
   const file = journalPath(campaign.dir, options.journal);
   const journal = readJournal(file);
-  const entries = journal.entries.filter((e) => e.campaign === campaign.id);
-  const addresses = checked.contacts.contacts.map((c) => c.email.toLowerCase());
+  // A new event.uid is a new event: lines of an earlier one are not this event's.
+  const entries = journal.entries.filter((e) => e.campaign === campaign.id && (e.uid === undefined || e.uid === campaign.event.uid));
+  const state = eventState(journal.entries, campaign);
+  const { invited, answers } = state;
+
+  // Who registered, as remind sees it: a registered column, registration.export, --registered, an Accept when it counts.
+  const registered = new Set<string>();
+  const exportFile = campaign.registration?.export;
+  for (const source of [...(options.registered ?? []), ...(exportFile && existsSync(exportFile) ? [exportFile] : [])]) for (const a of readRegistered(source, { encoding: options.encoding })) registered.add(a);
+  const addresses: string[] = [];
+  for (const c of checked.contacts.contacts) {
+    const address = c.email.toLowerCase();
+    addresses.push(address);
+    if (isRegisteredValue(c.fields.registered)) registered.add(address);
+  }
+  if (campaign.registration?.acceptCountsAsRegistered) for (const [a, p] of answers.rsvp) if (p === 'ACCEPTED') registered.add(a);
 
   // What was sent, per kind; replies and bounces are what came back, shown apart.
   const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status !== 'received').map((e) => e.kind)])];
-  // Reminders, updates and the cancellation go only to those invited: count the rest against them.
-  const invited = eventState(journal.entries, campaign).invited;
-  const status: KindStatus[] = kinds.map((kind) =>
-    summarise(kind, entries.filter((e) => e.kind === kind), kind === 'invitation' ? addresses : addresses.filter((a) => invited.has(a))),
-  );
+  const status: KindStatus[] = kinds.map((kind) => {
+    const audience = kind === 'invitation' ? addresses : addresses.filter((a) => invited.has(a));
+    // Reminders leave out who registered, declined or bounced; updates and the cancellation, who bounced.
+    const reason = (a: string): keyof LeftOut | undefined => {
+      if (kind === 'invitation') return undefined;
+      if (kind.startsWith('reminder:')) {
+        if (registered.has(a)) return 'registered';
+        if (answers.rsvp.get(a) === 'DECLINED') return 'declined';
+      }
+      return answers.bounced.has(a) ? 'bounced' : undefined;
+    };
+    return summarise(kind, entries.filter((e) => e.kind === kind), audience, reason);
+  });
 
-  const answers = answersOf(journal.entries, campaign);
   const byAnswer = (p: PartStat) => [...invited].filter((a) => !answers.bounced.has(a) && answers.rsvp.get(a) === p).sort();
   const attendees = {
     accepted: byAnswer('ACCEPTED'),
@@ -53,41 +88,56 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     bounced: [...invited].filter((a) => answers.bounced.has(a)).sort(),
   };
   const rsvp = Object.fromEntries(Object.entries(attendees).map(([k, v]) => [k, v.length])) as Record<keyof typeof attendees, number>;
+  const contacts = { valid: addresses.length, invalid: checked.contacts.rejected.length };
+  const cancelled = state.cancelled ? { time: state.cancelled.time, sequence: state.cancelled.sequence } : null;
 
   if (options.json) {
-    io.stdout.write(JSON.stringify({ campaign: campaign.id, journal: shownPath(file), tornLastLine: Boolean(journal.torn), kinds: status, rsvp, attendees }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ campaign: campaign.id, uid: campaign.event.uid, journal: shownPath(file), tornLastLine: Boolean(journal.torn), cancelled, contacts, kinds: status, rsvp, attendees }, null, 2) + '\n');
     return EXIT.ok;
   }
   // For people: to the minute, in the organiser's zone, named; --json keeps ISO UTC.
   const zone = options.tz ?? campaign.event.timezone;
   const when = (iso: string) => inZone(iso, zone).toFormat(`ccc d LLL yyyy, ${FORMAT.time} ${FORMAT.zone}`);
   const colour = colourFor(io.stdout, io.env);
-  const lines = [`${campaign.id} — journal ${shownPath(file)}${journal.entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
+  const list = (addresses: string[]) => (addresses.length > 0 && addresses.length <= 20 ? `: ${addresses.join(', ')}` : '');
+  const lines = [`${campaign.id} — journal ${shownPath(file)}${entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
+  if (state.cancelled) lines.push(colour.red.bold(`CANCELLED: the cancellation went out on ${when(state.cancelled.time)}; send, remind and update send nothing more for this event.`));
   if (journal.torn) lines.push(colour.yellow(`warning: the journal's last line (${journal.torn.line}) was cut short and is ignored`));
+  lines.push(`contacts: ${plural(contacts.valid, 'valid row')}${contacts.invalid ? colour.yellow(`, ${plural(contacts.invalid, 'invalid row')} left out (invite validate lists them)`) : ''}`);
+  const row = (label: string, value: string) => `  ${label.padEnd(24)}${value}`;
   for (const s of status) {
     lines.push('', colour.bold(s.kind));
-    lines.push(`  accepted      ${s.accepted}${s.lastSent ? ` (last ${when(s.lastSent)})` : ''}`);
-    lines.push(`  failed        ${s.failed.length}`);
-    for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${f.reason} (${when(f.time)})`));
-    lines.push(`  not yet sent  ${s.notYetSent.length}${s.notYetSent.length > 0 && s.notYetSent.length <= 20 ? `: ${s.notYetSent.join(', ')}` : ''}`);
+    lines.push(row('accepted by the server', `${s.accepted}${s.lastSent ? ` (last ${when(s.lastSent)})` : ''}`));
+    lines.push(row('failed', String(s.failed.length)));
+    for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${printable(f.reason)} (${when(f.time)})`));
+    for (const [why, who] of Object.entries(s.leftOut) as [keyof LeftOut, string[]][]) if (who.length > 0) lines.push(row(`left out: ${why}`, `${who.length}${list(who)}`));
+    lines.push(row('not yet sent', `${s.notYetSent.length}${list(s.notYetSent)}`));
   }
   if (invited.size > 0) {
-    lines.push('', colour.bold('replies') + ` (of ${invited.size} invited; read with invite replies)`);
-    const labels: [keyof typeof attendees, string][] = [['accepted', 'accepted'], ['tentative', 'tentative'], ['declined', 'declined'], ['noReply', 'no answer'], ['bounced', 'bounced']];
+    lines.push('', colour.bold('answers') + ` (of ${invited.size} invited; read with invite replies)`);
+    const labels: [keyof typeof attendees, string][] = [['accepted', 'said yes'], ['tentative', 'said maybe'], ['declined', 'said no'], ['noReply', 'no answer'], ['bounced', 'bounced']];
     for (const [key, label] of labels) {
-      const list = attendees[key];
-      lines.push(`  ${label.padEnd(12)}  ${list.length}${list.length > 0 && list.length <= 20 && key !== 'noReply' ? `: ${list.join(', ')}` : ''}`);
+      const who = attendees[key];
+      lines.push(row(label, `${who.length}${key !== 'noReply' ? list(who) : ''}`));
     }
   }
   io.stdout.write(lines.join('\n') + '\n');
   return EXIT.ok;
 }
 
-function summarise(kind: string, entries: JournalEntry[], addresses: string[]): KindStatus {
+function summarise(kind: string, entries: JournalEntry[], audience: string[], leftOutBecause: (address: string) => keyof LeftOut | undefined): KindStatus {
   const accepted = new Set(entries.filter((e) => e.status === 'accepted').map((e) => e.recipient));
   const lastFailure = new Map<string, JournalEntry>();
   for (const e of entries) if (e.status === 'failed' && !accepted.has(e.recipient)) lastFailure.set(e.recipient, e);
   const times = entries.filter((e) => e.status === 'accepted').map((e) => e.time).sort();
+  const leftOut: LeftOut = { registered: [], declined: [], bounced: [] };
+  const notYetSent: string[] = [];
+  for (const a of audience) {
+    if (accepted.has(a) || lastFailure.has(a)) continue;
+    const why = leftOutBecause(a);
+    if (why) leftOut[why].push(a);
+    else notYetSent.push(a);
+  }
   return {
     kind,
     accepted: accepted.size,
@@ -98,7 +148,8 @@ function summarise(kind: string, entries: JournalEntry[], addresses: string[]): 
       reason: e.failure?.message ?? '',
       time: e.time,
     })),
-    notYetSent: addresses.filter((a) => !accepted.has(a) && !lastFailure.has(a)),
+    leftOut,
+    notYetSent,
     lastSent: times.at(-1) ?? null,
   };
 }

@@ -15,7 +15,7 @@ function requireUpdateLetter(campaign: Campaign): void {
   if (!campaign.mails.update) throw new UsageError('the campaign has no update letter', 'add mails.update (subject, html, text) to invite.yaml');
 }
 
-/** The next SEQUENCE when the event differs from what calendars hold (the same one to finish a half-sent update), or nothing. */
+/** An update when the event differs from what calendars hold (a new SEQUENCE for time or place, the same one for a minor change; the same update again to finish a half-sent one), or nothing. */
 export function planEventUpdate({ campaign, contacts, now, entries }: PlanContext): Plan {
   const state = eventState(entries, campaign);
   refuseIfCancelled(state, 'update');
@@ -30,15 +30,25 @@ export function planEventUpdate({ campaign, contacts, now, entries }: PlanContex
     };
   }
   const { recipients, notes } = invitedRecipients(state, contacts.contacts, 'update');
-  const kind = `update:${plan.sequence}`;
+  const { kind } = plan;
+  const what = plan.significant
+    ? `Update to SEQUENCE ${plan.sequence} (the time or the place changed: everyone is asked to answer again)`
+    : `Update at SEQUENCE ${plan.sequence} (a minor change: the answers given so far stand)`;
   return {
-    notes: [...notes, `Update to SEQUENCE ${plan.sequence}:\n${plan.changes.map((c) => `  ${c}`).join('\n')}`],
+    notes: [...notes, `${what}:\n${plan.changes.map((c) => `  ${c}`).join('\n')}`],
     batch: {
       kind,
       noun: updates,
       recipients,
       excluded: () => 'was not invited (the journal records no invitation to this address)',
-      compose: (contact) => compose(campaign, contact, 'update', now, { sequence: plan.sequence, journalKind: kind, extra: { changes: plan.changes } }),
+      compose: (contact) =>
+        compose(campaign, contact, 'update', now, {
+          sequence: plan.sequence,
+          journalKind: kind,
+          extra: { changes: plan.changes },
+          // A minor change keeps each answer: the calendar says it again, so no client asks anew.
+          ...(plan.significant ? {} : { answer: state.answers.rsvp.get(contact.email.toLowerCase()) }),
+        }),
     },
   };
 }

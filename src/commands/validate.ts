@@ -16,8 +16,10 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
   let rejected = 0;
   try {
     const checked = check(options, io, 'count');
-    errors = [...checked.errors, ...checked.rowErrors];
-    warnings = checked.warnings;
+    // contacts.skip_invalid settles it: invalid rows are left out of every send, so they are warnings here.
+    const skipped = checked.campaign.contacts.skipInvalid ? checked.rowErrors.map((p) => ({ ...p, message: `${p.message} (left out: contacts.skip_invalid)`, severity: 'warning' as const })) : [];
+    errors = [...checked.errors, ...(skipped.length ? [] : checked.rowErrors)];
+    warnings = [...checked.warnings, ...skipped];
     ready = checked.contacts.ready;
     rejected = checked.contacts.rejected.length;
   } catch (error) {

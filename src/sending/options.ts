@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Campaign } from '../campaign/load.js';
 import { DEFAULTS } from '../defaults.js';
 import { email } from '../campaign/schema.js';
+import type { ContactList } from '../contacts/rules.js';
 import { UsageError } from '../errors.js';
 import { galleryTransport } from '../gallery.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
@@ -140,14 +141,14 @@ export function deliverySettings(options: SendingOptions, settled: Settled, camp
 export type DeliverySettings = ReturnType<typeof deliverySettings>;
 
 /** The transport the destination names; undefined when no SMTP server is configured (a plan with nothing to send still runs). */
-export async function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io, server?: SmtpSettings): Promise<Transport | undefined> {
+export async function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io, server?: SmtpSettings, contacts?: ContactList): Promise<Transport | undefined> {
   const { destination } = settled;
   if (destination.kind === 'dry-run') {
     const stream = settled.json ? io.stderr : io.stdout;
     return previewTransport(stream, colourFor(stream, io.env), campaign.id, destination.everyMessage);
   }
   if (destination.kind === 'eml') return emlTransport(destination.dir);
-  if (destination.kind === 'gallery') return galleryTransport(destination.dir, campaign);
+  if (destination.kind === 'gallery') return galleryTransport(destination.dir, campaign, contacts?.rejected, contacts?.file);
   if (!server) return undefined;
   const smtp: SmtpSettings = {
     ...server,

@@ -61,7 +61,7 @@ export interface Selection {
 
 /** Who of the planned recipients gets a message this run: --to, less those already sent (unless --resend), capped by --limit and --max. */
 export function selectPending(batch: Batch, contacts: ContactList, campaign: Campaign, entries: JournalEntry[], options: { to?: string; limit?: number; max?: number; resend: boolean }): Selection {
-  const already = acceptedRecipients(entries, campaign.id, batch.kind);
+  const already = acceptedRecipients(entries, campaign.id, batch.kind, campaign.event.uid);
   let selected = batch.recipients;
   if (options.to) {
     const wanted = options.to.trim().toLowerCase();

@@ -42,7 +42,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
   const delivery = deliverySettings(options, settled, campaign, smtp);
   const journalFile = journalPath(campaign.dir, options.journal);
   const journalShown = shownPath(journalFile);
-  const transport = await openTransport(settled, options, delivery, campaign, io, smtp);
+  const transport = await openTransport(settled, options, delivery, campaign, io, smtp, contacts);
 
   // Where the organiser's text goes: stdout, unless stdout carries the JSON summary.
   const say = settled.json ? io.stderr : io.stdout;

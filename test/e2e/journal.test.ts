@@ -106,8 +106,8 @@ describe('the journal', () => {
     await send(smtp, journal, ['--limit', '7']);
     const status = await runCli(['status', '--journal', journal, '--now', NOW]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/invitation\n {2}accepted {6}6 \(last .*\)\n {2}failed {8}1\n {4}info@cc-poland\.example\.org: permanent 550: .*Mailbox unavailable/);
-    expect(status.stdout).toContain('not yet sent  2: info@cc-sweden.example.org, info@cc-europe.example.org');
+    expect(status.stdout).toMatch(/invitation\n {2}accepted by the server {2}6 \(last .*\)\n {2}failed {18}1\n {4}info@cc-poland\.example\.org: permanent 550: .*Mailbox unavailable/);
+    expect(status.stdout).toContain('not yet sent            2: info@cc-sweden.example.org, info@cc-europe.example.org');
     const json = JSON.parse((await runCli(['status', '--json', '--journal', journal, '--now', NOW])).stdout);
     expect(json.kinds[0]).toMatchObject({ kind: 'invitation', accepted: 6, notYetSent: ['info@cc-sweden.example.org', 'info@cc-europe.example.org'] });
     expect(json.kinds[0].failed).toEqual([expect.objectContaining({ email: 'info@cc-poland.example.org', type: 'permanent', code: 550 })]);
@@ -119,9 +119,9 @@ describe('the journal', () => {
       JSON.stringify({ time, campaign: 'bsr-social-innovation-2027', kind: 'invitation', recipient, messageId: `<${recipient}>`, uid: 'bsr-social-innovation-2027@example.org', sequence: 0, status: 'accepted', response: '250 OK' }) + '\n';
     writeFileSync(journal, line('info@cc-denmark.example.org', '2026-12-01T09:10:00.000Z') + line('info@cc-estonia.example.org', '2026-12-01T09:14:03.120Z'));
     const status = await runCli(['status', '--journal', journal, '--now', NOW]);
-    expect(status.stdout).toContain('accepted      2 (last Tue 1 Dec 2026, 10:14 CET)');
+    expect(status.stdout).toContain('accepted by the server  2 (last Tue 1 Dec 2026, 10:14 CET)');
     const riga = await runCli(['status', '--journal', journal, '--now', NOW, '--tz', 'Europe/Riga']);
-    expect(riga.stdout).toContain('accepted      2 (last Tue 1 Dec 2026, 11:14 EET)');
+    expect(riga.stdout).toContain('accepted by the server  2 (last Tue 1 Dec 2026, 11:14 EET)');
     const json = JSON.parse((await runCli(['status', '--json', '--journal', journal, '--now', NOW])).stdout);
     expect(json.kinds[0].lastSent).toBe('2026-12-01T09:14:03.120Z');
     const bad = await runCli(['status', '--journal', journal, '--tz', 'Europe/Rigga']);
