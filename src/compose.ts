@@ -1,6 +1,6 @@
 // Compose: the pure heart of invite. (campaign, contact, kind, now) → the message a recipient
 // receives: headers, both bodies, the calendar invitation. No I/O, no clock, no environment.
-import { hash } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { buildCalendar, type CalendarMethod } from './calendar.js';
 import type { Attachment, Campaign, MailKind, Person } from './campaign/load.js';
 import type { Contact } from './contacts/rules.js';
@@ -54,6 +54,8 @@ export interface Message {
    */
   calendar: { method: CalendarMethod; uid: string; sequence: number; content?: string };
   attachments: Attachment[];
+  /** The List-Unsubscribe header (RFC 2369): a mailto to the organiser whose subject names the recipient, with a token only the campaign can make. */
+  listUnsubscribe: string;
   /** The event as the recipient will read it (title, date and time, place), for previews. */
   eventSummary: string;
   /** What the calendar said about the event, for the journal (to tell later what changed). */
@@ -128,6 +130,7 @@ export function compose(campaign: Campaign, contact: Contact, kind: MailKind, no
     messageId: messageIdFor(campaign, options.journalKind ?? kind, contact.email),
     calendar: { method, uid: campaign.event.uid, sequence, content: calendarFor(campaign, kind, to, now, sequence, campaign.event, options.answer) },
     attachments: kind === 'cancel' ? [] : [...campaign.attachments, ...contact.attachments],
+    listUnsubscribe: listUnsubscribe(campaign, contact.email),
     eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
     event: snapshotOf(campaign),
   };
@@ -164,15 +167,35 @@ export function proofOf(message: Message, campaign: Campaign, address: string, i
   return {
     ...message,
     to,
+    // Unsubscribing from a proof takes the proof's address off, never the contact's.
+    listUnsubscribe: listUnsubscribe(campaign, address),
     subject: `[Proof] ${message.subject}`,
     messageId: `<proof.${id}@${domain}>`,
     calendar: { ...message.calendar, uid: event.uid, content: message.calendar.content === undefined ? undefined : calendarFor(campaign, message.kind, to, message.date, message.calendar.sequence, event) },
   };
 }
 
-/** The same for the same (campaign, event UID, kind, recipient): a resend is recognisable, and a new event (a new UID) gets new ones. */
-export function messageIdFor(campaign: Campaign, kind: string, email: string): string {
-  const digest = hash('sha256', `${campaign.id}\u0000${campaign.event.uid}\u0000${kind}\u0000${email.toLowerCase()}`, 'hex').slice(0, 32);
+/** The token that proves an unsubscribe request for `address` came from a link we sent: keyed with the campaign's secret. */
+export function unsubscribeToken(campaign: Pick<Campaign, 'id' | 'secret'>, address: string): string {
+  const data = `unsubscribe\u0000${campaign.id}\u0000${address.toLowerCase()}`;
+  return (campaign.secret ? createHmac('sha256', campaign.secret).update(data).digest('hex') : hash('sha256', data, 'hex')).slice(0, 20);
+}
+
+/** List-Unsubscribe (RFC 2369): a mailto (RFC 6068, percent-encoded) to the organiser, subject "unsubscribe ADDRESS TOKEN". */
+export function listUnsubscribe(campaign: Pick<Campaign, 'id' | 'secret' | 'organiser'>, address: string): string {
+  const subject = `unsubscribe ${address.toLowerCase()} ${unsubscribeToken(campaign, address)}`;
+  return `<mailto:${campaign.organiser.email}?subject=${encodeURIComponent(subject)}>`;
+}
+
+/**
+ * The same for the same (campaign, event UID, kind, recipient): a resend is recognisable, and a
+ * new event (a new UID) gets new ones. Keyed with the campaign's secret (HMAC-SHA256), so that
+ * nobody can compute another recipient's from one they have seen; without a secret yet (a
+ * preview before the first send) a plain hash.
+ */
+export function messageIdFor(campaign: Pick<Campaign, 'id' | 'event' | 'from' | 'secret'>, kind: string, email: string, uid = campaign.event.uid): string {
+  const data = `${campaign.id}\u0000${uid}\u0000${kind}\u0000${email.toLowerCase()}`;
+  const digest = (campaign.secret ? createHmac('sha256', campaign.secret).update(data).digest('hex') : hash('sha256', data, 'hex')).slice(0, 32);
   const domain = campaign.from.email.split('@')[1] ?? 'invite.invalid';
   return `<${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${digest}@${domain}>`;
 }

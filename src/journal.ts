@@ -9,15 +9,19 @@ import * as z from 'zod';
 import type { EventSnapshot } from './compose.js';
 import { InputError, UsageError, shownPath } from './errors.js';
 
-/** accepted, failed: a message we sent; received: a reply or bounce that came back (kind reply, bounce). */
-export type JournalStatus = 'accepted' | 'failed' | 'received';
+/**
+ * accepted, failed: a message we sent; received: a reply, bounce or unsubscribe request that
+ * came back and counts; not-counted: one that came back and does not (its `reason` says why);
+ * read: how far a mailbox was read (kind mailbox).
+ */
+export type JournalStatus = 'accepted' | 'failed' | 'received' | 'not-counted' | 'read';
 
 export interface JournalEntry {
   time: string;
   campaign: string;
-  /** invitation, reminder:<stage>, update:<sequence>, cancel */
+  /** invitation, reminder:<stage>, update:<sequence>, cancel; reply, bounce, unsubscribe (what came back); mailbox (how far one was read) */
   kind: string;
-  /** The recipient's address, lower-cased. */
+  /** The recipient's address, lower-cased (for what came back: the address it is about). */
   recipient: string;
   messageId: string;
   uid?: string;
@@ -33,33 +37,113 @@ export interface JournalEntry {
   reply?: { partstat: 'ACCEPTED' | 'TENTATIVE' | 'DECLINED'; sequence: number; dtstamp?: string; date?: string };
   /** kind "bounce": the permanent delivery status (5.x.x) reported for one of our messages; messageId is the report's. */
   bounce?: { status: string; diagnostic?: string; date?: string };
+  /** status "not-counted": why a mail that came back does not count (a stranger's reply, a forged bounce …). */
+  reason?: string;
+  /** kind "mailbox": the IMAP mailbox read, its UIDVALIDITY, and the highest UID read. */
+  mailbox?: { name: string; uidValidity: number; uid: number };
 }
 
 export interface JournalRead {
   entries: JournalEntry[];
   /** A last line cut short by a crash, a full disk or a power cut: reported, ignored, cut off before the next append. */
   torn?: { line: number; bytes: number };
+  /** Lines about mail that came back that the reader refuses (an older invite wrote them, or a hand did): skipped, each with why. */
+  skipped: { line: number; problem: string }[];
 }
 
-/** One journal line, checked strictly: a line that does not say exactly what was sent is not guessed at. */
-const entrySchema = z.strictObject({
+/** Bounds on what a journal line may hold: text from outside is cut to these before it is stored. */
+export const BOUNDS = { text: 1024, reason: 300, messageId: 998 } as const;
+
+/** Text from outside (a server's reply, a bounce's diagnostic), cut to fit a journal line: at most `max` characters, the cut marked. */
+export function bounded(text: string, max: number = BOUNDS.text): string {
+  if (text.length <= max) return text;
+  // Never half a surrogate pair: the line must stay valid UTF-8.
+  let end = max - 1;
+  if (/[\ud800-\udbff]/.test(text[end - 1] ?? '')) end--;
+  return `${text.slice(0, end)}…`;
+}
+/** SEQUENCE is an INTEGER (RFC 5545 §3.3.8): 32 bits, signed. */
+const SEQUENCE_MAX = 2 ** 31 - 1;
+
+const common = {
   time: z.iso.datetime({ offset: true }),
-  campaign: z.string().min(1),
-  kind: z.string().regex(/^[a-z]+(:[A-Za-z0-9._-]+)?$/, 'expected invitation, reminder:<stage>, update:<n> or cancel'),
+  campaign: z.string().min(1).max(200),
   // Compared ignoring case everywhere: stored lower-case, whatever an editor made of it.
-  recipient: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expected an e-mail address').transform((r) => r.toLowerCase()),
-  messageId: z.string().min(1),
-  uid: z.string().optional(),
-  sequence: z.int().min(0).optional(),
-  status: z.enum(['accepted', 'failed', 'received']),
-  response: z.string().optional(),
+  recipient: z.string().max(320).regex(/^[^\s@]+@[^\s@]+$/, 'expected an e-mail address').transform((r) => r.toLowerCase()),
+  messageId: z.string().min(1).max(BOUNDS.messageId),
+  uid: z.string().max(BOUNDS.text).optional(),
+};
+
+/** A message we sent: accepted by the server, or failed. */
+const sentSchema = z.strictObject({
+  ...common,
+  kind: z.string().regex(/^(invitation|cancel|reminder:[a-z0-9][a-z0-9-]*|update:\d+(\.\d+)?|[a-z]+(:[A-Za-z0-9._-]+)?)$/, 'expected invitation, reminder:<stage>, update:<n> or cancel'),
+  sequence: z.int().min(0).max(SEQUENCE_MAX).optional(),
+  status: z.enum(['accepted', 'failed']),
+  response: z.string().max(BOUNDS.text).optional(),
   event: z.looseObject({}).optional(),
-  failure: z.strictObject({ type: z.enum(['permanent', 'temporary']), code: z.int().optional(), message: z.string() }).optional(),
-  reply: z
-    .strictObject({ partstat: z.enum(['ACCEPTED', 'TENTATIVE', 'DECLINED']), sequence: z.int().min(0), dtstamp: z.string().optional(), date: z.string().optional() })
-    .optional(),
-  bounce: z.strictObject({ status: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/), diagnostic: z.string().optional(), date: z.string().optional() }).optional(),
+  failure: z.strictObject({ type: z.enum(['permanent', 'temporary']), code: z.int().min(0).max(999).optional(), message: z.string().max(BOUNDS.text) }).optional(),
 });
+
+/** A mail that came back: a reply, a bounce or an unsubscribe request; counted (received) or not (with its reason). */
+const receivedSchema = z.strictObject({
+  ...common,
+  kind: z.enum(['reply', 'bounce', 'unsubscribe']),
+  status: z.enum(['received', 'not-counted']),
+  reply: z
+    .strictObject({
+      partstat: z.enum(['ACCEPTED', 'TENTATIVE', 'DECLINED']),
+      sequence: z.int().min(0).max(SEQUENCE_MAX),
+      dtstamp: z.iso.datetime({ offset: true }).optional(),
+      date: z.iso.datetime({ offset: true }).optional(),
+    })
+    .optional(),
+  bounce: z
+    .strictObject({ status: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/), diagnostic: z.string().max(BOUNDS.text).optional(), date: z.iso.datetime({ offset: true }).optional() })
+    .optional(),
+  reason: z.string().max(BOUNDS.reason).optional(),
+});
+
+/** How far a mailbox was read over IMAP. */
+const cursorSchema = z.strictObject({
+  time: common.time,
+  campaign: common.campaign,
+  kind: z.literal('mailbox'),
+  recipient: common.recipient,
+  messageId: common.messageId,
+  status: z.literal('read'),
+  mailbox: z.strictObject({ name: z.string().min(1).max(BOUNDS.reason), uidValidity: z.int().min(0).max(2 ** 32 - 1), uid: z.int().min(0).max(2 ** 32 - 1) }),
+});
+
+/** The schema of a line, by what it says it is: one schema writes and reads each kind. */
+function schemaOf(value: unknown) {
+  const status = value && typeof value === 'object' ? (value as { status?: unknown }).status : undefined;
+  if (status === 'read') return cursorSchema;
+  if (status === 'received' || status === 'not-counted') return receivedSchema;
+  return sentSchema;
+}
+
+/** Whether a line is about mail that came back (a reply, a bounce …): a bad one is skipped, not fatal. */
+function cameBack(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const { status, kind } = value as { status?: unknown; kind?: unknown };
+  return status === 'received' || status === 'not-counted' || status === 'read' || kind === 'reply' || kind === 'bounce' || kind === 'unsubscribe' || kind === 'mailbox';
+}
+
+/** What is wrong with a line, in words; undefined when it is a journal entry. */
+function problemOf(value: unknown): { entry: JournalEntry } | { problem: string } {
+  const parsed = schemaOf(value).safeParse(value);
+  if (parsed.success) return { entry: parsed.data as JournalEntry };
+  const issue = parsed.error.issues[0]!;
+  const key = issue.path.join('.');
+  const what = /received undefined/.test(issue.message) ? `"${key}" is missing` : `${key ? `"${key}": ` : ''}${issue.message}`;
+  return { problem: `this journal line is not a journal entry: ${what}` };
+}
+
+/** An entry as the journal would read it back, or why it would refuse it: nothing it would refuse is ever written. */
+export function checkEntry(entry: JournalEntry): { entry: JournalEntry } | { problem: string } {
+  return problemOf(JSON.parse(JSON.stringify(entry)));
+}
 
 /** The journal beside invite.yaml unless --journal says otherwise. */
 export function journalPath(campaignDir: string, override?: string): string {
@@ -87,25 +171,23 @@ function checkJournalFile(file: string): boolean {
   return true;
 }
 
-/** Reads one line; the entry, or what is wrong with it. */
-function parseLine(line: string): { entry: JournalEntry } | { problem: string } {
+/** Reads one line; the entry, or what is wrong with it (and whether it is about mail that came back). */
+function parseLine(line: string): { entry: JournalEntry } | { problem: string; cameBack: boolean } {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return { problem: 'this journal line is not a journal entry' };
+    // Not JSON at all: what it was about is not known, unless it says so plainly.
+    return { problem: 'this journal line is not a journal entry', cameBack: /"status"\s*:\s*"(received|not-counted|read)"/.test(line) };
   }
-  const parsed = entrySchema.safeParse(value);
-  if (parsed.success) return { entry: parsed.data as JournalEntry };
-  const issue = parsed.error.issues[0]!;
-  const key = issue.path.join('.');
-  const what = /received undefined/.test(issue.message) ? `"${key}" is missing` : `${key ? `"${key}": ` : ''}${issue.message}`;
-  return { problem: `this journal line is not a journal entry: ${what}` };
+  const read = problemOf(value);
+  return 'entry' in read ? read : { ...read, cameBack: cameBack(value) };
 }
 
 export function readJournal(file: string): JournalRead {
-  if (!checkJournalFile(file)) return { entries: [] };
+  if (!checkJournalFile(file)) return { entries: [], skipped: [] };
   const entries: JournalEntry[] = [];
+  const skipped: JournalRead['skipped'] = [];
   let torn: JournalRead['torn'];
   const shown = shownPath(file);
   const shared = new Sharing();
@@ -122,6 +204,11 @@ export function readJournal(file: string): JournalRead {
       torn = { line: number, bytes: Buffer.byteLength(line) };
       continue;
     }
+    // What came back is evidence, not a record of what was sent: a bad line of it is skipped, and said.
+    if (read.cameBack) {
+      skipped.push({ line: number, problem: read.problem });
+      continue;
+    }
     throw new InputError({
       file: shown,
       line: number,
@@ -129,31 +216,34 @@ export function readJournal(file: string): JournalRead {
       hint: 'the journal was edited or damaged; restore it from version control or a backup (invite will not guess what was sent)',
     });
   }
-  return { entries, torn };
+  return { entries, torn, skipped };
 }
 
 /**
  * The journal's lines, read 64 KB at a time (a journal of 100,000 messages is 50 MB of text,
- * never held whole), each with its number; `last` marks a final line without its newline.
+ * never held whole), each with its number; `last` marks a final line without its newline. Each
+ * chunk is searched once for line ends, so a line of any length is read in linear time.
  */
 function* journalLines(file: string): Generator<{ line: string; number: number; last: boolean }> {
   const fd = openSync(file, 'r');
   try {
     const buffer = Buffer.allocUnsafe(1 << 16);
-    const decoder = new TextDecoder('utf-8');
-    let pending = '';
+    // The start of a line longer than a chunk: its pieces, joined once its end is found.
+    let pieces: Buffer[] = [];
     let number = 0;
     for (let n = readSync(fd, buffer, 0, buffer.length, null); n > 0; n = readSync(fd, buffer, 0, buffer.length, null)) {
-      pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+      const chunk = buffer.subarray(0, n);
       let start = 0;
-      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
-        yield { line: pending.slice(start, end), number: ++number, last: false };
+      for (let end = chunk.indexOf(0x0a); end >= 0; end = chunk.indexOf(0x0a, start)) {
+        const tail = chunk.subarray(start, end);
+        const line = pieces.length === 0 ? tail.toString('utf8') : Buffer.concat([...pieces, tail]).toString('utf8');
+        pieces = [];
+        yield { line, number: ++number, last: false };
         start = end + 1;
       }
-      pending = pending.slice(start);
+      if (start < n) pieces.push(Buffer.from(chunk.subarray(start)));
     }
-    pending += decoder.decode();
-    if (pending !== '') yield { line: pending, number: ++number, last: true };
+    if (pieces.length > 0) yield { line: Buffer.concat(pieces).toString('utf8'), number: ++number, last: true };
   } finally {
     closeSync(fd);
   }
@@ -207,6 +297,14 @@ export class JournalWriteError extends Error {
   ) {
     super(`the journal ${shownPath(file)} could not be written: ${reason.message}`);
     this.name = 'JournalWriteError';
+  }
+}
+
+/** An entry the journal's own reader would refuse: not written (a bug when we sent it; the mail's fault when it came back). */
+export class JournalEntryRefused extends Error {
+  constructor(readonly problem: string) {
+    super(problem);
+    this.name = 'JournalEntryRefused';
   }
 }
 
@@ -268,10 +366,14 @@ export class JournalWriter {
 
   append(entry: JournalEntry): void {
     if (this.broken) throw this.broken;
+    // A line its own reader would refuse is never written (one schema writes and reads).
+    const text = JSON.stringify(entry);
+    const checked = problemOf(JSON.parse(text));
+    if ('problem' in checked) throw new JournalEntryRefused(checked.problem);
     const before = this.size;
     try {
       if (this.fd < 0) this.fd = this.open();
-      const data = Buffer.from(JSON.stringify(entry) + '\n');
+      const data = Buffer.from(text + '\n');
       writeAll(this.fd, data);
       this.size += data.length;
       this.flushSoon();

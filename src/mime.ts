@@ -22,6 +22,7 @@ type ComposerOptions = NonNullable<ConstructorParameters<typeof MailComposer>[0]
 
 /** What building a message reads of it. */
 export type MimeInput = Pick<Message, 'from' | 'sender' | 'to' | 'replyTo' | 'subject' | 'text' | 'html' | 'date' | 'messageId' | 'campaignId' | 'attachments'> & {
+  listUnsubscribe?: string;
   calendar: Pick<Message['calendar'], 'method' | 'content'>;
 };
 
@@ -41,7 +42,7 @@ export function mailOptions(message: MimeInput): ComposerOptions {
     // The bytes, read here through the same confinement that checked them, never a path for
     // nodemailer to open later (a file swapped for a symlink in between would go instead).
     attachments: message.attachments.map((a) => ({ filename: a.filename, content: bytesOf(a) })),
-    headers: { 'X-Invite-Campaign': message.campaignId },
+    headers: { 'X-Invite-Campaign': message.campaignId, ...(message.listUnsubscribe ? { 'List-Unsubscribe': message.listUnsubscribe } : {}) },
     // Boundaries from the Message-ID rather than chance: the same message builds to the same
     // bytes every time, so an .eml file from --out is exactly what SMTP carries.
     baseBoundary: hash('sha256', message.messageId, 'hex').slice(0, 16),
@@ -203,7 +204,9 @@ const plans = new Map<string, Plan>();
 /** Everything the layout and the constant headers depend on; the per-message values are not in it. */
 function shapeOf(o: ComposerOptions): string {
   const attachments = (o.attachments ?? []).map((a) => a.filename).join('\u0000');
-  return JSON.stringify([o.from, o.sender, o.replyTo, o.headers, Boolean(o.text), Boolean(o.html), Boolean(String(o.subject ?? '').trim()), o.icalEvent ? (o.icalEvent as { method: string }).method : '', attachments]);
+  // List-Unsubscribe names the recipient: per message, like To (only whether there is one shapes the plan).
+  const headers = { ...(o.headers as Record<string, string>), 'List-Unsubscribe': (o.headers as Record<string, string>)['List-Unsubscribe'] ? '*' : undefined };
+  return JSON.stringify([o.from, o.sender, o.replyTo, headers, Boolean(o.text), Boolean(o.html), Boolean(String(o.subject ?? '').trim()), o.icalEvent ? (o.icalEvent as { method: string }).method : '', attachments]);
 }
 
 function planOf(options: ComposerOptions): Plan {
@@ -242,7 +245,7 @@ function planOf(options: ComposerOptions): Plan {
 }
 
 /** Header fields written anew for each message (the root's) and for each text part. */
-const PER_MESSAGE = new Set(['To', 'Subject', 'Message-ID', 'Date', 'Content-Transfer-Encoding', 'Content-Type']);
+const PER_MESSAGE = new Set(['To', 'Subject', 'Message-ID', 'Date', 'Content-Transfer-Encoding', 'Content-Type', 'List-Unsubscribe']);
 
 function contentOf(source: Source, o: ComposerOptions): string | Buffer | undefined {
   if (source === 'none') return undefined;
@@ -307,6 +310,8 @@ function messageField(field: PlanNode['fields'][number], node: PlanNode, plan: P
       return remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
     case 'Subject':
       return remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
+    case 'List-Unsubscribe':
+      return headerLine(field.name, (o.headers as Record<string, string>)['List-Unsubscribe']!);
     default: // To, Message-ID
       return headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
   }

@@ -10,6 +10,7 @@ import { formatProblem, InputError, shownPath, UsageError, type Problem } from '
 import type { MailTemplates, Template } from './templates.js';
 import { checkVariables, type Shape } from './templates.js';
 import { colourFor, type Io } from './io.js';
+import { campaignSecret } from './campaign/secret.js';
 import { campaignSmtpProblems } from './transports/server.js';
 
 export interface CampaignOptions {
@@ -78,6 +79,7 @@ class LineSample {
  */
 export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'count' | 'stream' = 'keep'): Checked {
   const campaign = loadCampaignOnly(options);
+  campaign.secret = campaignSecret(campaign.dir, io.env);
   const now = resolveNow(options.now, campaign.event.timezone, io);
   const source = campaign.contacts;
   const subjectColumns = Object.values(campaign.mails).flatMap((m) => (m ? m.subject.uses.map((u) => u.root) : []));

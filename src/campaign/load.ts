@@ -252,6 +252,8 @@ function resolveCampaign(
       timeout: data.sending.timeout,
     },
     ...(data.smtp ? { smtp: { ...data.smtp, lines: smtpLines(data.smtp, lineOf) } } : {}),
+    ...(data.replies?.trusted_authserv_id ? { replies: { trustedAuthservId: data.replies.trusted_authserv_id } } : {}),
+    suppression: path.resolve(dir, data.suppression ?? path.join('.invite', 'unsubscribed.csv')),
     problems: soft,
   };
 }

@@ -123,6 +123,12 @@ export interface Campaign {
   sending: SendingDefaults;
   /** invite.yaml's `smtp:` section, when there is one. */
   smtp?: CampaignSmtp;
+  /** Reading what came back: replies.trusted_authserv_id. */
+  replies?: { trustedAuthservId?: string };
+  /** The suppression list (absolute path): who unsubscribed; send, remind and update leave them out. */
+  suppression: string;
+  /** The key of Message-IDs and unsubscribe links (INVITE_SECRET or .invite/secret); none yet before the first real send. */
+  secret?: string;
   /** Problems that do not stop the campaign from being read (dates that do not fit together). */
   problems: Problem[];
 }

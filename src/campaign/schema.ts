@@ -83,6 +83,15 @@ export const campaignSchema = z.strictObject({
       max_message_size: z.string().min(1).optional(),
     })
     .default({}),
+  /** Reading what came back (invite replies). */
+  replies: z
+    .strictObject({
+      /** The authserv-id of the organiser's receiving server: only its Authentication-Results are believed (RFC 8601). */
+      trusted_authserv_id: z.string().min(1).max(255).regex(/^[^\s;]+$/, 'expected a host name, as the server writes it first in Authentication-Results').optional(),
+    })
+    .optional(),
+  /** The suppression list: who unsubscribed (a CSV invite replies appends to); shareable by several campaigns. */
+  suppression: z.string().min(1).optional(),
   /** Where the messages go: a provider preset or a server, the login user and method; never a secret (the environment holds those). */
   smtp: z
     .strictObject({

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import { email, timeOfDay, webUrl } from '../campaign/schema.js';
+import { newSecret } from '../campaign/secret.js';
 import { EXIT, isPromptInterrupt, PromptInterrupted, shownPath, UsageError } from '../errors.js';
 import { isInteractive, type Io } from '../io.js';
 import { resolveNow } from '../prepare.js';
@@ -392,13 +393,17 @@ function writeCampaign(target: string, files: { from: string; to: string }[], an
       else copyFileSync(path.join(STARTER, file.from), to, constants.COPYFILE_EXCL);
     }
     const written = files.map((f) => f.to);
+    // The key of the campaign's Message-IDs and unsubscribe links, committed with it so the scheduled job has it too.
+    mkdirSync(path.join(staging, '.invite'), { recursive: true });
+    writeFileSync(path.join(staging, '.invite', 'secret'), newSecret() + '\n', { flag: 'wx', mode: 0o600 });
+    written.push('.invite/secret');
     const tools = path.join(staging, '.invite', 'tools');
     mkdirSync(tools, { recursive: true });
     const packed = packSelf(tools);
     if ('file' in packed) written.push(`.invite/tools/${packed.file}`);
     else {
       io.stderr.write(`warning: invite could not pack itself for the scheduled job (${packed.reason}); set the repository variable INVITE_PACKAGE to where the job installs it from\n`);
-      rmSync(path.join(staging, '.invite'), { recursive: true, force: true });
+      rmSync(tools, { recursive: true, force: true });
     }
     if (!exists) {
       // mkdtemp makes the folder private (0700); a campaign folder is an ordinary one.
@@ -406,6 +411,8 @@ function writeCampaign(target: string, files: { from: string; to: string }[], an
       renameSync(staging, target);
     }
     else {
+      const there = written.filter((file) => kindOf(path.join(target, file)) !== 'none');
+      if (there.length > 0) throw new UsageError(`not overwriting what is already in ${shownPath(target)}: ${there.join(', ')}`, 'choose a new folder (invite init NEW-FOLDER), or move those files away first');
       for (const file of written) {
         mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
         renameSync(path.join(staging, file), path.join(target, file));
@@ -428,7 +435,8 @@ export async function initCommand(dir: string, options: InitOptions, io: Io): Pr
   const shown = path.relative(process.cwd(), target) || '.';
   const files = starterFiles();
   // Refuse before asking anything: nobody should answer ten questions to be told "no".
-  checkTarget(target, shown, files.map((f) => f.to));
+  const planned = [...files.map((f) => f.to), '.invite/secret'];
+  checkTarget(target, shown, planned);
   const now = resolveNow(options.now, 'UTC', io);
   const sample = sampleAnswers(now);
   const interactive = !options.yes && isInteractive(io);
@@ -440,7 +448,7 @@ export async function initCommand(dir: string, options: InitOptions, io: Io): Pr
     throw error;
   }
   // Asked again now: the folder may have changed while the questions were answered.
-  checkTarget(target, shown, files.map((f) => f.to));
+  checkTarget(target, shown, planned);
   const written = writeCampaign(target, files, answers, io);
 
   const lines = [`Created the campaign ${campaignId(answers.title, answers.date)} in ${shown}:`, ...written.map((f) => `  ${f}`), ''];

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { isRegisteredValue, readRegistered } from '../contacts/registered.js';
+import { readSuppression } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import { journalPath, readJournal, type JournalEntry } from '../journal.js';
@@ -22,6 +23,7 @@ export interface StatusOptions extends CampaignOptions {
 
 /** Who a kind is not sent to, on purpose, and why. */
 interface LeftOut {
+  unsubscribed: string[];
   registered: string[];
   declined: string[];
   bounced: string[];
@@ -63,12 +65,17 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   }
   if (campaign.registration?.acceptCountsAsRegistered) for (const [a, p] of answers.rsvp) if (p === 'ACCEPTED') registered.add(a);
 
+  const suppressed = readSuppression(campaign.suppression);
+  // What came back and does not count: listed, with why (a stranger's reply, a forged bounce …).
+  const notCounted = entries.filter((e) => e.status === 'not-counted').map((e) => ({ kind: e.kind, recipient: e.recipient, reason: e.reason ?? '', messageId: e.messageId }));
   // What was sent, per kind; replies and bounces are what came back, shown apart.
-  const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status !== 'received').map((e) => e.kind)])];
+  const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status === 'accepted' || e.status === 'failed').map((e) => e.kind)])];
   const status: KindStatus[] = kinds.map((kind) => {
     const audience = kind === 'invitation' ? addresses : addresses.filter((a) => invited.has(a));
     // Reminders leave out who registered, declined or bounced; updates and the cancellation, who bounced.
     const reason = (a: string): keyof LeftOut | undefined => {
+      // Who unsubscribed gets nothing but the cancellation.
+      if (kind !== 'cancel' && suppressed.has(a)) return 'unsubscribed';
       if (kind === 'invitation') return undefined;
       if (kind.startsWith('reminder:')) {
         if (registered.has(a)) return 'registered';
@@ -92,7 +99,9 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   const cancelled = state.cancelled ? { time: state.cancelled.time, sequence: state.cancelled.sequence } : null;
 
   if (options.json) {
-    io.stdout.write(JSON.stringify({ campaign: campaign.id, uid: campaign.event.uid, journal: shownPath(file), tornLastLine: Boolean(journal.torn), cancelled, contacts, kinds: status, rsvp, attendees }, null, 2) + '\n');
+    io.stdout.write(
+      JSON.stringify({ campaign: campaign.id, uid: campaign.event.uid, journal: shownPath(file), tornLastLine: Boolean(journal.torn), skippedLines: journal.skipped, cancelled, contacts, unsubscribed: suppressed.size, kinds: status, rsvp, attendees, notCounted }, null, 2) + '\n',
+    );
     return EXIT.ok;
   }
   // For people: to the minute, in the organiser's zone, named; --json keeps ISO UTC.
@@ -103,6 +112,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   const lines = [`${campaign.id} — journal ${shownPath(file)}${entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
   if (state.cancelled) lines.push(colour.red.bold(`CANCELLED: the cancellation went out on ${when(state.cancelled.time)}; send, remind and update send nothing more for this event.`));
   if (journal.torn) lines.push(colour.yellow(`warning: the journal's last line (${journal.torn.line}) was cut short and is ignored`));
+  for (const bad of journal.skipped) lines.push(colour.yellow(`warning: journal line ${bad.line}: ${printable(bad.problem)}; skipped (it records mail that came back)`));
   lines.push(`contacts: ${plural(contacts.valid, 'valid row')}${contacts.invalid ? colour.yellow(`, ${plural(contacts.invalid, 'invalid row')} left out (invite validate lists them)`) : ''}`);
   const row = (label: string, value: string) => `  ${label.padEnd(24)}${value}`;
   for (const s of status) {
@@ -121,6 +131,12 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
       lines.push(row(label, `${who.length}${key !== 'noReply' ? list(who) : ''}`));
     }
   }
+  if (notCounted.length > 0) {
+    lines.push('', colour.bold('not counted') + ` (${notCounted.length}: mail that came back and was not believed)`);
+    for (const n of notCounted.slice(-20)) lines.push(`  ${n.kind} about ${printable(n.recipient)}: ${printable(n.reason)}`);
+    if (notCounted.length > 20) lines.push(`  … and ${notCounted.length - 20} earlier ones (--json lists them all)`);
+  }
+  if (suppressed.size > 0) lines.push('', `unsubscribed: ${suppressed.size} on ${shownPath(campaign.suppression)} (they get the cancellation only)`);
   io.stdout.write(lines.join('\n') + '\n');
   return EXIT.ok;
 }
@@ -130,7 +146,7 @@ function summarise(kind: string, entries: JournalEntry[], audience: string[], le
   const lastFailure = new Map<string, JournalEntry>();
   for (const e of entries) if (e.status === 'failed' && !accepted.has(e.recipient)) lastFailure.set(e.recipient, e);
   const times = entries.filter((e) => e.status === 'accepted').map((e) => e.time).sort();
-  const leftOut: LeftOut = { registered: [], declined: [], bounced: [] };
+  const leftOut: LeftOut = { unsubscribed: [], registered: [], declined: [], bounced: [] };
   const notYetSent: string[] = [];
   for (const a of audience) {
     if (accepted.has(a) || lastFailure.has(a)) continue;

@@ -4,7 +4,7 @@
 // that called it owns the transport and closes it.
 import type { Message } from '../compose.js';
 import { DeliveryStop, RecipientFailure, ServerSilent } from '../errors.js';
-import { JournalWriteError, type JournalEntry, type JournalWriter } from '../journal.js';
+import { bounded, JournalWriteError, type JournalEntry, type JournalWriter } from '../journal.js';
 import { RateLimiter, realClock, type Clock } from '../rate.js';
 import { breather } from './breathe.js';
 import type { Transport } from '../transports/transport.js';
@@ -146,7 +146,9 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
           await clock.sleep(delay, stop.whenRequested());
           if (!stop.requested) continue;
         }
-        record(message, { status: 'failed', failure: { type: failure.permanent ? 'permanent' : 'temporary', code: failure.responseCode, message: failure.message } });
+        // The reply code as the journal keeps it: a three-digit SMTP code, or none.
+        const code = failure.responseCode !== undefined && failure.responseCode >= 100 && failure.responseCode <= 599 ? failure.responseCode : undefined;
+        record(message, { status: 'failed', failure: { type: failure.permanent ? 'permanent' : 'temporary', code, message: bounded(failure.message) } });
         const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
         report.failed.push(outcome);
         plan.onResult?.(outcome);
@@ -160,7 +162,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
       }
       limiter.release(true);
       connectionFailuresInARow = 0;
-      record(message, { status: 'accepted', response: receipt.response });
+      record(message, { status: 'accepted', response: bounded(receipt.response) });
       const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
       report.acceptedCount++;
       if (plan.keepAccepted) report.accepted.push(outcome);

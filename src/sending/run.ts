@@ -3,11 +3,15 @@
 // The plan is made from what was read under the lock, never from an earlier read, so a run
 // that overlaps another (a cancel and a send) either waits its turn or sees what it did.
 import type { Campaign } from '../campaign/load.js';
+import { campaignSecret } from '../campaign/secret.js';
 import { readRegistered } from '../contacts/registered.js';
+import type { Contact } from '../contacts/rules.js';
+import { readSuppression } from '../contacts/suppression.js';
 import { DeliveryStop, EXIT, printable, ServerSilent, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
 import { journalPath, JournalWriteError, JournalWriter, lockJournal, readJournal } from '../journal.js';
 import { prepare } from '../prepare.js';
+import { plural } from '../words.js';
 import { progressFor } from '../progress.js';
 import { RateLimiter } from '../rate.js';
 import type { Transport } from '../transports/transport.js';
@@ -51,12 +55,16 @@ export async function runSending(command: SendingCommand, options: SendingOption
   let lock: ReturnType<typeof lockJournal> | undefined;
   try {
     // 2. Lock and read the journal, once. Without a real send there is nothing to keep apart.
+    // The key of the Message-IDs: made at the first real send (or .eml files, which must be the
+    // bytes SMTP would carry) when init did not make one. A dry run uses it when there is one.
+    if (writer || transport?.mode === 'eml') campaign.secret ??= campaignSecret(campaign.dir, io.env, true);
     if (writer) {
       lock = lockJournal(journalFile, command.name);
       if (lock.tookOverFrom) io.stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
     }
     const journal = readJournal(journalFile);
     if (journal.torn) io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
+    for (const bad of journal.skipped) io.stderr.write(`warning: ${journalShown}:${bad.line}: ${bad.problem}; it records mail that came back, and is skipped\n`);
 
     // 3. Plan: pure, from what was just read.
     // A proof is a preview that travels: what would go out, to the organiser alone.
@@ -67,9 +75,10 @@ export async function runSending(command: SendingCommand, options: SendingOption
       if (settled.json) io.stdout.write(JSON.stringify({ command: command.name, campaign: campaign.id, accepted: 0, ...plan.json }, null, 2) + '\n');
       return EXIT.ok;
     }
-    for (const note of plan.notes) io.stderr.write(note + '\n');
     if (!transport) throw noSmtpConfigured();
-    const { batch } = plan;
+    // Who unsubscribed gets nothing more — but the cancellation: they still need to know the event is off.
+    const batch = command.name === 'cancel' ? plan.batch : withoutSuppressed(plan.batch, readSuppression(campaign.suppression), plan.notes, shownPath(campaign.suppression));
+    for (const note of plan.notes) io.stderr.write(note + '\n');
     if (settled.proof) return await sendProofs({ batch, contacts, campaign, proof: settled.proof, transport, delivery, json: settled.json, command: command.name, io });
     const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
     const headline = headlineOf(selection, settled.selection.resend, delivery.max);
@@ -115,6 +124,16 @@ export async function runSending(command: SendingCommand, options: SendingOption
     lock?.release();
     await transport?.close();
   }
+}
+
+/** The batch without the addresses on the suppression list, with a note saying how many were left out. */
+function withoutSuppressed(batch: Batch, suppressed: Set<string>, notes: string[], list: string): Batch {
+  if (suppressed.size === 0) return batch;
+  const on = (c: Contact) => suppressed.has(c.email.toLowerCase());
+  let left = 0;
+  for (const c of batch.recipients) if (on(c)) left++;
+  if (left > 0) notes.push(`Left out ${plural(left, 'address', 'addresses')} that unsubscribed (${list}).`);
+  return { ...batch, recipients: batch.recipients.filter((c) => !on(c)), excluded: (c) => (on(c) ? `unsubscribed (${list})` : (batch.excluded?.(c) ?? 'not among the recipients')) };
 }
 
 function headlineOf(selection: Selection, resend: boolean, max: number | undefined): string | undefined {

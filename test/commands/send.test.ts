@@ -3,9 +3,9 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendCommand } from '../../src/commands/send.js';
 import type { Io } from '../../src/io.js';
-import { ROOT, tmpJournal } from '../helpers/cli.js';
+import { campaignCopy } from '../helpers/campaign.js';
+import { tmpJournal } from '../helpers/cli.js';
 import { startSmtp, TEST_PASS, TEST_USER, type TestSmtp } from '../helpers/smtp.js';
-import path from 'node:path';
 
 function terminal(answer: boolean, questions: string[]): Io & { out: () => string } {
   const stdout = Object.assign(new PassThrough(), { isTTY: true });
@@ -39,7 +39,8 @@ describe('send on a terminal', () => {
     process.env.NODE_EXTRA_CA_CERTS = ca;
   });
 
-  const options = () => ({ campaign: path.join(ROOT, 'invite.yaml'), smtp: smtp.url, now: '2026-11-27T12:00:00Z', insecureTls: true, journal: tmpJournal() });
+  // A copy: a real send makes the campaign's secret (.invite/secret), and the repository's own .invite/ is never touched.
+  const options = () => ({ campaign: campaignCopy(), smtp: smtp.url, now: '2026-11-27T12:00:00Z', insecureTls: true, journal: tmpJournal() });
 
   it('asks with the count, server and sender; "no" sends nothing', async () => {
     const questions: string[] = [];

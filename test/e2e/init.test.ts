@@ -24,6 +24,7 @@ const WRITTEN = [
   '.gitattributes',
   '.github/workflows/reminders.yml',
   '.gitignore',
+  '.invite/secret',
   '.invite/tools/invite-mailmerge-0.1.0.tgz',
   'contacts/contacts.csv',
   'invite.yaml',

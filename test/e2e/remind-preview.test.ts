@@ -39,7 +39,7 @@ describe('invite remind with no invitation in the journal', () => {
     const mail = await simpleParser(readFileSync(path.join(out, files[0]!)));
     expect(mail.subject).toMatch(/^Reminder: register by/);
     expect(mail.text).toContain('Days left to register: 7.');
-    expect(existsSync(path.join(dir, '.invite'))).toBe(false);
+    expect(existsSync(path.join(dir, '.invite/journal.jsonl'))).toBe(false);
   });
 
   it('--to previews one contact; an address that is no contact, or one who registered, is told apart', async () => {

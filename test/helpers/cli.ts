@@ -20,6 +20,9 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The campaign secret every CLI test runs with (INVITE_SECRET). */
+export const TEST_SECRET = '5e1f0c7a9b3d2e4f6a8c0b1d3e5f7a9c';
+
 /** An empty configuration folder: no login kept in the real ~/.config/invite can reach a test. */
 let emptyConfig: string | undefined;
 
@@ -28,6 +31,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   for (const key of ['PATH', 'HOME', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key] as string;
   env.NO_COLOR = '1';
   env.XDG_CONFIG_HOME = emptyConfig ??= mkdtempSync(path.join(os.tmpdir(), 'invite-config-'));
+  // The campaign's key, as a CI job with the secret set has it: a test's runs in different copies
+  // of the campaign make the same Message-IDs. The tests of .invite/secret itself unset it.
+  env.INVITE_SECRET = TEST_SECRET;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
