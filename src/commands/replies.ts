@@ -127,6 +127,7 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
       }
       if (reading.type === 'other') summary.other++;
       else if (reading.type === 'skipped') summary.skipped.push({ where: reading.where, reason: reading.reason });
+      else if (reading.type === 'unreadable') summary.unreadable.push({ where: reading.where, reason: reading.reason });
       else if (reading.type === 'temporary-bounce') summary.temporaryBounces++;
       else if (reading.type === 'not-counted') {
         if (reading.entry && known.has(reading.entry.messageId)) summary.alreadyRecorded++;

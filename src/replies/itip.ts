@@ -14,7 +14,9 @@ export type CalendarReply =
   /** About this event, but not an answer that counts: why. */
   | { type: 'not-counted'; attendee?: string; reason: string }
   /** Not about this event, or no reply at all. */
-  | { type: 'skipped'; reason: string };
+  | { type: 'skipped'; reason: string }
+  /** A calendar that does not parse: nothing can be said of it. */
+  | { type: 'unreadable'; reason: string };
 
 /** An address from a calendar's mailto: value, lower-cased; undefined when it is not one. */
 export function mailtoAddress(value: unknown): string | undefined {
@@ -29,13 +31,22 @@ export interface ReplyCheck {
   now: Date;
 }
 
-/** The answer in an iTIP REPLY for the event, or why it does not count, or why it is not one. */
+/** The answer in an iTIP REPLY for the event, or why it does not count, or why it is not one. ical.js reads values lazily: any error it throws is the calendar's, not ours. */
 export function replyIn(ics: string, check: ReplyCheck): CalendarReply {
+  if (ics.trim() === '') return { type: 'unreadable', reason: 'an empty calendar part' };
+  try {
+    return readReplyIn(ics, check);
+  } catch (error) {
+    return { type: 'unreadable', reason: `a calendar that cannot be read (${String((error as Error).message ?? error).split('\n')[0]})` };
+  }
+}
+
+function readReplyIn(ics: string, check: ReplyCheck): CalendarReply {
   let calendar: ICAL.Component;
   try {
     calendar = new ICAL.Component(ICAL.parse(ics));
   } catch (error) {
-    return { type: 'skipped', reason: `a calendar that cannot be read (${String((error as Error).message).split('\n')[0]})` };
+    return { type: 'unreadable', reason: `a calendar that cannot be read (${String((error as Error).message).split('\n')[0]})` };
   }
   const method = String(calendar.getFirstPropertyValue('method') ?? '').toUpperCase();
   if (method !== 'REPLY') return { type: 'skipped', reason: method ? `a calendar with METHOD:${method}, not a reply` : 'a calendar without METHOD, not a reply' };
@@ -55,8 +66,10 @@ export function replyIn(ics: string, check: ReplyCheck): CalendarReply {
   // SEQUENCE is an INTEGER; absent means 0 (RFC 5545 §3.8.7.4). It names a version that was sent, or it is a claim about none.
   const rawSequence = event.getFirstPropertyValue('sequence');
   const sequence = rawSequence === null || rawSequence === undefined ? 0 : Number(rawSequence);
-  if (!Number.isInteger(sequence) || sequence < 0 || sequence > check.sequence) {
-    return { type: 'not-counted', attendee, reason: `SEQUENCE ${String(rawSequence)} is not a version that was sent (0 to ${check.sequence})` };
+  if (!Number.isSafeInteger(sequence) || sequence < 0 || sequence > check.sequence) {
+    // As written: a number past 2^53 would otherwise be shown as another.
+    const written = /^SEQUENCE[^:\r\n]*:([^\r\n]{0,40})/im.exec(ics)?.[1] ?? String(rawSequence);
+    return { type: 'not-counted', attendee, reason: `SEQUENCE ${written} is not a version that was sent (0 to ${check.sequence})` };
   }
   const stamp = event.getFirstPropertyValue('dtstamp');
   if (!(stamp instanceof ICAL.Time) || stamp.isDate) return { type: 'not-counted', attendee, reason: 'no DTSTAMP date and time (when the answer was given)' };

@@ -35,6 +35,8 @@ export type Reading =
   | { type: 'not-counted'; reason: string; where: string; entry?: JournalEntry }
   | { type: 'temporary-bounce'; recipient: string }
   | { type: 'skipped'; reason: string; where: string }
+  /** Could not be read at all (a mail or a calendar that does not parse): listed, and the reading goes on. */
+  | { type: 'unreadable'; reason: string; where: string }
   | { type: 'other' };
 
 /** A mail's Message-ID as the journal can keep it: the mail's own when it is a plain one, else a hash of the mail. */
@@ -81,7 +83,7 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
   try {
     parsed = await simpleParser(mail.raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
   } catch (error) {
-    return { type: 'skipped', reason: `not a readable mail (${String((error as Error).message).split('\n')[0]})`, where: mail.where };
+    return { type: 'unreadable', reason: `not a readable mail (${String((error as Error).message).split('\n')[0]})`, where: mail.where };
   }
   const id = idOf(parsed, mail.raw);
   const date = parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : undefined;
@@ -118,10 +120,12 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
   const calendars = parsed.attachments.filter(isCalendar);
   if (calendars.length === 0) return { type: 'other' };
   let skipped = 'no METHOD:REPLY calendar in it';
+  let unreadable: string | undefined;
   for (const part of calendars) {
-    const reply = replyIn(part.content.toString('utf8'), { uid: context.campaign.event.uid, sequence: context.sequence, now: context.now });
-    if (reply.type === 'skipped') {
-      skipped = reply.reason;
+    const reply = replyIn(part.content?.toString('utf8') ?? '', { uid: context.campaign.event.uid, sequence: context.sequence, now: context.now });
+    if (reply.type === 'skipped' || reply.type === 'unreadable') {
+      if (reply.type === 'unreadable') unreadable = reply.reason;
+      else skipped = reply.reason;
       continue;
     }
     if (reply.type === 'not-counted') return refuse('reply', reply.attendee, reply.reason);
@@ -134,7 +138,7 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
       entry: entry(context, id, 'reply', reply.attendee, { reply: { partstat: reply.partstat, sequence: reply.sequence, dtstamp: reply.dtstamp, ...(date ? { date } : {}) } }, true),
     };
   }
-  return { type: 'skipped', reason: skipped, where: mail.where };
+  return unreadable ? { type: 'unreadable', reason: unreadable, where: mail.where } : { type: 'skipped', reason: skipped, where: mail.where };
 }
 
 /** Every Authentication-Results header, topmost first, as text. */

@@ -15,6 +15,10 @@ export const IMAP_PASS = 'imap password 7f3c';
 export interface TestImap {
   url: string;
   caFile: string;
+  /** The user's Maildir (cur/, new/, tmp/), for a benchmark that fills it directly. */
+  maildir: string;
+  /** Who owns the mail (Dovecot never gives mail to root). */
+  owner: { uid: number; gid: number };
   close(): Promise<void>;
 }
 
@@ -127,6 +131,8 @@ service auth {
   return {
     url: `imap://127.0.0.1:${port}`,
     caFile: path.join(dir, 'cert.pem'),
+    maildir: path.join(home, IMAP_USER, 'Maildir'),
+    owner: { uid, gid },
     async close() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
