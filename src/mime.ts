@@ -205,7 +205,8 @@ const plans = new Map<string, Plan>();
 function shapeOf(o: ComposerOptions): string {
   const attachments = (o.attachments ?? []).map((a) => a.filename).join('\u0000');
   // List-Unsubscribe names the recipient: per message, like To (only whether there is one shapes the plan).
-  const headers = { ...(o.headers as Record<string, string>), 'List-Unsubscribe': (o.headers as Record<string, string>)['List-Unsubscribe'] ? '*' : undefined };
+  let headers = '';
+  for (const [name, value] of Object.entries(o.headers as Record<string, string>)) headers += `${name}\u0000${name === 'List-Unsubscribe' ? '*' : value}\u0000`;
   return JSON.stringify([o.from, o.sender, o.replyTo, headers, Boolean(o.text), Boolean(o.html), Boolean(String(o.subject ?? '').trim()), o.icalEvent ? (o.icalEvent as { method: string }).method : '', attachments]);
 }
 
@@ -310,8 +311,11 @@ function messageField(field: PlanNode['fields'][number], node: PlanNode, plan: P
       return remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
     case 'Subject':
       return remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
-    case 'List-Unsubscribe':
-      return headerLine(field.name, (o.headers as Record<string, string>)['List-Unsubscribe']!);
+    case 'List-Unsubscribe': {
+      // A URL in angle brackets, percent-encoded: printable ASCII that MimeNode returns as it is.
+      const value = (o.headers as Record<string, string>)['List-Unsubscribe']!;
+      return /^[\x21\x23-\x7e]*$/.test(value) && !value.includes('=?') ? mimeFuncs.foldLines(`List-Unsubscribe: ${value}`, 76) : headerLine(field.name, value);
+    }
     default: // To, Message-ID
       return headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
   }

@@ -1,8 +1,9 @@
 // compose() is pure: these tests need no network and no clock.
+import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCampaign } from '../src/campaign/load.js';
-import { compose, eventView, messageIdFor } from '../src/compose.js';
+import { compose, eventView, hmacSha256, messageIdFor } from '../src/compose.js';
 import type { Contact } from '../src/contacts/rules.js';
 import { InputError } from '../src/errors.js';
 import { compileTemplate } from '../src/templates.js';
@@ -116,6 +117,17 @@ describe('strict templates', () => {
       const [problem] = (error as InputError).problems;
       expect(problem).toMatchObject({ file: 'templates/x.txt.hbs', line: 2 });
       expect(problem?.message).toContain('"organisation" not defined');
+    }
+  });
+});
+
+describe('hmacSha256', () => {
+  it('is HMAC-SHA256: the digest of createHmac for secrets shorter than, as long as and longer than a block, in any script, and for changing secrets', () => {
+    const secrets = ['k', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), randomBytes(40).toString('base64url'), 'ключ-秘密-🔑'.repeat(9), 'k'];
+    for (const secret of secrets) {
+      for (const data of ['', 'campaign\u0000ada@example.org', 'ä'.repeat(300)]) {
+        expect(hmacSha256(secret, data), `${secret.length} ${data.length}`).toBe(createHmac('sha256', secret).update(data).digest('hex'));
+      }
     }
   });
 });

@@ -133,6 +133,31 @@ describe('JournalWriter', () => {
     expect(readFileSync(f, 'utf8')).toBe(line('a@example.org') + line('b@example.org'));
   });
 
+  it('never writes a line its reader would refuse, also after good lines of the same run (the varying fields, and a field a run shares)', () => {
+    const f = file();
+    const writer = new JournalWriter(f);
+    writer.append(entry('a@example.org'));
+    const bad: [string, Record<string, unknown>][] = [
+      ['recipient', { recipient: 'not an address' }],
+      ['time', { time: 'yesterday' }],
+      ['messageId', { messageId: '' }],
+      ['response', { response: 'x'.repeat(5000) }],
+      ['failure', { status: 'failed', failure: { type: 'soon', message: 'x' } }],
+      ['status', { status: 'sent' }],
+      ['sequence', { sequence: -1 }],
+      ['kind', { kind: 'Invitation!' }],
+      ['event', { event: 'a string' }],
+      ['stranger', { stranger: 1 }],
+    ];
+    for (const [key, change] of bad) {
+      expect(() => writer.append({ ...entry('b@example.org'), ...change } as JournalEntry), key).toThrow(/not a journal entry/);
+      writer.append(entry('c@example.org')); // the next good line still goes in
+    }
+    writer.close();
+    const read = readJournal(f);
+    expect(read.entries.map((e) => e.recipient)).toEqual(['a@example.org', ...bad.map(() => 'c@example.org')]);
+  });
+
   it('creates the folder and the file on the first append', () => {
     const f = path.join(path.dirname(file()), '.invite', 'journal.jsonl');
     const writer = new JournalWriter(f);
