@@ -92,13 +92,16 @@ function sharedChecks(file: string) {
   const workflow = YAML.parse(readFileSync(file, 'utf8'));
   const steps = workflow.jobs.remind.steps as Step[];
 
-  it('runs daily, one run at a time; SMTP settings from secrets in the remind step only', () => {
+  it('runs daily, one run at a time; SMTP settings from secrets in the remind step only; the campaign secret where Message-IDs are made or verified', () => {
     expect(workflow.on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
     expect(workflow.concurrency.group).toBeTruthy();
     expect(workflow.concurrency['cancel-in-progress']).toBe(false);
     const remind = steps.find((s) => s.run?.includes('invite remind'))!;
-    expect(remind.env).toEqual(SMTP_SECRETS);
+    expect(remind.env).toEqual({ ...SMTP_SECRETS, INVITE_SECRET: '${{ secrets.INVITE_SECRET }}' });
     for (const step of steps.filter((s) => s !== remind)) expect(JSON.stringify(step.env ?? {})).not.toContain('SMTP_');
+    const replies = steps.find((s) => s.run?.includes('invite replies'))!;
+    expect(replies.env?.INVITE_SECRET).toBe('${{ secrets.INVITE_SECRET }}');
+    expect(steps.filter((s) => JSON.stringify(s.env ?? {}).includes('INVITE_SECRET'))).toEqual([replies, remind]);
   });
 
   it('every action pinned to a commit SHA with its tag in a comment; the checkout keeps no credentials; the token only where the journal is pushed', () => {

@@ -20,9 +20,12 @@ export function newSecret(): string {
 
 /**
  * The campaign's secret, or undefined when there is none yet (a preview then makes unkeyed
- * Message-IDs). With `create`, one is made and written to .invite/secret (a real send).
+ * Message-IDs). With `create`, one is made and written to .invite/secret (a real send) — unless
+ * the journal already records messages sent: those were keyed with a secret this run does not
+ * have (INVITE_SECRET not set in this job, a .invite/secret not committed), and a new one would
+ * make the bounces and unsubscribe requests they bring back fail to verify.
  */
-export function campaignSecret(campaignDir: string, env: NodeJS.ProcessEnv, create = false): string | undefined {
+export function campaignSecret(campaignDir: string, env: NodeJS.ProcessEnv, create?: { sentBefore: number }): string | undefined {
   const given = env.INVITE_SECRET?.trim();
   if (given) {
     if (given.length < 16) throw new UsageError('INVITE_SECRET is too short to be a key', 'use at least 16 characters, e.g. the output of: openssl rand -hex 32');
@@ -38,6 +41,12 @@ export function campaignSecret(campaignDir: string, env: NodeJS.ProcessEnv, crea
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read ${shownPath(file)}: ${(error as Error).message}`, 'check the file and its permissions');
   }
   if (!create) return undefined;
+  if (create.sentBefore > 0) {
+    throw new UsageError(
+      `no campaign secret (INVITE_SECRET is not set and ${shownPath(file)} does not exist), but the journal records ${create.sentBefore} message${create.sentBefore === 1 ? '' : 's'} sent with one`,
+      `set INVITE_SECRET to the secret they were sent with, or restore ${shownPath(file)} (commit it, or store it as the CI secret INVITE_SECRET); to start a new one anyway (bounces and unsubscribe requests for the messages already sent will then not verify): openssl rand -hex 32 > ${shownPath(file)}`,
+    );
+  }
   const secret = newSecret();
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, secret + '\n', { flag: 'wx', mode: 0o600 });

@@ -55,9 +55,6 @@ export async function runSending(command: SendingCommand, options: SendingOption
   let lock: ReturnType<typeof lockJournal> | undefined;
   try {
     // 2. Lock and read the journal, once. Without a real send there is nothing to keep apart.
-    // The key of the Message-IDs: made at the first real send (or .eml files, which must be the
-    // bytes SMTP would carry) when init did not make one. A dry run uses it when there is one.
-    if (writer || transport?.mode === 'eml') campaign.secret ??= campaignSecret(campaign.dir, io.env, true);
     if (writer) {
       lock = lockJournal(journalFile, command.name);
       if (lock.tookOverFrom) io.stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
@@ -65,6 +62,12 @@ export async function runSending(command: SendingCommand, options: SendingOption
     const journal = readJournal(journalFile);
     if (journal.torn) io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
     for (const bad of journal.skipped) io.stderr.write(`warning: ${journalShown}:${bad.line}: ${bad.problem}; it records mail that came back, and is skipped\n`);
+    // The key of the Message-IDs: made at the first real send (or .eml files, which must be the
+    // bytes SMTP would carry) when init did not make one. A dry run uses it when there is one.
+    if (writer || transport?.mode === 'eml') {
+      const sentBefore = journal.entries.filter((e) => e.campaign === campaign.id && e.status === 'accepted').length;
+      campaign.secret ??= campaignSecret(campaign.dir, io.env, { sentBefore });
+    }
 
     // 3. Plan: pure, from what was just read.
     // A proof is a preview that travels: what would go out, to the organiser alone.
