@@ -113,6 +113,26 @@ describe('readJournal on a long journal', () => {
   });
 });
 
+describe('readJournal on a line of 8 MB', () => {
+  it('copies each byte a bounded number of times (linear in the line, not quadratic: a 50 MB line once took 34 s)', () => {
+    const f = file();
+    const long = { ...entry('b@example.org'), kind: 'bounce', status: 'received', bounce: { status: '5.1.1', diagnostic: 'A'.repeat(8 * 1024 * 1024) } };
+    writeFileSync(f, line('a@example.org') + JSON.stringify(long) + '\n' + line('c@example.org'));
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const read = readJournal(f);
+      // The long line is refused (its diagnostic is over 1 kB), reported and skipped; the others are read.
+      expect(read.entries.map((e) => e.recipient)).toEqual(['a@example.org', 'c@example.org']);
+      expect(read.skipped.map((s) => s.line)).toEqual([2]);
+      const joined = concat.mock.results.reduce((sum, r) => sum + (r.value as Buffer).length, 0);
+      // Joining the pieces once: about the line's length. Joining them at every chunk: over 500 MB.
+      expect(joined).toBeLessThan(2 * 8 * 1024 * 1024);
+    } finally {
+      concat.mockRestore();
+    }
+  });
+});
+
 describe('JournalWriter', () => {
   it('cuts a torn last line off before appending, so every entry stands on a line of its own', () => {
     const f = file();

@@ -191,10 +191,9 @@ describe('answers in order, and a journal no mail can lock', () => {
   it('a journal an older invite wrote with a 50 MB line is read in linear time: the line is reported and skipped, status answers', async () => {
     const huge = { time: '2026-12-01T10:00:00.000Z', campaign: 'bsr-social-innovation-2027', kind: 'bounce', recipient: FINLAND, messageId: '<old@x>', uid: UID, status: 'received', bounce: { status: '5.1.1', diagnostic: 'A'.repeat(50 * 1024 * 1024) } };
     writeFileSync(journal(), readFileSync(journal(), 'utf8') + JSON.stringify(huge) + '\n');
-    const started = performance.now();
+    // Quadratic in the line's length, this took 34 s; that the reader copies each byte a bounded
+    // number of times is test/journal.test.ts's (no test here asserts a time).
     const s = await runCli(['status', '--now', '2026-12-02T13:00'], { cwd: dir });
-    // Quadratic in the line's length, this took 34 s; a generous bound, so a slow machine does not fail it.
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/warning: journal line 10: this journal line is not a journal entry: "bounce\.diagnostic": .*; skipped/);
   });
