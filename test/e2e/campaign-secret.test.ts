@@ -4,55 +4,46 @@
 // bring back would no longer verify.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { campaignCopy } from '../helpers/campaign.js';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { journalLines } from '../helpers/delivery.js';
-import { startSmtp, whenReceived, type TestSmtp } from '../helpers/smtp.js';
+import { serverAndCampaignEachTest, whenReceived } from '../helpers/smtp.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 // No INVITE_SECRET: the file is the key.
 const env = { INVITE_SECRET: undefined };
 
-let smtp: TestSmtp;
-let dir: string;
-beforeEach(async () => {
-  smtp = await startSmtp({ plain: true });
-  dir = campaignCopy();
-});
-afterEach(async () => {
-  await smtp.close();
-});
+const each = serverAndCampaignEachTest();
 
-const secretFile = () => path.join(dir, '.invite', 'secret');
-const journal = () => path.join(dir, '.invite', 'journal.jsonl');
+const secretFile = () => path.join(each.dir, '.invite', 'secret');
+const journal = () => path.join(each.dir, '.invite', 'journal.jsonl');
 const ids = () => journalLines(journal()).map((l) => l.messageId);
 
 describe('the campaign secret', () => {
   it('the first real send makes .invite/secret (0600); a resend keeps it and the Message-IDs; INVITE_SECRET, when set, is the key instead', async () => {
     expect(existsSync(secretFile())).toBe(false);
-    const first = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { cwd: dir, env });
+    const first = await runCli(['send', '--smtp', each.smtp.url, '--yes', '--now', NOW], { cwd: each.dir, env });
     expect(first.code, first.stderr).toBe(0);
-    await whenReceived(smtp, 9);
+    await whenReceived(each.smtp, 9);
     const secret = readFileSync(secretFile(), 'utf8').trim();
     expect(secret).toMatch(/^[0-9a-f]{64}$/);
     expect(statSync(secretFile()).mode & 0o777).toBe(0o600);
     // The secret is in no message and no journal line.
-    expect(smtp.received.some((m) => m.raw.includes(secret))).toBe(false);
+    expect(each.smtp.received.some((m) => m.raw.includes(secret))).toBe(false);
     expect(readFileSync(journal(), 'utf8')).not.toContain(secret);
 
-    const again = await runCli(['send', '--smtp', smtp.url, '--yes', '--resend', '--now', NOW], { cwd: dir, env });
+    const again = await runCli(['send', '--smtp', each.smtp.url, '--yes', '--resend', '--now', NOW], { cwd: each.dir, env });
     expect(again.code, again.stderr).toBe(0);
-    await whenReceived(smtp, 18);
+    await whenReceived(each.smtp, 18);
     expect(readFileSync(secretFile(), 'utf8').trim()).toBe(secret);
     const lines = ids();
     expect([...lines.slice(9)].sort()).toEqual([...lines.slice(0, 9)].sort());
 
     // The same key given as INVITE_SECRET makes the same Message-IDs (the .eml files carry the
     // bytes SMTP would); another key other ones.
-    const out = path.join(dir, 'out');
+    const out = path.join(each.dir, 'out');
     const idsIn = () => readdirSync(out).map((f) => /^Message-ID: (.*)$/m.exec(readFileSync(path.join(out, f), 'utf8'))![1]!.trim());
-    const eml = (key: string) => runCli(['send', '--out', out, '--resend', '--now', NOW], { cwd: dir, env: { INVITE_SECRET: key } });
+    const eml = (key: string) => runCli(['send', '--out', out, '--resend', '--now', NOW], { cwd: each.dir, env: { INVITE_SECRET: key } });
     expect((await eml(secret)).code).toBe(0);
     expect(idsIn().sort()).toEqual(lines.slice(0, 9).sort());
     rmSync(out, { recursive: true });
@@ -61,23 +52,23 @@ describe('the campaign secret', () => {
   });
 
   it('a run without the secret that finds messages in the journal stops (exit 2, nothing sent) instead of making a new key, and says how to go on', async () => {
-    expect((await runCli(['send', '--smtp', smtp.url, '--yes', '--max', '4', '--now', NOW], { cwd: dir, env })).code).toBe(0);
-    await whenReceived(smtp, 4);
+    expect((await runCli(['send', '--smtp', each.smtp.url, '--yes', '--max', '4', '--now', NOW], { cwd: each.dir, env })).code).toBe(0);
+    await whenReceived(each.smtp, 4);
     // The scheduled job's clone, without the file (not committed) and without INVITE_SECRET.
     rmSync(secretFile());
-    const before = smtp.received.length;
-    const run = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { cwd: dir, env });
+    const before = each.smtp.received.length;
+    const run = await runCli(['send', '--smtp', each.smtp.url, '--yes', '--now', NOW], { cwd: each.dir, env });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no campaign secret');
     expect(run.stderr).toContain('the journal records 4 messages sent with one');
     expect(run.stderr).toMatch(/hint: set INVITE_SECRET .* restore \.invite\/secret/);
     expect(existsSync(secretFile())).toBe(false);
-    expect(smtp.received.length).toBe(before);
+    expect(each.smtp.received.length).toBe(before);
     expect(journalLines(journal())).toHaveLength(4);
 
     // The way on the hint names: a key of one's own; then the rest go out.
-    const made = await runCli(['send', '--smtp', smtp.url, '--yes', '--now', NOW], { cwd: dir, env: { INVITE_SECRET: '0123456789abcdef0123456789abcdef' } });
+    const made = await runCli(['send', '--smtp', each.smtp.url, '--yes', '--now', NOW], { cwd: each.dir, env: { INVITE_SECRET: '0123456789abcdef0123456789abcdef' } });
     expect(made.code, made.stderr).toBe(0);
-    await whenReceived(smtp, 9);
+    await whenReceived(each.smtp, 9);
   });
 });

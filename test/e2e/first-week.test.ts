@@ -5,26 +5,18 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { campaignCopy, edit } from '../helpers/campaign.js';
+import { describe, expect, it } from 'vitest';
+import { edit } from '../helpers/campaign.js';
 import { runCli } from '../helpers/cli.js';
 import { readEvent } from '../helpers/ical.js';
-import { startSmtp, whenReceived, type Received, type TestSmtp } from '../helpers/smtp.js';
+import { serverAndCampaignEachTest, whenReceived, type Received } from '../helpers/smtp.js';
 
 const UID = 'bsr-social-innovation-2027@example.org';
 const SENT = '2026-11-27T12:00';
 
-let smtp: TestSmtp;
-let dir: string;
-beforeEach(async () => {
-  smtp = await startSmtp({ plain: true });
-  dir = campaignCopy();
-});
-afterEach(async () => {
-  await smtp.close();
-});
+const each = serverAndCampaignEachTest();
 
-const invite = (command: string, now: string, extra: string[] = []) => runCli([command, '--smtp', smtp.url, '--yes', '--now', now, ...extra], { cwd: dir });
+const invite = (command: string, now: string, extra: string[] = []) => runCli([command, '--smtp', each.smtp.url, '--yes', '--now', now, ...extra], { cwd: each.dir });
 const calendarOf = (mail: Received) => readEvent(mail.parsed.attachments.find((a) => a.contentType === 'text/calendar')!.content.toString('utf8'));
 
 /** An iTIP REPLY as Apple Calendar sends it, into a folder `invite replies --dir` reads. */
@@ -38,25 +30,25 @@ function reply(folder: string, name: string, attendee: string, partstat: string,
 }
 
 describe('invalid rows, settled once', () => {
-  const breakRow = () => edit(path.join(dir, 'contacts/competence-centres.csv'), (csv) => csv.replace('info@cc-estonia.example.org', 'not-an-address'));
+  const breakRow = () => edit(path.join(each.dir, 'contacts/competence-centres.csv'), (csv) => csv.replace('info@cc-estonia.example.org', 'not-an-address'));
 
   it('contacts.skip_invalid in invite.yaml: send leaves the row out and lists it; validate warns instead of failing', async () => {
     breakRow();
-    edit(path.join(dir, 'invite.yaml'), (y) => y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'));
     const sent = await invite('send', SENT);
     expect(sent.code).toBe(0);
     expect(sent.stdout).toMatch(/^Skipped \(invalid\): contacts\/competence-centres\.csv:3 not-an-address: /m);
-    await whenReceived(smtp, 8);
-    expect(smtp.received).toHaveLength(8);
-    const validate = await runCli(['validate', '--now', SENT], { cwd: dir });
+    await whenReceived(each.smtp, 8);
+    expect(each.smtp.received).toHaveLength(8);
+    const validate = await runCli(['validate', '--now', SENT], { cwd: each.dir });
     expect(validate.code).toBe(0);
     expect(validate.stdout).toMatch(/Warnings \(\d+\):[\s\S]*contacts\/competence-centres\.csv:3:.*left out: contacts\.skip_invalid/);
   });
 
   it('invite preview shows the valid letters and flags the invalid row, instead of refusing', async () => {
     breakRow();
-    const out = path.join(dir, 'gallery');
-    const preview = await runCli(['preview', '--out', out, '--now', SENT], { cwd: dir });
+    const out = path.join(each.dir, 'gallery');
+    const preview = await runCli(['preview', '--out', out, '--now', SENT], { cwd: each.dir });
     expect(preview.code).toBe(0);
     const index = readFileSync(path.join(out, 'index.html'), 'utf8');
     expect(index).toContain('8 messages, as the recipients will see them');
@@ -66,18 +58,18 @@ describe('invalid rows, settled once', () => {
 
 describe('invite status says what it means', () => {
   it('"accepted by the server" apart from "said yes"; who was left out on purpose, and why; a cancelled event first; invalid rows counted', async () => {
-    edit(path.join(dir, 'contacts/competence-centres.csv'), (csv) => csv.trimEnd() + '\nbroken-row\n');
-    edit(path.join(dir, 'invite.yaml'), (y) => y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'));
+    edit(path.join(each.dir, 'contacts/competence-centres.csv'), (csv) => csv.trimEnd() + '\nbroken-row\n');
+    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'));
     expect((await invite('send', SENT)).code).toBe(0);
-    await whenReceived(smtp, 9);
-    const replies = path.join(dir, 'replies');
+    await whenReceived(each.smtp, 9);
+    const replies = path.join(each.dir, 'replies');
     reply(replies, 'yes', 'info@cc-denmark.example.org', 'ACCEPTED', 0);
     reply(replies, 'no', 'info@cc-finland.example.org', 'DECLINED', 0);
-    expect((await runCli(['replies', '--dir', replies], { cwd: dir })).code).toBe(0);
-    writeFileSync(path.join(dir, 'registrations.csv'), 'email\ninfo@cc-latvia.example.org\n');
+    expect((await runCli(['replies', '--dir', replies], { cwd: each.dir })).code).toBe(0);
+    writeFileSync(path.join(each.dir, 'registrations.csv'), 'email\ninfo@cc-latvia.example.org\n');
     expect((await invite('remind', '2027-04-18T09:30', ['--registered', 'registrations.csv'])).code).toBe(0);
 
-    const status = await runCli(['status', '--registered', 'registrations.csv', '--now', '2027-04-18T10:00'], { cwd: dir });
+    const status = await runCli(['status', '--registered', 'registrations.csv', '--now', '2027-04-18T10:00'], { cwd: each.dir });
     expect(status.code).toBe(0);
     const text = status.stdout;
     expect(text).toContain('contacts: 9 valid rows, 1 invalid row left out');
@@ -88,9 +80,9 @@ describe('invite status says what it means', () => {
     expect(text).not.toMatch(/^ {2}accepted {2,}\d/m);
 
     expect((await invite('cancel', '2027-04-19T09:00')).code).toBe(0);
-    const after = await runCli(['status', '--json', '--now', '2027-04-19T10:00'], { cwd: dir });
+    const after = await runCli(['status', '--json', '--now', '2027-04-19T10:00'], { cwd: each.dir });
     expect(JSON.parse(after.stdout)).toMatchObject({ cancelled: { sequence: 1 }, contacts: { valid: 9, invalid: 1 } });
-    expect((await runCli(['status', '--now', '2027-04-19T10:00'], { cwd: dir })).stdout.split('\n')[1]).toMatch(/^CANCELLED: the cancellation went out on /);
+    expect((await runCli(['status', '--now', '2027-04-19T10:00'], { cwd: each.dir })).stdout.split('\n')[1]).toMatch(/^CANCELLED: the cancellation went out on /);
   });
 });
 
@@ -104,8 +96,8 @@ describe('no false warnings', () => {
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe('');
     // This repository's letters print {{organisation}} unguarded: an empty one is worth the warning.
-    edit(path.join(dir, 'contacts/competence-centres.csv'), (csv) => csv.replace(/^(info@cc-estonia\.example\.org,[^,]*),[^,]*,/m, '$1,,'));
-    const warned = await runCli(['send', '--dry-run', '--now', SENT], { cwd: dir });
+    edit(path.join(each.dir, 'contacts/competence-centres.csv'), (csv) => csv.replace(/^(info@cc-estonia\.example\.org,[^,]*),[^,]*,/m, '$1,,'));
+    const warned = await runCli(['send', '--dry-run', '--now', SENT], { cwd: each.dir });
     expect(warned.stderr).toContain('"organisation" is used by the templates but empty on line 3');
   });
 });
@@ -113,24 +105,24 @@ describe('no false warnings', () => {
 describe('re-inviting after a cancellation', () => {
   it('a new event.uid is a new event: everyone is invited again, with new Message-IDs; answers to the old UID do not count', async () => {
     expect((await invite('send', SENT)).code).toBe(0);
-    await whenReceived(smtp, 9);
+    await whenReceived(each.smtp, 9);
     expect((await invite('cancel', '2026-12-01T12:00')).code).toBe(0);
-    await whenReceived(smtp, 18);
-    const old = smtp.received.slice(0, 9).map((m) => m.parsed.messageId);
-    edit(path.join(dir, 'invite.yaml'), (y) => y.replace('  url: https://events.example.org/bsr-social-innovation-2027\n', '  url: https://events.example.org/bsr-social-innovation-2027\n  uid: bsr-social-innovation-2027-b@example.org\n'));
+    await whenReceived(each.smtp, 18);
+    const old = each.smtp.received.slice(0, 9).map((m) => m.parsed.messageId);
+    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('  url: https://events.example.org/bsr-social-innovation-2027\n', '  url: https://events.example.org/bsr-social-innovation-2027\n  uid: bsr-social-innovation-2027-b@example.org\n'));
     const again = await invite('send', '2026-12-02T12:00');
     expect(again.stderr).not.toContain('already sent');
     expect(again.code).toBe(0);
-    await whenReceived(smtp, 27);
-    const fresh = smtp.received.slice(18);
+    await whenReceived(each.smtp, 27);
+    const fresh = each.smtp.received.slice(18);
     expect(fresh.map((m) => calendarOf(m).uid)).toEqual(Array(9).fill('bsr-social-innovation-2027-b@example.org'));
     for (const id of fresh.map((m) => m.parsed.messageId)) expect(old).not.toContain(id);
 
-    const replies = path.join(dir, 'replies');
+    const replies = path.join(each.dir, 'replies');
     reply(replies, 'old-no', 'info@cc-denmark.example.org', 'DECLINED', 0);
     reply(replies, 'new-yes', 'info@cc-estonia.example.org', 'ACCEPTED', 0, 'bsr-social-innovation-2027-b@example.org');
-    await runCli(['replies', '--dir', replies], { cwd: dir });
-    const status = JSON.parse((await runCli(['status', '--json', '--now', '2026-12-03T12:00'], { cwd: dir })).stdout);
+    await runCli(['replies', '--dir', replies], { cwd: each.dir });
+    const status = JSON.parse((await runCli(['status', '--json', '--now', '2026-12-03T12:00'], { cwd: each.dir })).stdout);
     expect(status).toMatchObject({ cancelled: null, rsvp: { accepted: 1, declined: 0 } });
   });
 });
@@ -138,36 +130,36 @@ describe('re-inviting after a cancellation', () => {
 describe('updates that respect answers (RFC 5546)', () => {
   it('a new description keeps the SEQUENCE and each answer; a new time asks again (SEQUENCE up, answers reset); the letter keeps the deadline while it is ahead', async () => {
     expect((await invite('send', SENT)).code).toBe(0);
-    await whenReceived(smtp, 9);
-    const replies = path.join(dir, 'replies');
+    await whenReceived(each.smtp, 9);
+    const replies = path.join(each.dir, 'replies');
     reply(replies, 'yes', 'info@cc-denmark.example.org', 'ACCEPTED', 0);
-    await runCli(['replies', '--dir', replies], { cwd: dir });
+    await runCli(['replies', '--dir', replies], { cwd: each.dir });
 
-    edit(path.join(dir, 'invite.yaml'), (y) => y.replace('Programme attached to the invitation e-mail.', 'The programme (attached) now has a panel.'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('Programme attached to the invitation e-mail.', 'The programme (attached) now has a panel.'));
     const minor = await invite('update', '2026-12-01T12:00');
     expect(minor.code).toBe(0);
     expect(minor.stderr).toContain('Update at SEQUENCE 0 (a minor change: the answers given so far stand)');
-    await whenReceived(smtp, 18);
-    const minors = smtp.received.slice(9);
+    await whenReceived(each.smtp, 18);
+    const minors = each.smtp.received.slice(9);
     expect(minors.map((m) => calendarOf(m).sequence)).toEqual(Array(9).fill(0));
     const denmark = minors.find((m) => m.envelope.to[0] === 'info@cc-denmark.example.org')!;
     expect(calendarOf(denmark).attendee?.partstat).toBe('ACCEPTED');
     expect(calendarOf(minors.find((m) => m.envelope.to[0] === 'info@cc-estonia.example.org')!).attendee?.partstat).toBe('NEEDS-ACTION');
     expect(denmark.parsed.text).toContain('The description has changed.');
     expect(denmark.parsed.text).toContain('Registration is open until Sunday 25 April 2027');
-    expect(JSON.parse((await runCli(['status', '--json', '--now', '2026-12-01T13:00'], { cwd: dir })).stdout).rsvp.accepted).toBe(1);
+    expect(JSON.parse((await runCli(['status', '--json', '--now', '2026-12-01T13:00'], { cwd: each.dir })).stdout).rsvp.accepted).toBe(1);
     // Run again: the minor update is not sent twice.
     expect((await invite('update', '2026-12-01T13:00')).stderr).toContain('9 already sent, 0 to send.');
 
-    edit(path.join(dir, 'invite.yaml'), (y) => y.replace('start: 2027-05-06T09:00', 'start: 2027-05-06T10:00').replace('end: 2027-05-06T12:00', 'end: 2027-05-06T13:00'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('start: 2027-05-06T09:00', 'start: 2027-05-06T10:00').replace('end: 2027-05-06T12:00', 'end: 2027-05-06T13:00'));
     const moved = await invite('update', '2027-04-26T12:00');
     expect(moved.code).toBe(0);
     expect(moved.stderr).toContain('Update to SEQUENCE 1 (the time or the place changed: everyone is asked to answer again)');
-    await whenReceived(smtp, 27);
-    const majors = smtp.received.slice(18);
+    await whenReceived(each.smtp, 27);
+    const majors = each.smtp.received.slice(18);
     expect(majors.map((m) => [calendarOf(m).sequence, calendarOf(m).attendee?.partstat])).toEqual(Array(9).fill([1, 'NEEDS-ACTION']));
     // The deadline (25 April) has passed: the letter no longer asks to register by it.
     expect(majors[0]!.parsed.text).not.toContain('Registration is open until');
-    expect(JSON.parse((await runCli(['status', '--json', '--now', '2027-04-26T13:00'], { cwd: dir })).stdout).rsvp.accepted).toBe(0);
+    expect(JSON.parse((await runCli(['status', '--json', '--now', '2027-04-26T13:00'], { cwd: each.dir })).stdout).rsvp.accepted).toBe(0);
   });
 });

@@ -9,18 +9,11 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { campaignCopy } from '../helpers/campaign.js';
-import { cleanEnv, ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { git, GIT_ENV, repositoryWithOrigin } from '../helpers/git.js';
 import { startSmtp, type TestSmtp, whenReceived } from '../helpers/smtp.js';
 
 const exec = promisify(execFile);
-const GIT_ENV = cleanEnv({
-  GIT_AUTHOR_NAME: 'Organiser',
-  GIT_AUTHOR_EMAIL: 'organiser@example.org',
-  GIT_COMMITTER_NAME: 'Organiser',
-  GIT_COMMITTER_EMAIL: 'organiser@example.org',
-  GIT_CONFIG_NOSYSTEM: '1',
-});
-const git = (cwd: string, ...args: string[]) => exec('git', args, { cwd, env: GIT_ENV });
 const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `invite-git-${name}-`));
 
 interface Workflow {
@@ -76,12 +69,7 @@ const layouts = [
 describe.each(layouts)('scheduled reminders through git: $name', ({ make }) => {
   it('the journal committed back by the workflow step lets a fresh clone remind; without it, exit 2', async () => {
     const { dir, sendAt, remindAt, contacts } = await make();
-    const origin = tmp('origin');
-    await git(origin, 'init', '--bare', '--quiet', '-b', 'main');
-    await git(dir, 'init', '--quiet', '-b', 'main');
-    await git(dir, 'add', '-A');
-    await git(dir, 'commit', '--quiet', '-m', 'The campaign');
-    await git(dir, 'remote', 'add', 'origin', origin);
+    const origin = await repositoryWithOrigin(dir);
     await git(dir, 'push', '--quiet', '-u', 'origin', 'main');
 
     // The organiser sends the invitations from their checkout.

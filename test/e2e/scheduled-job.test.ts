@@ -16,12 +16,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runWorkflow } from '../helpers/actions.js';
 import { cleanEnv, ROOT, runCli } from '../helpers/cli.js';
+import { git, repositoryWithOrigin } from '../helpers/git.js';
 import { dovecotAvailable, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
 import { startSmtp, whenReceived, type TestSmtp } from '../helpers/smtp.js';
 
 const exec = promisify(execFile);
-const GIT_ENV = cleanEnv({ GIT_AUTHOR_NAME: 'Organiser', GIT_AUTHOR_EMAIL: 'organiser@example.org', GIT_COMMITTER_NAME: 'Organiser', GIT_COMMITTER_EMAIL: 'organiser@example.org', GIT_CONFIG_NOSYSTEM: '1' });
-const git = (cwd: string, ...args: string[]) => exec('git', args, { cwd, env: GIT_ENV });
 const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `invite-job-${name}-`));
 const WORKFLOW = '.github/workflows/reminders.yml';
 const CONTACTS = ['ada.lovelace@example.org', 'grace.hopper@example.org', 'marie.curie@example.org'];
@@ -38,12 +37,7 @@ async function campaignInGit(smtp: TestSmtp) {
   expect((await runCli(['init', 'campaign', '--yes', '--now', SENT_AT], { cwd: parent })).code).toBe(0);
   const dir = path.join(parent, 'campaign');
   const campaign = YAML.parse(readFileSync(path.join(dir, 'invite.yaml'), 'utf8')) as { id: string; registration: { deadline: string } };
-  const origin = tmp('origin');
-  await git(origin, 'init', '--bare', '--quiet', '-b', 'main');
-  await git(dir, 'init', '--quiet', '-b', 'main');
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '--quiet', '-m', 'The campaign');
-  await git(dir, 'remote', 'add', 'origin', origin);
+  const origin = await repositoryWithOrigin(dir);
   expect((await runCli(['send', '--yes', '--smtp', smtp.url, '--now', SENT_AT], { cwd: dir })).code).toBe(0);
   await whenReceived(smtp, CONTACTS.length);
   await git(dir, 'add', '.invite/journal.jsonl');

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import selfsigned from 'selfsigned';
 import { SMTPServer } from 'smtp-server';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { campaignCopy } from './campaign.js';
 
 export interface Received {
   envelope: { from: string; to: string[] };
@@ -191,4 +192,20 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
       await Promise.all(pending);
     },
   };
+}
+
+/**
+ * For each test of the file: a fresh SMTP server (no TLS, no login) and a fresh copy of the
+ * shipped campaign; the server is closed after the test. Read them as `each.smtp`, `each.dir`.
+ */
+export function serverAndCampaignEachTest(): { smtp: TestSmtp; dir: string } {
+  const each = {} as { smtp: TestSmtp; dir: string };
+  beforeEach(async () => {
+    each.smtp = await startSmtp({ plain: true });
+    each.dir = campaignCopy();
+  });
+  afterEach(async () => {
+    await each.smtp.close();
+  });
+  return each;
 }
