@@ -27,7 +27,7 @@ await build({
 });
 
 // juice (the CSS inliner) is needed only for templates with a <style> block, and synchronously
-// while a campaign loads: one CommonJS file of its own, required on demand (src/templates.ts).
+// while a campaign loads: one CommonJS file of its own, required on demand (src/campaign/templates.ts).
 await build({
   absWorkingDir: root.pathname,
   entryPoints: { juice: 'node_modules/juice/index.js' },

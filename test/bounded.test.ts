@@ -2,12 +2,12 @@
 // header line of a message exceeds the 998 octets SMTP allows.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { foldLine, unfold } from '../src/calendar.js';
+import { foldLine, unfold } from '../src/compose/calendar.js';
 import { loadCampaign } from '../src/campaign/load.js';
-import { compose } from '../src/compose.js';
+import { compose } from '../src/compose/compose.js';
 import { parseContacts, type Contact } from '../src/contacts/rules.js';
 import { RecipientFailure } from '../src/errors.js';
-import { buildRaw } from '../src/mime.js';
+import { buildRaw } from '../src/mime/mime.js';
 
 const campaign = loadCampaign(path.join(import.meta.dirname, 'fixtures/campaign/invite.yaml'));
 const now = new Date('2026-11-27T12:00:00Z');

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadCampaign } from '../src/campaign/load.js';
 import type { Campaign, MailKind } from '../src/campaign/model.js';
-import { compose, eventView, templateContext } from '../src/compose.js';
+import { compose, eventView, templateContext } from '../src/compose/compose.js';
 import type { Contact } from '../src/contacts/rules.js';
 import { ROOT, runCli } from './helpers/cli.js';
 

@@ -1,9 +1,11 @@
 // The campaign as the rest of invite sees it: the event with UTC instants, people, contacts
 // source, attachments, templates per mail kind, reminder stages, delivery defaults.
-import type { AttachmentLimits, Confinement } from '../attachments.js';
 import type { Problem } from '../errors.js';
-import type { Rate } from '../rate.js';
-import type { MailTemplates } from '../templates.js';
+import type { Attachment, AttachmentLimits, Confinement } from './attachments.js';
+import type { Rate } from './rate.js';
+import type { MailTemplates } from './templates.js';
+
+export type { Attachment };
 
 /** Which templates a message uses: the invitation, an update, the cancellation, or a reminder stage. */
 export type MailKind = 'invitation' | 'update' | 'cancel' | `reminder:${string}`;
@@ -47,19 +49,6 @@ export interface Registration {
   export?: string;
 }
 
-export interface Attachment {
-  /** Absolute path on disk. */
-  path: string;
-  /** The name the recipient sees. */
-  filename: string;
-  /** Path as written in invite.yaml or the contacts, for messages. */
-  source: string;
-  size: number;
-  /** The most bytes that may be read from it when the message is built (the limit it was checked against). */
-  maxBytes: number;
-  /** Every message carries it (invite.yaml's attachments): read once, kept. */
-  shared?: boolean;
-}
 
 export interface SendingDefaults {
   rate?: Rate;

@@ -1,10 +1,10 @@
 // `invite cancel`: the event is called off. METHOD:CANCEL with the same UID and the next
 // SEQUENCE to everyone the journal shows as invited; afterwards send, remind and update refuse.
 import type { Campaign } from '../campaign/load.js';
-import { compose } from '../compose.js';
+import { compose } from '../compose/compose.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { eventState, invitedRecipients } from '../lifecycle.js';
+import { eventState, invitedRecipients } from '../journal/lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
 import { runSending } from '../sending/run.js';

@@ -5,7 +5,7 @@ import { campaignFile, loadCampaign } from '../campaign/load.js';
 import { DEFAULTS } from '../defaults.js';
 import { DeliveryStop, EXIT, printable, RecipientFailure, UsageError } from '../errors.js';
 import { isInteractive, type Io } from '../io.js';
-import { formatSize } from '../attachments.js';
+import { formatSize } from '../campaign/attachments.js';
 import { readSmtpUrl } from '../transports/server.js';
 import { resolveSmtp, type SmtpSettings } from '../transports/settings.js';
 import { classifySmtpError, factsOf, newConnection, openConnection, settleLogin, type Login, type ServerFacts } from '../transports/smtp.js';

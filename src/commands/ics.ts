@@ -1,12 +1,12 @@
 // `invite ics`: the event as a standalone .ics file (METHOD:PUBLISH) for a web page or download.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildCalendar } from '../calendar.js';
+import { buildCalendar } from '../compose/calendar.js';
 import { EXIT } from '../errors.js';
-import { journalPath, readJournal } from '../journal.js';
-import { eventState } from '../lifecycle.js';
+import { journalPath, readJournal } from '../journal/journal.js';
+import { eventState } from '../journal/lifecycle.js';
 import type { Io } from '../io.js';
-import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../prepare.js';
+import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../sending/prepare.js';
 
 export interface IcsOptions extends CampaignOptions {
   out?: string;

@@ -10,7 +10,7 @@ import { email, timeOfDay, webUrl } from '../campaign/schema.js';
 import { newSecret } from '../campaign/secret.js';
 import { EXIT, isPromptInterrupt, PromptInterrupted, shownPath, UsageError } from '../errors.js';
 import { isInteractive, type Io } from '../io.js';
-import { resolveNow } from '../prepare.js';
+import { resolveNow } from '../sending/prepare.js';
 
 export interface InitOptions {
   yes?: boolean;

@@ -3,14 +3,14 @@
 import { existsSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign/load.js';
-import { compose } from '../compose.js';
+import { compose } from '../compose/compose.js';
 import { isRegisteredValue } from '../contacts/registered.js';
 import type { Contact } from '../contacts/rules.js';
 import { shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { eventState, refuseIfCancelled } from '../lifecycle.js';
+import { eventState, refuseIfCancelled } from '../journal/lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
-import { FORMAT, inZone } from '../words.js';
+import { FORMAT, inZone } from '../locale/words.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
 import { runSending } from '../sending/run.js';
 

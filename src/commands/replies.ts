@@ -8,13 +8,13 @@ import { campaignSecret } from '../campaign/secret.js';
 import { suppress } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { journalPath, JournalEntryRefused, JournalWriteError, JournalWriter, lockJournal, readJournal, type JournalEntry } from '../journal.js';
-import { eventState, type PartStat } from '../lifecycle.js';
-import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../prepare.js';
+import { journalPath, JournalEntryRefused, JournalWriteError, JournalWriter, lockJournal, readJournal, type JournalEntry } from '../journal/journal.js';
+import { eventState, type PartStat } from '../journal/lifecycle.js';
+import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../sending/prepare.js';
 import type { SentMessage } from '../replies/dsn.js';
 import { mayMatter, readReply } from '../replies/read.js';
 import { emlFiles, imapMessages, mboxMessages, type Found } from '../replies/sources.js';
-import { plural } from '../words.js';
+import { plural } from '../locale/words.js';
 
 export interface RepliesOptions extends CampaignOptions {
   dir?: string;

@@ -1,7 +1,7 @@
 // `invite send`: the invitation to every contact the journal does not show as already invited.
-import { compose } from '../compose.js';
+import { compose } from '../compose/compose.js';
 import type { Io } from '../io.js';
-import { eventState, refuseIfCancelled } from '../lifecycle.js';
+import { eventState, refuseIfCancelled } from '../journal/lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
 import { runSending } from '../sending/run.js';

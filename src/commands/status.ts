@@ -7,10 +7,10 @@ import { isRegisteredValue, readRegistered } from '../contacts/registered.js';
 import { readSuppression } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
-import { journalPath, readJournal, type JournalEntry } from '../journal.js';
-import { eventState, type PartStat } from '../lifecycle.js';
-import { check, type CampaignOptions } from '../prepare.js';
-import { FORMAT, inZone, plural } from '../words.js';
+import { journalPath, readJournal, type JournalEntry } from '../journal/journal.js';
+import { eventState, type PartStat } from '../journal/lifecycle.js';
+import { check, type CampaignOptions } from '../sending/prepare.js';
+import { FORMAT, inZone, plural } from '../locale/words.js';
 
 export interface StatusOptions extends CampaignOptions {
   journal?: string;

@@ -1,10 +1,10 @@
 // `invite update`: after the event changed in invite.yaml, the same UID with the next SEQUENCE
 // to everyone the journal shows as invited (RFC 5546).
 import type { Campaign } from '../campaign/load.js';
-import { compose } from '../compose.js';
+import { compose } from '../compose/compose.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { eventState, invitedRecipients, planUpdate, refuseIfCancelled } from '../lifecycle.js';
+import { eventState, invitedRecipients, planUpdate, refuseIfCancelled } from '../journal/lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
 import { runSending } from '../sending/run.js';

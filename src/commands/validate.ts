@@ -2,8 +2,8 @@
 // file:line:column: message (hint), errors and warnings apart; sends nothing.
 import { EXIT, formatProblem, InputError, type Problem } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
-import { plural } from '../words.js';
-import { check, type CampaignOptions } from '../prepare.js';
+import { plural } from '../locale/words.js';
+import { check, type CampaignOptions } from '../sending/prepare.js';
 
 export interface ValidateOptions extends CampaignOptions {
   json?: boolean;

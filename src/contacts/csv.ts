@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import Papa from 'papaparse';
-import { chunkDecoder, type ChunkDecoder } from '../encoding.js';
+import { chunkDecoder, type ChunkDecoder } from '../locale/encoding.js';
 import { DeliveryStop, InputError, shownPath } from '../errors.js';
 
 /** Normalised names under which the e-mail column is recognised. */

@@ -1,6 +1,6 @@
 // Who has registered: a `registered` column in the contacts, or any CSV with an email column
 // (the registration form's export), for `invite remind`.
-import { parseAddress } from '../address.js';
+import { parseAddress } from '../locale/address.js';
 import { InputError } from '../errors.js';
 import { columnIdentifier, eachRow, emailColumnOf, readCsvChunks, type RawRow } from './csv.js';
 import type { ContactOptions } from './rules.js';

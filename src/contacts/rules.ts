@@ -3,12 +3,12 @@
 // with its line and column: empty, invalid or duplicate address, ragged row, a control
 // character that would reach a header, an unknown time zone, a missing attachment.
 import { DateTime } from 'luxon';
-import { parseAddress } from '../address.js';
-import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type AttachmentLimits, type Confinement } from '../attachments.js';
+import { parseAddress } from '../locale/address.js';
+import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type AttachmentLimits, type Confinement } from '../campaign/attachments.js';
 import type { Attachment } from '../campaign/load.js';
 import { formatProblem, InputError, type Problem } from '../errors.js';
 import { Seq } from './seq.js';
-import { zoneForCountry } from '../zones.js';
+import { zoneForCountry } from '../locale/zones.js';
 import { columnIdentifier, ContactsChanged, emailColumnOf, Fingerprint, guessDelimiter, NAME_HEADERS, ORGANISATION_HEADERS, readCsvChunks, rowsIn, type RawRow } from './csv.js';
 
 export interface Contact {

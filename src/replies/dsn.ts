@@ -3,9 +3,9 @@
 // journal records as sent, and it must verify — made with the campaign's secret for that very
 // recipient, kind and event — so a bounce forged from another's invitation does not count.
 import type { ParsedMail } from 'mailparser';
-import { messageIdFor } from '../compose.js';
+import { messageIdFor } from '../compose/compose.js';
 import type { Campaign } from '../campaign/model.js';
-import { bounded, BOUNDS } from '../journal.js';
+import { bounded, BOUNDS } from '../journal/journal.js';
 
 /** A message we sent, as the journal records it. */
 export interface SentMessage {

@@ -3,7 +3,7 @@
 // answer, a SEQUENCE between 0 and the event's current one, a DTSTAMP that is a date-time and
 // not in the future (a day of slack for clocks).
 import ICAL from 'ical.js';
-import type { PartStat } from '../lifecycle.js';
+import type { PartStat } from '../journal/lifecycle.js';
 
 const ANSWERS = new Set<string>(['ACCEPTED', 'TENTATIVE', 'DECLINED']);
 /** A client's clock may be ahead of ours: a DTSTAMP up to a day in the future is still believed. */

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { simpleParser, type Attachment as MailPart, type ParsedMail } from 'mailparser';
 import type { Campaign } from '../campaign/model.js';
-import { unsubscribeToken } from '../compose.js';
-import { bounded, BOUNDS, type JournalEntry } from '../journal.js';
+import { unsubscribeToken } from '../compose/compose.js';
+import { bounded, BOUNDS, type JournalEntry } from '../journal/journal.js';
 import { bounceOf, type SentMessage } from './dsn.js';
 import { mailtoAddress, replyIn } from './itip.js';
 import type { Incoming, MailSummary } from './sources.js';

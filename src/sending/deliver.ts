@@ -2,10 +2,10 @@
 // number of parallel sends, keeps the rate, retries what may succeed later, writes each
 // outcome to the journal the moment it is known, and stops cleanly when asked to. The run
 // that called it owns the transport and closes it.
-import type { Message } from '../compose.js';
+import type { Message } from '../compose/compose.js';
 import { DeliveryStop, RecipientFailure, ServerSilent } from '../errors.js';
-import { bounded, JournalWriteError, type JournalEntry, type JournalWriter } from '../journal.js';
-import { RateLimiter, realClock, type Clock } from '../rate.js';
+import { bounded, JournalWriteError, type JournalEntry, type JournalWriter } from '../journal/journal.js';
+import { RateLimiter, realClock, type Clock } from '../transports/rate.js';
 import { breather } from './breathe.js';
 import type { Transport } from '../transports/transport.js';
 

@@ -3,12 +3,12 @@
 // or that nothing is due and why, or refuses. Each command's planner lives beside its command
 // (commands/send.ts → planInvitations, …); what they share is here.
 import type { Campaign } from '../campaign/load.js';
-import type { Message } from '../compose.js';
+import type { Message } from '../compose/compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import { Seq } from '../contacts/seq.js';
 import { UsageError } from '../errors.js';
-import { acceptedRecipients, type JournalEntry } from '../journal.js';
-import { plural } from '../words.js';
+import { acceptedRecipients, type JournalEntry } from '../journal/journal.js';
+import { plural } from '../locale/words.js';
 
 export interface PlanContext {
   campaign: Campaign;

@@ -3,7 +3,7 @@
 // calendar UID of their own; nothing is written to the journal and nothing is counted.
 import { randomUUID } from 'node:crypto';
 import type { Campaign } from '../campaign/model.js';
-import { proofOf } from '../compose.js';
+import { proofOf } from '../compose/compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import { EXIT, printable, UsageError } from '../errors.js';
 import type { Io } from '../io.js';

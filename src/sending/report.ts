@@ -2,12 +2,12 @@
 // organiser's text are both written, and the exit code the contract gives it.
 import type { ChalkInstance } from 'chalk';
 import type { Campaign } from '../campaign/model.js';
-import { eventView } from '../compose.js';
+import { recipientOf, type Recipient } from '../compose/compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import type { Seq } from '../contacts/seq.js';
 import { EXIT, printable } from '../errors.js';
 import type { Transport } from '../transports/transport.js';
-import { shownPerson } from '../words.js';
+import { shownPerson } from '../locale/words.js';
 import { breather, writeDrained } from './breathe.js';
 import type { DeliveryReport } from './deliver.js';
 import type { Batch, Selection } from './plan.js';
@@ -33,24 +33,6 @@ export interface RunSummary {
   unrecorded: { email: string; messageId: string; line: string }[];
   /** --dry-run: every recipient, as the table shows them. */
   recipients?: Recipient[];
-}
-
-/** One line of the dry run's table: who, their local time, and what they will miss. */
-export interface Recipient {
-  email: string;
-  name: string;
-  /** The event's time as the recipient reads it: "10:00–13:00 in Vilnius", or the event's own ("09:00–12:00 CEST"). */
-  localTime: string;
-  warnings: string[];
-}
-
-export function recipientOf(c: Contact, campaign: Campaign): Recipient {
-  const warnings: string[] = [];
-  if (!c.name) warnings.push('no name');
-  const country = c.fields.country ?? '';
-  if (!c.timezone && country) warnings.push(`no time zone known for "${country}": event time only`);
-  const view = eventView(campaign, c.timezone);
-  return { email: c.email, name: c.name, localTime: view.local_time || view.time, warnings };
 }
 
 /**

@@ -9,17 +9,18 @@ import type { Contact } from '../contacts/rules.js';
 import { readSuppression } from '../contacts/suppression.js';
 import { DeliveryStop, EXIT, printable, ServerSilent, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
-import { journalPath, JournalWriteError, JournalWriter, lockJournal, readJournal } from '../journal.js';
-import { prepare } from '../prepare.js';
-import { plural } from '../words.js';
+import { journalPath, JournalWriteError, JournalWriter, lockJournal, readJournal } from '../journal/journal.js';
+import { prepare } from './prepare.js';
+import { plural } from '../locale/words.js';
 import { progressFor } from '../progress.js';
-import { RateLimiter } from '../rate.js';
+import { RateLimiter } from '../transports/rate.js';
 import type { Transport } from '../transports/transport.js';
 import { deliver, StopSignal, type DeliveryReport } from './deliver.js';
 import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, smtpServerFor, type DeliverySettings, type SendingOptions } from './options.js';
 import { selectPending, type Batch, type Planner, type Selection } from './plan.js';
 import { sendProofs } from './proof.js';
-import { exitCodeOf, summarise, summaryText, writeRecipientTable, type Recipient } from './report.js';
+import type { Recipient } from '../compose/compose.js';
+import { exitCodeOf, summarise, summaryText, writeRecipientTable } from './report.js';
 
 export interface SendingCommand {
   name: 'send' | 'remind' | 'update' | 'cancel';

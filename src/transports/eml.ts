@@ -2,7 +2,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { shownPath } from '../errors.js';
-import { buildRaw } from '../mime.js';
+import { buildRaw } from '../mime/mime.js';
 import { fileSafeAddress, type Transport } from './transport.js';
 
 export function emlTransport(dir: string): Transport {

@@ -1,8 +1,8 @@
 // The dry run's preview: messages printed readably on a stream, nothing sent.
 import type { ChalkInstance } from 'chalk';
-import { formatSize } from '../attachments.js';
+import { formatSize } from '../campaign/attachments.js';
 import { printable } from '../errors.js';
-import { shownPerson } from '../words.js';
+import { shownPerson } from '../locale/words.js';
 import type { Transport } from './transport.js';
 
 /**

@@ -2,9 +2,9 @@
 // token (XOAUTH2) settled before the first message, and every error sorted by nodemailer's codes
 // into "stop the run", "this recipient, for good" and "try again".
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
-import type { Message } from '../compose.js';
+import type { Message } from '../compose/compose.js';
 import { DeliveryStop, RecipientFailure, stripSecrets, UsageError } from '../errors.js';
-import { buildRaw, envelopeOf } from '../mime.js';
+import { buildRaw, envelopeOf } from '../mime/mime.js';
 import { explainAnswer } from './answers.js';
 import { AccessTokens, oauthFailure } from './oauth.js';
 import type { SmtpSettings } from './settings.js';

@@ -1,6 +1,6 @@
 // The seam every destination shares (nodemailer's sendMail shape): SMTP, .eml files, the dry
 // run's preview and the gallery, so deliver() never asks which one it has.
-import type { Message } from '../compose.js';
+import type { Message } from '../compose/compose.js';
 
 export interface Receipt {
   /** The server's reply, or where the message was written. */

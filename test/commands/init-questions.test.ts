@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { initQuestions, renderCampaignYaml, sampleAnswers, type InitAnswers } from '../../src/commands/init.js';
 import type { Io } from '../../src/io.js';
-import { check } from '../../src/prepare.js';
+import { check } from '../../src/sending/prepare.js';
 import { ROOT } from '../helpers/cli.js';
 
 const NOW = new Date('2026-11-28T10:00:00Z');

@@ -1,7 +1,7 @@
 // A clock for the intricate timing logic (rate limit, retries, backoff): time moves only when
 // everything running is waiting for it, straight to the next timer. A run of minutes takes
 // milliseconds, and the outcome never depends on how busy the machine is.
-import type { Clock } from '../../src/rate.js';
+import type { Clock } from '../../src/transports/rate.js';
 
 export class FakeClock implements Clock {
   private t = 0;

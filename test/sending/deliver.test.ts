@@ -2,9 +2,10 @@
 // permanent and temporary failures, stopping after repeated network losses, Ctrl-C, and a rate
 // that no sliding window exceeds — each checked in simulated time, independent of machine load.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Message } from '../../src/compose.js';
+import type { Message } from '../../src/compose/compose.js';
 import { DeliveryStop, RecipientFailure, ServerSilent } from '../../src/errors.js';
-import { parseRate, RateLimiter } from '../../src/rate.js';
+import { parseRate } from '../../src/campaign/rate.js';
+import { RateLimiter } from '../../src/transports/rate.js';
 import { deliver, StopSignal, type DeliveryPlan } from '../../src/sending/deliver.js';
 import type { Transport } from '../../src/transports/transport.js';
 import { FakeClock } from '../helpers/fake-clock.js';

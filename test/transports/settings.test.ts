@@ -9,7 +9,7 @@ import type { CampaignSmtp } from '../../src/campaign/model.js';
 import { InputError, stripSecrets, UsageError } from '../../src/errors.js';
 import type { Campaign } from '../../src/campaign/model.js';
 import type { Io } from '../../src/io.js';
-import { parseRate } from '../../src/rate.js';
+import { parseRate } from '../../src/campaign/rate.js';
 import { deliverySettings, settleOptions } from '../../src/sending/options.js';
 import { saveLogin } from '../../src/transports/oauth.js';
 import { findProvider } from '../../src/transports/providers.js';

@@ -2,16 +2,16 @@
 // the current time, and run every check (the same ones `invite validate` prints).
 import path from 'node:path';
 import { DateTime } from 'luxon';
-import { realPaths } from './attachments.js';
-import { checkTiming, loadCampaign, type Campaign, type MailKind } from './campaign/load.js';
-import { BUILT_IN_VARIABLES, builtInsFor } from './compose.js';
-import { loadContacts, rowProblems, type ContactList } from './contacts/rules.js';
-import { formatProblem, InputError, shownPath, UsageError, type Problem } from './errors.js';
-import type { MailTemplates, Template } from './templates.js';
-import { checkVariables, type Shape } from './templates.js';
-import { colourFor, type Io } from './io.js';
-import { campaignSecret } from './campaign/secret.js';
-import { campaignSmtpProblems } from './transports/server.js';
+import { realPaths } from '../campaign/attachments.js';
+import { checkTiming, loadCampaign, type Campaign, type MailKind } from '../campaign/load.js';
+import { BUILT_IN_VARIABLES, builtInsFor } from '../compose/compose.js';
+import { loadContacts, rowProblems, type ContactList } from '../contacts/rules.js';
+import { formatProblem, InputError, shownPath, UsageError, type Problem } from '../errors.js';
+import type { MailTemplates, Template } from '../campaign/templates.js';
+import { checkVariables, type Shape } from '../campaign/templates.js';
+import { colourFor, type Io } from '../io.js';
+import { campaignSecret } from '../campaign/secret.js';
+import { campaignSmtpProblems } from '../transports/server.js';
 
 export interface CampaignOptions {
   campaign?: string;

@@ -1,11 +1,11 @@
-// src/qp.ts is a port of nodemailer's quoted-printable Encoder (issue 12: the same bytes, faster).
+// src/mime/qp.ts is a port of nodemailer's quoted-printable Encoder (issue 12: the same bytes, faster).
 // It is compared here with the Encoder itself, run as the stream it is, on inputs made to reach
 // every branch of its wrap(): long words, lines just over and under 76, escapes and UTF-8
 // sequences at the window's edge, bare CR and LF, CRLF, trailing whitespace, binary mode.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Encoder, wrap } from 'nodemailer/lib/qp/index.js';
-import { QP_SLICE, quotedPrintableChunk, wrapQuotedPrintable } from '../src/qp.js';
+import { QP_SLICE, quotedPrintableChunk, wrapQuotedPrintable } from '../../src/mime/qp.js';
 
 async function theirs(bytes: Buffer, binary: boolean): Promise<string> {
   let out = '';

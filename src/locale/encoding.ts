@@ -3,7 +3,7 @@
 // bytes are not UTF-8, the error names where and suggests the code page that fits best.
 import { createRequire } from 'node:module';
 import type iconvModule from 'iconv-lite';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 
 /** Code pages of the Baltic Sea Region's exports, best guess first when scores tie. */
 const CANDIDATES = [

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkAttachment, DEFAULT_LIMITS, encodedSize, parseSize, readAttachment, realPaths } from '../src/attachments.js';
+import { checkAttachment, DEFAULT_LIMITS, encodedSize, parseSize, readAttachment, realPaths } from '../../src/campaign/attachments.js';
 
 function folder() {
   const root = mkdtempSync(path.join(os.tmpdir(), 'invite-attach-'));

@@ -5,14 +5,13 @@
 // text part, and the calendar entry as a card.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatSize } from './attachments.js';
-import type { Campaign } from './campaign/model.js';
-import { eventView, type Message } from './compose.js';
-import { shownPath } from './errors.js';
-import type { ContactList } from './contacts/rules.js';
-import { recipientOf } from './sending/report.js';
-import { fileSafeAddress, type Transport } from './transports/transport.js';
-import { shownPerson } from './words.js';
+import { formatSize } from '../campaign/attachments.js';
+import type { Campaign } from '../campaign/model.js';
+import { eventView, recipientOf, type Message } from '../compose/compose.js';
+import { shownPath } from '../errors.js';
+import type { ContactList } from '../contacts/rules.js';
+import { fileSafeAddress, type Transport } from './transport.js';
+import { shownPerson } from '../locale/words.js';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 

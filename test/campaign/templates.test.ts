@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCampaign } from '../src/campaign/load.js';
-import { builtInsFor, templateContext } from '../src/compose.js';
-import { checkVariables, compileTemplate, type Shape } from '../src/templates.js';
-import { problemsOf } from './helpers/problems.js';
+import { loadCampaign } from '../../src/campaign/load.js';
+import { builtInsFor, templateContext } from '../../src/compose/compose.js';
+import { checkVariables, compileTemplate, type Shape } from '../../src/campaign/templates.js';
+import { problemsOf } from '../helpers/problems.js';
 
 /** Columns (text values) plus the invitation's built-ins. */
 const columns = (...names: string[]): Record<string, Shape> => ({ ...Object.fromEntries(names.map((n) => [n, 'value' as const])), ...builtInsFor('invitation') });
@@ -93,7 +93,7 @@ describe('<style> blocks are inlined (Gmail and Outlook drop them)', () => {
 
   function campaignWithHtml(html: string): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-styled-'));
-    cpSync(path.join(import.meta.dirname, 'fixtures/campaign'), dir, { recursive: true });
+    cpSync(path.join(import.meta.dirname, '../fixtures/campaign'), dir, { recursive: true });
     writeFileSync(path.join(dir, 'templates/invitation.html.hbs'), html);
     return dir;
   }

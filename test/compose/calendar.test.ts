@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCalendar, foldLine, parameterValue, unfold } from '../src/calendar.js';
-import { physicalLines, readEvent } from './helpers/ical.js';
+import { buildCalendar, foldLine, parameterValue, unfold } from '../../src/compose/calendar.js';
+import { physicalLines, readEvent } from '../helpers/ical.js';
 
 const event = {
   title: 'Social Innovation in BSR – 2nd workshop',

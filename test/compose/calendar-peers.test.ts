@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCampaign } from '../src/campaign/load.js';
-import { compose } from '../src/compose.js';
-import type { Contact } from '../src/contacts/rules.js';
-import { readEvent } from './helpers/ical.js';
-import { ROOT } from './helpers/cli.js';
+import { loadCampaign } from '../../src/campaign/load.js';
+import { compose } from '../../src/compose/compose.js';
+import type { Contact } from '../../src/contacts/rules.js';
+import { readEvent } from '../helpers/ical.js';
+import { ROOT } from '../helpers/cli.js';
 
 // Debian's python3 (not a pyenv one) is where apt installs the package.
 const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import icalendar']).status === 0);

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { loadContacts, type ContactOptions } from '../src/contacts/rules.js';
-import { problemsOf } from './helpers/problems.js';
+import { loadContacts, type ContactOptions } from '../../src/contacts/rules.js';
+import { problemsOf } from '../helpers/problems.js';
 
-const FIXTURES = path.join(import.meta.dirname, 'fixtures/contacts');
+const FIXTURES = path.join(import.meta.dirname, '../fixtures/contacts');
 const fixture = (name: string) => path.join(FIXTURES, name);
 const shown = (name: string) => path.relative(process.cwd(), fixture(name));
 

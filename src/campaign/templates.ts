@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { InputError, type Problem, shownPath } from './errors.js';
+import { InputError, type Problem, shownPath } from '../errors.js';
 
 type Program = hbs.AST.Program;
 type Statement = hbs.AST.Statement;

@@ -5,9 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eachRow, readCsvChunks, type RawRow } from '../src/contacts/csv.js';
-import { loadContacts } from '../src/contacts/rules.js';
-import { InputError } from '../src/errors.js';
+import { eachRow, readCsvChunks, type RawRow } from '../../src/contacts/csv.js';
+import { loadContacts } from '../../src/contacts/rules.js';
+import { InputError } from '../../src/errors.js';
 
 const rowsOf = (text: string | Iterable<string>) => {
   const rows: RawRow[] = [];

@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkTiming, loadCampaign } from '../src/campaign/load.js';
-import { problemsOf } from './helpers/problems.js';
+import { checkTiming, loadCampaign } from '../../src/campaign/load.js';
+import { problemsOf } from '../helpers/problems.js';
 
-const FIXTURE = path.join(import.meta.dirname, 'fixtures/campaign');
+const FIXTURE = path.join(import.meta.dirname, '../fixtures/campaign');
 
 /** A copy of the fixture campaign with invite.yaml changed by `edit`. */
 function campaignWith(edit: (yaml: string) => string): string {

@@ -7,10 +7,10 @@ import type * as Qp from 'nodemailer/lib/qp';
 import type * as MimeFuncs from 'nodemailer/lib/mime-funcs';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import type { MimeNodeHeaderValue } from 'nodemailer/lib/mime-node';
-import { readAttachment } from './attachments.js';
-import type { Attachment } from './campaign/model.js';
-import type { Message } from './compose.js';
-import { RecipientFailure } from './errors.js';
+import { readAttachment } from '../campaign/attachments.js';
+import type { Attachment } from '../campaign/model.js';
+import type { Message } from '../compose/compose.js';
+import { RecipientFailure } from '../errors.js';
 import { QP_SLICE, quotedPrintableLines } from './qp.js';
 
 export interface Envelope {

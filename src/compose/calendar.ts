@@ -3,7 +3,7 @@
 // break a parameter, the token parameters (CUTYPE, ROLE, PARTSTAT, RSVP) bare as Google and
 // Exchange write them, names per RFC 6868 and quoted only when they must be, and lines folded at
 // 75 octets without splitting a UTF-8 character.
-import type { CampaignEvent, Person } from './campaign/load.js';
+import type { CampaignEvent, Person } from '../campaign/load.js';
 
 export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, parseAddressFully } from '../src/address.js';
+import { parseAddress, parseAddressFully } from '../../src/locale/address.js';
 
 describe('parseAddress', () => {
   it.each([

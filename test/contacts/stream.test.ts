@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
-import { ContactsChanged } from '../src/contacts/csv.js';
-import { loadContacts, type Contact } from '../src/contacts/rules.js';
+import { ContactsChanged } from '../../src/contacts/csv.js';
+import { loadContacts, type Contact } from '../../src/contacts/rules.js';
 
-const fixtures = path.join(import.meta.dirname, 'fixtures/contacts');
+const fixtures = path.join(import.meta.dirname, '../fixtures/contacts');
 const seen = (c: Contact) => ({ line: c.line, email: c.email, name: c.name, timezone: c.timezone, fields: c.fields, attachments: c.attachments.map((a) => a.filename) });
 
 function bigFile(rows: number): string {

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
-import { InputError, UsageError } from '../src/errors.js';
-import { JournalWriter, lockJournal, readJournal, type JournalEntry } from '../src/journal.js';
-import { tmpJournal as file } from './helpers/cli.js';
+import { InputError, UsageError } from '../../src/errors.js';
+import { JournalWriter, lockJournal, readJournal, type JournalEntry } from '../../src/journal/journal.js';
+import { tmpJournal as file } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 
@@ -316,7 +316,7 @@ describe('lockJournal across processes', () => {
       stdin: {
         // Each waits for a common start, tries once, and stays alive (holding what it got) until all
         // six have tried: a winner that exited early would leave a lock a late one could rightly take over.
-        contents: `import { lockJournal } from ${JSON.stringify(path.resolve('src/journal.ts'))};
+        contents: `import { lockJournal } from ${JSON.stringify(path.resolve('src/journal/journal.ts'))};
           import { readdirSync, writeFileSync } from 'node:fs';
           const [file, startAt, doneDir] = process.argv.slice(2);
           while (Date.now() < Number(startAt)) {}

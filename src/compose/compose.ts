@@ -2,11 +2,11 @@
 // receives: headers, both bodies, the calendar invitation. No I/O, no clock, no environment.
 import { hash } from 'node:crypto';
 import { buildCalendar, type CalendarMethod } from './calendar.js';
-import type { Attachment, Campaign, MailKind, Person } from './campaign/load.js';
-import type { Contact } from './contacts/rules.js';
-import type { Shape } from './templates.js';
-import { FORMAT, inZone } from './words.js';
-import { cityOfZone } from './zones.js';
+import type { Attachment, Campaign, MailKind, Person } from '../campaign/load.js';
+import type { Contact } from '../contacts/rules.js';
+import type { Shape } from '../campaign/templates.js';
+import { FORMAT, inZone } from '../locale/words.js';
+import { cityOfZone } from '../locale/zones.js';
 
 /** Variables every template has, whatever the contacts' columns. */
 export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender', 'campaign'] as const;
@@ -334,4 +334,22 @@ function formatEventView(campaign: Campaign, contactZone?: string): EventView {
     local_time: localTime,
     when: `${date}, ${time}${localTime ? ` (${localTime})` : ''}`,
   };
+}
+
+/** One line of the dry run's table: who, their local time, and what they will miss. */
+export interface Recipient {
+  email: string;
+  name: string;
+  /** The event's time as the recipient reads it: "10:00–13:00 in Vilnius", or the event's own ("09:00–12:00 CEST"). */
+  localTime: string;
+  warnings: string[];
+}
+
+export function recipientOf(c: Contact, campaign: Campaign): Recipient {
+  const warnings: string[] = [];
+  if (!c.name) warnings.push('no name');
+  const country = c.fields.country ?? '';
+  if (!c.timezone && country) warnings.push(`no time zone known for "${country}": event time only`);
+  const view = eventView(campaign, c.timezone);
+  return { email: c.email, name: c.name, localTime: view.local_time || view.time, warnings };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { columnIdentifier } from '../src/contacts/csv.js';
-import { parseContacts } from '../src/contacts/rules.js';
-import { problemsOf } from './helpers/problems.js';
+import { columnIdentifier } from '../../src/contacts/csv.js';
+import { parseContacts } from '../../src/contacts/rules.js';
+import { problemsOf } from '../helpers/problems.js';
 
 /** File-level problems (thrown) or row problems (of the rejected rows). */
 const contactProblems = (text: string) => problemsOf(() => parseContacts(text, 'c.csv').rejected.flatMap((r) => r.problems));

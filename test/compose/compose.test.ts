@@ -2,14 +2,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCampaign } from '../src/campaign/load.js';
-import { compose, eventView, hmacSha256, messageIdFor } from '../src/compose.js';
-import type { Contact } from '../src/contacts/rules.js';
-import { InputError } from '../src/errors.js';
-import { compileTemplate } from '../src/templates.js';
-import { physicalLines, readEvent } from './helpers/ical.js';
+import { loadCampaign } from '../../src/campaign/load.js';
+import { compose, eventView, hmacSha256, messageIdFor } from '../../src/compose/compose.js';
+import type { Contact } from '../../src/contacts/rules.js';
+import { InputError } from '../../src/errors.js';
+import { compileTemplate } from '../../src/campaign/templates.js';
+import { physicalLines, readEvent } from '../helpers/ical.js';
 
-const campaign = loadCampaign(path.join(import.meta.dirname, 'fixtures/campaign/invite.yaml'));
+const campaign = loadCampaign(path.join(import.meta.dirname, '../fixtures/campaign/invite.yaml'));
 const now = new Date('2026-11-27T12:00:00Z');
 
 function contact(fields: Record<string, string>, timezone?: string): Contact {

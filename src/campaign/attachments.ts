@@ -5,7 +5,20 @@
 // run and the send, and again when the bytes are read, so a file swapped in between cannot go.
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Attachment } from './campaign/model.js';
+
+export interface Attachment {
+  /** Absolute path on disk. */
+  path: string;
+  /** The name the recipient sees. */
+  filename: string;
+  /** Path as written in invite.yaml or the contacts, for messages. */
+  source: string;
+  size: number;
+  /** The most bytes that may be read from it when the message is built (the limit it was checked against). */
+  maxBytes: number;
+  /** Every message carries it (invite.yaml's attachments): read once, kept. */
+  shared?: boolean;
+}
 
 export interface AttachmentLimits {
   /** Largest file, in bytes. */

@@ -6,15 +6,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCampaign } from '../src/campaign/load.js';
-import { compose, type ComposeOptions } from '../src/compose.js';
-import { loadContacts } from '../src/contacts/rules.js';
-import type { MailKind } from '../src/campaign/model.js';
-import type { Contact } from '../src/contacts/rules.js';
-import { buildRaw, mailOptions } from '../src/mime.js';
+import { loadCampaign } from '../../src/campaign/load.js';
+import { compose, type ComposeOptions } from '../../src/compose/compose.js';
+import { loadContacts } from '../../src/contacts/rules.js';
+import type { MailKind } from '../../src/campaign/model.js';
+import type { Contact } from '../../src/contacts/rules.js';
+import { buildRaw, mailOptions } from '../../src/mime/mime.js';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 
-const dir = path.join(import.meta.dirname, 'fixtures/golden');
+const dir = path.join(import.meta.dirname, '../fixtures/golden');
 const campaign = loadCampaign(path.join(dir, 'invite.yaml'));
 const [ada] = loadContacts(path.join(dir, 'contacts/people.csv')).contacts;
 const now = new Date('2027-04-18T07:00:00Z');
@@ -106,7 +106,7 @@ describe('the in-place MIME build gives the bytes nodemailer\'s stream build giv
       { filename: 'empty.txt', content: Buffer.alloc(0) },
       { filename: 'Āāā ünïcode name that is rather long indeed, longer than a line.pdf', content: binary.subarray(0, 3) },
     ];
-    const { buildRawFromOptions } = await import('../src/mime.js');
+    const { buildRawFromOptions } = await import('../../src/mime/mime.js');
     expect((await buildRawFromOptions(options)).toString('latin1')).toBe((await new MailComposer(options).compile().build()).toString('latin1'));
   });
 });

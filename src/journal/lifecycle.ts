@@ -1,11 +1,11 @@
 // The event's life as the journal tells it: who was invited, which SEQUENCE calendars hold,
 // what the event looked like then, and whether it was cancelled. Pure: entries in, facts out.
-import type { Campaign } from './campaign/load.js';
-import { eventView, snapshotOf, type EventSnapshot } from './compose.js';
-import { UsageError } from './errors.js';
-import type { Seq } from './contacts/seq.js';
+import type { Campaign } from '../campaign/load.js';
+import { eventView, snapshotOf, type EventSnapshot } from '../compose/compose.js';
+import { UsageError } from '../errors.js';
+import type { Seq } from '../contacts/seq.js';
 import type { JournalEntry } from './journal.js';
-import { FORMAT, inZone, plural } from './words.js';
+import { FORMAT, inZone, plural } from '../locale/words.js';
 
 /** An attendee's answer to the invitation, as calendar clients send it back (iTIP REPLY). */
 export type PartStat = 'ACCEPTED' | 'TENTATIVE' | 'DECLINED';

@@ -6,8 +6,8 @@ import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, linkSync, mkdirS
 import os from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
-import type { EventSnapshot } from './compose.js';
-import { InputError, UsageError, shownPath } from './errors.js';
+import type { EventSnapshot } from '../compose/compose.js';
+import { InputError, UsageError, shownPath } from '../errors.js';
 
 /**
  * accepted, failed: a message we sent; received: a reply, bounce or unsubscribe request that
