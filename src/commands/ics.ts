@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildCalendar } from '../compose/calendar.js';
 import { EXIT } from '../errors.js';
-import { journalPath, readJournal } from '../journal/journal.js';
+import { journalPath, readJournal } from '../journal/read.js';
 import { eventState } from '../journal/lifecycle.js';
 import type { Io } from '../io.js';
 import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../sending/prepare.js';

@@ -8,7 +8,10 @@ import { campaignSecret } from '../campaign/secret.js';
 import { suppress } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { journalPath, JournalEntryRefused, JournalWriteError, JournalWriter, lockJournal, readJournal, type JournalEntry } from '../journal/journal.js';
+import { isCursor, JournalEntryRefused, type JournalEntry } from '../journal/schema.js';
+import { journalPath, readJournal } from '../journal/read.js';
+import { JournalWriteError, JournalWriter } from '../journal/write.js';
+import { lockJournal } from '../journal/lock.js';
 import { eventState, type PartStat } from '../journal/lifecycle.js';
 import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../sending/prepare.js';
 import type { SentMessage } from '../replies/dsn.js';
@@ -72,7 +75,7 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
     const sent = new Map<string, SentMessage>();
     for (const e of entries) if (e.campaign === campaign.id && e.status === 'accepted') sent.set(e.messageId, { recipient: e.recipient, kind: e.kind, uid: e.uid });
     const known = new Set(entries.filter((e) => e.status === 'received' || e.status === 'not-counted').map((e) => e.messageId));
-    const cursor = entries.filter((e) => e.kind === 'mailbox' && e.campaign === campaign.id && e.mailbox?.name === mailboxName).at(-1)?.mailbox;
+    const cursor = entries.filter(isCursor).filter((e) => e.campaign === campaign.id && e.mailbox.name === mailboxName).at(-1)?.mailbox;
     const summary: RepliesSummary = {
       campaign: campaign.id,
       read: 0,

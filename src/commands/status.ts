@@ -7,7 +7,8 @@ import { isRegisteredValue, readRegistered } from '../contacts/registered.js';
 import { readSuppression } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
-import { journalPath, readJournal, type JournalEntry } from '../journal/journal.js';
+import { isReceived, isSent, uidOf, type JournalEntry, type SentEntry } from '../journal/schema.js';
+import { journalPath, readJournal } from '../journal/read.js';
 import { eventState, type PartStat } from '../journal/lifecycle.js';
 import { check, type CampaignOptions } from '../sending/prepare.js';
 import { FORMAT, inZone, plural } from '../locale/words.js';
@@ -49,7 +50,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   const file = journalPath(campaign.dir, options.journal);
   const journal = readJournal(file);
   // A new event.uid is a new event: lines of an earlier one are not this event's.
-  const entries = journal.entries.filter((e) => e.campaign === campaign.id && (e.uid === undefined || e.uid === campaign.event.uid));
+  const entries = journal.entries.filter((e) => e.campaign === campaign.id && (uidOf(e) === undefined || uidOf(e) === campaign.event.uid));
   const state = eventState(journal.entries, campaign);
   const { invited, answers } = state;
 
@@ -67,7 +68,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
 
   const suppressed = readSuppression(campaign.suppression);
   // What came back and does not count: listed, with why (a stranger's reply, a forged bounce …).
-  const notCounted = entries.filter((e) => e.status === 'not-counted').map((e) => ({ kind: e.kind, recipient: e.recipient, reason: e.reason ?? '', messageId: e.messageId }));
+  const notCounted = entries.filter(isReceived).filter((e) => e.status === 'not-counted').map((e) => ({ kind: e.kind, recipient: e.recipient, reason: e.reason ?? '', messageId: e.messageId }));
   // What was sent, per kind; replies and bounces are what came back, shown apart.
   const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status === 'accepted' || e.status === 'failed').map((e) => e.kind)])];
   const status: KindStatus[] = kinds.map((kind) => {
@@ -143,8 +144,8 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
 
 function summarise(kind: string, entries: JournalEntry[], audience: string[], leftOutBecause: (address: string) => keyof LeftOut | undefined): KindStatus {
   const accepted = new Set(entries.filter((e) => e.status === 'accepted').map((e) => e.recipient));
-  const lastFailure = new Map<string, JournalEntry>();
-  for (const e of entries) if (e.status === 'failed' && !accepted.has(e.recipient)) lastFailure.set(e.recipient, e);
+  const lastFailure = new Map<string, SentEntry>();
+  for (const e of entries) if (isSent(e) && e.status === 'failed' && !accepted.has(e.recipient)) lastFailure.set(e.recipient, e);
   const times = entries.filter((e) => e.status === 'accepted').map((e) => e.time).sort();
   const leftOut: LeftOut = { unsubscribed: [], registered: [], declined: [], bounced: [] };
   const notYetSent: string[] = [];

@@ -63,7 +63,7 @@ export interface Message {
 }
 
 /** The parts of an event a recipient's calendar shows, and its attachments; a change to any of them needs an update. */
-export interface EventSnapshot {
+export type EventSnapshot = {
   title: string;
   start: string;
   end: string;
@@ -73,7 +73,7 @@ export interface EventSnapshot {
   description: string;
   /** The files every message carries, by name and size (absent in journals written before it was kept). */
   attachments?: string;
-}
+};
 
 const snapshots = new WeakMap<Campaign, Readonly<EventSnapshot>>();
 

@@ -4,7 +4,7 @@ import type { Campaign } from '../campaign/load.js';
 import { eventView, snapshotOf, type EventSnapshot } from '../compose/compose.js';
 import { UsageError } from '../errors.js';
 import type { Seq } from '../contacts/seq.js';
-import type { JournalEntry } from './journal.js';
+import type { JournalEntry } from './schema.js';
 import { FORMAT, inZone, plural } from '../locale/words.js';
 
 /** An attendee's answer to the invitation, as calendar clients send it back (iTIP REPLY). */

@@ -5,7 +5,7 @@
 import type { ParsedMail } from 'mailparser';
 import { messageIdFor } from '../compose/compose.js';
 import type { Campaign } from '../campaign/model.js';
-import { bounded, BOUNDS } from '../journal/journal.js';
+import { bounded, BOUNDS } from '../journal/schema.js';
 
 /** A message we sent, as the journal records it. */
 export interface SentMessage {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { simpleParser, type Attachment as MailPart, type ParsedMail } from 'mailparser';
 import type { Campaign } from '../campaign/model.js';
 import { unsubscribeToken } from '../compose/compose.js';
-import { bounded, BOUNDS, type JournalEntry } from '../journal/journal.js';
+import { bounded, BOUNDS, type ReceivedEntry } from '../journal/schema.js';
 import { bounceOf, type SentMessage } from './dsn.js';
 import { mailtoAddress, replyIn } from './itip.js';
 import type { Incoming, MailSummary } from './sources.js';
@@ -30,9 +30,9 @@ export interface ReplyContext {
 /** What a mail turned out to be. */
 export type Reading =
   /** A reply, bounce or unsubscribe request that counts. */
-  | { type: 'counted'; entry: JournalEntry }
+  | { type: 'counted'; entry: ReceivedEntry }
   /** About this campaign, but it does not count; with the journal line that records the refusal, when it names an address. */
-  | { type: 'not-counted'; reason: string; where: string; entry?: JournalEntry }
+  | { type: 'not-counted'; reason: string; where: string; entry?: ReceivedEntry }
   | { type: 'temporary-bounce'; recipient: string }
   | { type: 'skipped'; reason: string; where: string }
   /** Could not be read at all (a mail or a calendar that does not parse): listed, and the reading goes on. */
@@ -46,7 +46,7 @@ function idOf(parsed: ParsedMail, raw: Buffer): string {
 }
 
 /** A journal line about mail that came back. */
-function entry(context: ReplyContext, messageId: string, kind: 'reply' | 'bounce' | 'unsubscribe', recipient: string, extra: Partial<Pick<JournalEntry, 'reply' | 'bounce' | 'reason'>>, counted: boolean): JournalEntry {
+function entry(context: ReplyContext, messageId: string, kind: 'reply' | 'bounce' | 'unsubscribe', recipient: string, extra: Partial<Pick<ReceivedEntry, 'reply' | 'bounce' | 'reason'>>, counted: boolean): ReceivedEntry {
   return {
     time: context.now.toISOString(),
     campaign: context.campaign.id,

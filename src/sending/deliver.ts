@@ -4,7 +4,8 @@
 // that called it owns the transport and closes it.
 import type { Message } from '../compose/compose.js';
 import { DeliveryStop, RecipientFailure, ServerSilent } from '../errors.js';
-import { bounded, JournalWriteError, type JournalEntry, type JournalWriter } from '../journal/journal.js';
+import { bounded, type SentEntry } from '../journal/schema.js';
+import { JournalWriteError, type JournalWriter } from '../journal/write.js';
 import { RateLimiter, realClock, type Clock } from '../transports/rate.js';
 import { breather } from './breathe.js';
 import type { Transport } from '../transports/transport.js';
@@ -93,7 +94,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
   const stop = plan.stop ?? new StopSignal();
   let connectionFailuresInARow = 0;
 
-  const entryFor = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>): JournalEntry => ({
+  const entryFor = (message: Message, fields: Pick<SentEntry, 'status' | 'response' | 'failure'>): SentEntry => ({
     time: new Date().toISOString(),
     campaign: message.campaignId,
     kind: message.kind,
@@ -109,7 +110,7 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
   // written (a full disk, a failed fsync), the run stops at once. An accepted message is never
   // retried (it went): the report names it with the journal line it should have had. A failure
   // that cannot be recorded is only retried by the next run: nothing is lost.
-  const record = (message: Message, fields: Pick<JournalEntry, 'status' | 'response' | 'failure'>) => {
+  const record = (message: Message, fields: Pick<SentEntry, 'status' | 'response' | 'failure'>) => {
     const entry = entryFor(message, fields);
     try {
       plan.journal?.append(entry);

@@ -7,7 +7,8 @@ import type { Message } from '../compose/compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import { Seq } from '../contacts/seq.js';
 import { UsageError } from '../errors.js';
-import { acceptedRecipients, type JournalEntry } from '../journal/journal.js';
+import type { JournalEntry } from '../journal/schema.js';
+import { acceptedRecipients } from '../journal/read.js';
 import { plural } from '../locale/words.js';
 
 export interface PlanContext {

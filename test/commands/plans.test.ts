@@ -9,7 +9,7 @@ import { planInvitations } from '../../src/commands/send.js';
 import { planEventUpdate } from '../../src/commands/update.js';
 import { snapshotOf } from '../../src/compose/compose.js';
 import { loadContacts } from '../../src/contacts/rules.js';
-import type { JournalEntry } from '../../src/journal/journal.js';
+import type { JournalEntry } from '../../src/journal/schema.js';
 import type { Plan, PlanContext } from '../../src/sending/plan.js';
 import { ROOT } from '../helpers/cli.js';
 
