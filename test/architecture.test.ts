@@ -75,6 +75,20 @@ describe('the source tree', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('keeps no state at module level: caches and buffers belong to objects made per run (a Composer, a MimeWriter)', () => {
+    // A lazily imported library is not a run's state (as Node's module cache is not): the only lets allowed.
+    const LIBRARY_HANDLES = new Set(['libraries', 'loading', 'juiceLoaded', 'iconvLoaded']);
+    const found: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:export )?let (\w+)/gm)) if (!LIBRARY_HANDLES.has(m[1]!)) found.push(`${shown(file)}: let ${m[1]}`);
+      // An empty collection at module level is a cache to be; one made from a literal is a constant.
+      for (const m of text.matchAll(/^(?:export )?const (\w+)(?::[^=]+)? = new (Map|WeakMap|WeakSet|Set)(?:<[^>]*>)?\(\)/gm)) found.push(`${shown(file)}: const ${m[1]} = new ${m[2]}()`);
+      for (const m of text.matchAll(/^(?:export )?const (\w+) = Buffer\.alloc/gm)) found.push(`${shown(file)}: const ${m[1]} = Buffer.alloc…`);
+    }
+    expect(found).toEqual([]);
+  });
+
   it('sees the imports it checks (the parser is not blind)', () => {
     // cli.ts loads every command lazily; compose.ts imports a type from contacts.
     expect(graph.get(path.join(SRC, 'cli.ts'))).toContain(path.join(SRC, 'commands/send.ts'));

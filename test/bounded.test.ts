@@ -4,10 +4,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foldLine, unfold } from '../src/compose/calendar.js';
 import { loadCampaign } from '../src/campaign/load.js';
-import { compose } from '../src/compose/compose.js';
+import type { Campaign } from '../src/campaign/model.js';
+import { Composer } from '../src/compose/compose.js';
 import { parseContacts, type Contact } from '../src/contacts/rules.js';
 import { RecipientFailure } from '../src/errors.js';
 import { buildRaw } from '../src/mime/mime.js';
+
+/** A message as a run composes it (one Composer per call: the tests share no state). */
+const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
+
 
 const campaign = loadCampaign(path.join(import.meta.dirname, 'fixtures/campaign/invite.yaml'));
 const now = new Date('2026-11-27T12:00:00Z');

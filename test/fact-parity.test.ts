@@ -8,9 +8,14 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadCampaign } from '../src/campaign/load.js';
 import type { Campaign, MailKind } from '../src/campaign/model.js';
-import { compose, eventView, templateContext } from '../src/compose/compose.js';
+import { Composer } from '../src/compose/compose.js';
+import { eventView } from '../src/compose/context.js';
 import type { Contact } from '../src/contacts/rules.js';
 import { ROOT, runCli } from './helpers/cli.js';
+
+/** A message as a run composes it (one Composer per call: the tests share no state). */
+const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
+
 
 const ada: Contact = {
   line: 2,
@@ -40,7 +45,7 @@ const flat = (text: string) => text.replace(/\s+/g, ' ');
 
 function facts(campaign: Campaign, kind: MailKind, daysLeft: number): string[] {
   const view = eventView(campaign, ada.timezone);
-  const context = templateContext(campaign, ada);
+  const context = new Composer(campaign).templateContext(ada);
   return [
     view.date,
     view.time,

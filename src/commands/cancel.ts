@@ -1,7 +1,7 @@
 // `invite cancel`: the event is called off. METHOD:CANCEL with the same UID and the next
 // SEQUENCE to everyone the journal shows as invited; afterwards send, remind and update refuse.
 import type { Campaign } from '../campaign/load.js';
-import { compose } from '../compose/compose.js';
+import { Composer } from '../compose/compose.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { eventState, invitedRecipients } from '../journal/lifecycle.js';
@@ -21,6 +21,7 @@ export function planCancellation({ campaign, contacts, now, entries }: PlanConte
   if (state.invited.size === 0) return { nothing: 'Nobody has been invited yet, so there is nobody to tell.', json: { sequence: null } };
   const sequence = state.cancelled ? state.cancelled.sequence : state.sequence + 1;
   const { recipients, notes } = invitedRecipients(state, contacts.contacts, 'cancellation');
+  const composer = new Composer(campaign);
   return {
     notes,
     batch: {
@@ -28,7 +29,7 @@ export function planCancellation({ campaign, contacts, now, entries }: PlanConte
       noun: cancellations,
       recipients,
       excluded: () => 'was not invited (the journal records no invitation to this address)',
-      compose: (contact) => compose(campaign, contact, 'cancel', now, { sequence }),
+      compose: (contact) => composer.compose(contact, 'cancel', now, { sequence }),
     },
   };
 }

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign/load.js';
-import { compose } from '../compose/compose.js';
+import { Composer } from '../compose/compose.js';
 import { isRegisteredValue } from '../contacts/registered.js';
 import type { Contact } from '../contacts/rules.js';
 import { shownPath, UsageError } from '../errors.js';
@@ -103,6 +103,7 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
     : `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
       ` (${state.invited.size} invited, ${invitedCount - candidates.length} registered${leftOut.map(([n, why]) => `, ${n} ${why}`).join('')}).`;
   const kind = `reminder:${stage.name}` as const;
+  const composer = new Composer(campaign);
   return {
     notes: [note],
     batch: {
@@ -118,7 +119,7 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
               ? 'bounced (invite replies recorded the bounce)'
               : 'was not invited (the journal records no invitation to this address)',
       compose: (contact) =>
-        compose(campaign, contact, kind, now, {
+        composer.compose(contact, kind, now, {
           sequence: Math.max(0, state.sequence),
           extra: { stage: { name: stage.name, days_before: stage.daysBefore, days_left: daysLeft }, days_left: daysLeft },
         }),

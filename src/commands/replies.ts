@@ -5,6 +5,7 @@
 // nothing. What does not count (a stranger's reply, a forged bounce) is recorded and listed as
 // "not counted" with the reason; a mail that cannot be read is listed and the rest are read.
 import { campaignSecret } from '../campaign/secret.js';
+import { CampaignKeys } from '../compose/keys.js';
 import { suppress } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -102,7 +103,7 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
             onRead: ({ uidValidity, uid, reread }) => (summary.mailbox = { name: mailboxName, uidValidity, uid, reread }),
           });
     const counted: Record<PartStat, keyof RepliesSummary['new']> = { ACCEPTED: 'accepted', TENTATIVE: 'tentative', DECLINED: 'declined' };
-    const context = { campaign, invited: state.invited, sent, sequence: Math.max(0, state.sequence), now };
+    const context = { campaign, keys: new CampaignKeys(campaign), invited: state.invited, sent, sequence: Math.max(0, state.sequence), now };
     const record = (entry: JournalEntry, where: string): boolean => {
       try {
         writer.append(entry);

@@ -1,5 +1,5 @@
 // `invite send`: the invitation to every contact the journal does not show as already invited.
-import { compose } from '../compose/compose.js';
+import { Composer } from '../compose/compose.js';
 import type { Io } from '../io.js';
 import { eventState, refuseIfCancelled } from '../journal/lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
@@ -14,13 +14,14 @@ export function planInvitations({ campaign, contacts, now, entries }: PlanContex
   refuseIfCancelled(state, 'send');
   // Someone invited after an update gets the event as calendars now hold it.
   const sequence = Math.max(0, state.sequence);
+  const composer = new Composer(campaign);
   return {
     notes: [],
     batch: {
       kind: 'invitation',
       noun: invitations,
       recipients: contacts.contacts,
-      compose: (contact) => compose(campaign, contact, 'invitation', now, { sequence }),
+      compose: (contact) => composer.compose(contact, 'invitation', now, { sequence }),
     },
   };
 }

@@ -1,7 +1,7 @@
 // `invite update`: after the event changed in invite.yaml, the same UID with the next SEQUENCE
 // to everyone the journal shows as invited (RFC 5546).
 import type { Campaign } from '../campaign/load.js';
-import { compose } from '../compose/compose.js';
+import { Composer } from '../compose/compose.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { eventState, invitedRecipients, planUpdate, refuseIfCancelled } from '../journal/lifecycle.js';
@@ -34,6 +34,7 @@ export function planEventUpdate({ campaign, contacts, now, entries }: PlanContex
   const what = plan.significant
     ? `Update to SEQUENCE ${plan.sequence} (the time or the place changed: everyone is asked to answer again)`
     : `Update at SEQUENCE ${plan.sequence} (a minor change: the answers given so far stand)`;
+  const composer = new Composer(campaign);
   return {
     notes: [...notes, `${what}:\n${plan.changes.map((c) => `  ${c}`).join('\n')}`],
     batch: {
@@ -42,7 +43,7 @@ export function planEventUpdate({ campaign, contacts, now, entries }: PlanContex
       recipients,
       excluded: () => 'was not invited (the journal records no invitation to this address)',
       compose: (contact) =>
-        compose(campaign, contact, 'update', now, {
+        composer.compose(contact, 'update', now, {
           sequence: plan.sequence,
           journalKind: kind,
           extra: { changes: plan.changes },

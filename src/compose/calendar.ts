@@ -40,33 +40,51 @@ function person(property: string, p: Person, parameters: string[] = [], after: s
   return `${property}${parameters.map((x) => `;${x}`).join('')};CN=${parameterValue(p.name || p.email)}${after.map((x) => `;${x}`).join('')}:mailto:${p.email}`;
 }
 
-export function buildCalendar(request: CalendarRequest): string {
-  // Everything but the ATTENDEE line is the same for every recipient of a run: written once.
-  const [head, tail] = framed(request);
-  const { attendee } = request;
-  if (!attendee) return head + tail;
-  return head + foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', `PARTSTAT=${request.partstat ?? 'NEEDS-ACTION'}`])) + '\r\n' + tail;
+/**
+ * Writes the calendars of a run. Everything but the ATTENDEE line is the same for every
+ * recipient of a run: the writer keeps the frame it built last and reuses it while the request
+ * asks for the same one. One writer per run (a Composer has one), never shared between runs.
+ */
+export class CalendarWriter {
+  /** The frame last built, and what it was built for. */
+  private last: (Omit<CalendarRequest, 'now' | 'attendee'> & { time: number; frame: [string, string] }) | undefined;
+
+  build(request: CalendarRequest): string {
+    const [head, tail] = this.framed(request);
+    const { attendee } = request;
+    if (!attendee) return head + tail;
+    return head + foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', `PARTSTAT=${request.partstat ?? 'NEEDS-ACTION'}`])) + '\r\n' + tail;
+  }
+
+  /** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
+  private framed(request: CalendarRequest): [string, string] {
+    const last = this.last;
+    if (
+      last &&
+      last.event === request.event &&
+      last.method === request.method &&
+      last.sequence === request.sequence &&
+      last.organiser === request.organiser &&
+      last.sentBy === request.sentBy &&
+      last.time === request.now.getTime() &&
+      last.status === request.status
+    ) {
+      return last.frame;
+    }
+    const frame = frameOf(request);
+    this.last = { event: request.event, method: request.method, sequence: request.sequence, organiser: request.organiser, sentBy: request.sentBy, time: request.now.getTime(), status: request.status, frame };
+    return frame;
+  }
 }
 
-/** The frame last built, and what it was built for: every message of a run asks for the same one. */
-let lastFrame: (Omit<CalendarRequest, 'now' | 'attendee'> & { time: number; frame: [string, string] }) | undefined;
+/** One calendar, on its own (`invite ics`, tests). */
+export function buildCalendar(request: CalendarRequest): string {
+  return new CalendarWriter().build(request);
+}
 
 /** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
-function framed(request: CalendarRequest): [string, string] {
+function frameOf(request: CalendarRequest): [string, string] {
   const { event } = request;
-  const last = lastFrame;
-  if (
-    last &&
-    last.event === event &&
-    last.method === request.method &&
-    last.sequence === request.sequence &&
-    last.organiser === request.organiser &&
-    last.sentBy === request.sentBy &&
-    last.time === request.now.getTime() &&
-    last.status === request.status
-  ) {
-    return last.frame;
-  }
   const head = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
@@ -88,9 +106,7 @@ function framed(request: CalendarRequest): [string, string] {
     person('ORGANIZER', request.organiser, [], request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="mailto:${request.sentBy}"`] : []),
   ];
   const tail = ['END:VEVENT', 'END:VCALENDAR'];
-  const frame: [string, string] = [head.map(foldLine).join('\r\n') + '\r\n', tail.join('\r\n') + '\r\n'];
-  lastFrame = { event, method: request.method, sequence: request.sequence, organiser: request.organiser, sentBy: request.sentBy, time: request.now.getTime(), status: request.status, frame };
-  return frame;
+  return [head.map(foldLine).join('\r\n') + '\r\n', tail.join('\r\n') + '\r\n'];
 }
 
 /**

@@ -189,6 +189,7 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
   const limits = options.limits ?? DEFAULT_LIMITS;
   const rejected: RejectedRow[] = [];
   const seen = new Map<string, number>();
+  const knownZone = zoneChecker();
   // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
   const shape: RowShape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : organisationIndex };
   const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])], headers, delimiter, contacts: Seq.of([]), ready: 0, rejected };
@@ -292,15 +293,17 @@ interface RowShape {
 
 const NO_ATTACHMENTS: Attachment[] = [];
 
-// Whether luxon knows a zone, asked once per name: a list has few zones and many rows.
-const zones = new Map<string, boolean>();
-function knownZone(zone: string): boolean {
-  let known = zones.get(zone);
-  if (known === undefined) {
-    if (zones.size > 1000) zones.clear();
-    zones.set(zone, (known = DateTime.local().setZone(zone).isValid));
-  }
-  return known;
+/** Whether luxon knows a zone, asked once per name and list: a list has few zones and many rows. */
+function zoneChecker(): (zone: string) => boolean {
+  const zones = new Map<string, boolean>();
+  return (zone) => {
+    let known = zones.get(zone);
+    if (known === undefined) {
+      if (zones.size > 1000) zones.clear();
+      zones.set(zone, (known = DateTime.local().setZone(zone).isValid));
+    }
+    return known;
+  };
 }
 
 /** Joins a row's cells in memory; a row with this character in a cell keeps its cells apart. */

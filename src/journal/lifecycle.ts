@@ -1,7 +1,8 @@
 // The event's life as the journal tells it: who was invited, which SEQUENCE calendars hold,
 // what the event looked like then, and whether it was cancelled. Pure: entries in, facts out.
 import type { Campaign } from '../campaign/load.js';
-import { eventView, snapshotOf, type EventSnapshot } from '../compose/compose.js';
+import { snapshotOf, type EventSnapshot } from '../compose/compose.js';
+import { eventView } from '../compose/context.js';
 import { UsageError } from '../errors.js';
 import type { Seq } from '../contacts/seq.js';
 import type { JournalEntry } from './schema.js';

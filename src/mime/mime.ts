@@ -1,6 +1,8 @@
 // MIME: turns a composed message into the exact RFC 5322 bytes that go over SMTP or into
 // an .eml file, with nodemailer's MailComposer (the calendar both as a text/calendar
-// alternative and as an invite.ics attachment with the same bytes).
+// alternative and as an invite.ics attachment with the same bytes). A MimeWriter is made per
+// run (a transport has one) and keeps what is the same for many messages of it: the layouts,
+// the shared attachments' bytes, the buffers a message is built in.
 import { hash } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
 import type * as Qp from 'nodemailer/lib/qp';
@@ -11,7 +13,7 @@ import { readAttachment } from '../campaign/attachments.js';
 import type { Attachment } from '../campaign/model.js';
 import type { Message } from '../compose/compose.js';
 import { RecipientFailure } from '../errors.js';
-import { QP_SLICE, quotedPrintableLines } from './qp.js';
+import { QP_SLICE, QuotedPrintable } from './qp.js';
 
 export interface Envelope {
   from: string;
@@ -26,7 +28,8 @@ export type MimeInput = Pick<Message, 'from' | 'sender' | 'to' | 'replyTo' | 'su
   calendar: Pick<Message['calendar'], 'method' | 'content'>;
 };
 
-export function mailOptions(message: MimeInput): ComposerOptions {
+/** MailComposer's options for a message; `bytesOf` reads an attachment (a writer keeps the shared ones). */
+export function mailOptions(message: MimeInput, bytesOf: (a: Attachment) => Buffer = readAttachment): ComposerOptions {
   return {
     from: { name: message.from.name, address: message.from.email },
     // Sent for the organiser by someone else: Sender names the mailbox that sends, as ORGANIZER's SENT-BY does.
@@ -51,82 +54,36 @@ export function mailOptions(message: MimeInput): ComposerOptions {
   };
 }
 
-// invite.yaml's attachments go with every message: read once per run.
-const sharedBytes = new Map<string, Buffer>();
-
-function bytesOf(attachment: Attachment): Buffer {
-  if (!attachment.shared) return readAttachment(attachment);
-  const key = `${attachment.path}\u0000${attachment.maxBytes}`;
-  let bytes = sharedBytes.get(key);
-  if (!bytes) sharedBytes.set(key, (bytes = readAttachment(attachment)));
-  return bytes;
-}
-
 export function envelopeOf(message: MimeInput): Envelope {
   return { from: message.from.email, to: [message.to.email] };
 }
 
-type Composer = typeof MailComposer;
-let composer: Composer | undefined;
-let headerEncoder: MimeNode | undefined;
-let qp: typeof Qp;
-let mimeFuncs: typeof MimeFuncs;
-let loading: Promise<void> | undefined;
+/** nodemailer's MIME code. */
+interface Libraries {
+  composer: typeof MailComposer;
+  headerEncoder: MimeNode;
+  qp: typeof Qp;
+  mimeFuncs: typeof MimeFuncs;
+}
 
-/** Loads nodemailer's MIME code once (a dry run never builds MIME, and start-up should not pay for it). */
+// nodemailer's MIME code, imported at the first build (a dry run never builds MIME, and start-up
+// should not pay for it). Like Node's own module cache, this holds libraries, not a run's state.
+let libraries: Libraries | undefined;
+let loading: Promise<Libraries> | undefined;
+
+/** Loads nodemailer's MIME code once. */
 export async function loadMime(): Promise<void> {
-  if (composer) return;
-  await (loading ??= Promise.all([
+  libraries ??= await (loading ??= Promise.all([
     import('nodemailer/lib/mail-composer/index.js'),
     import('nodemailer/lib/mime-node/index.js'),
     import('nodemailer/lib/qp/index.js'),
     import('nodemailer/lib/mime-funcs/index.js'),
-  ]).then(([c, n, q, f]) => {
-    [qp, mimeFuncs] = [q, f];
-    headerEncoder = new n.default();
-    composer = c.default;
-  }));
+  ]).then(([c, n, q, f]) => ({ composer: c.default, headerEncoder: new n.default(), qp: q, mimeFuncs: f })));
 }
 
-export async function buildRaw(message: MimeInput): Promise<Buffer> {
-  await loadMime();
-  return buildRawNow(message);
-}
-
-/**
- * The message's bytes, built in one synchronous pass (after loadMime), the same bytes
- * nodemailer's MailComposer gives (test/mime-golden.test.ts compares them for every kind and
- * many names and texts). The first message of each shape (which parts, which attachment
- * names, which campaign) is laid out by MailComposer itself; its layout is kept as a plan:
- * every header that is the same for all (From, Reply-To, each attachment's headers) is kept
- * as written, and per message only To, Subject, Message-ID, Date, the boundaries and each
- * text part's transfer encoding are written, with nodemailer's own encoders.
- */
-export function buildRawNow(message: MimeInput): Buffer {
-  return planned(mailOptions(message), (header) => checkHeaderLines(header, message));
-}
-
-/** The same build for any MailComposer options (the tests compare it with MailComposer's build()). */
-export async function buildRawFromOptions(options: ComposerOptions): Promise<Buffer> {
-  await loadMime();
-  return planned(options);
-}
-
-function planned(options: ComposerOptions, checkHeader?: (header: string) => void): Buffer {
-  const key = shapeOf(options);
-  let plan = plans.get(key);
-  if (!plan) {
-    if (plans.size >= 64) plans.clear(); // personal attachments with names of their own: a plan each
-    plans.set(key, (plan = planOf(options)));
-  }
-  // Every part is ASCII by now (headers encoded, bodies 7bit, quoted-printable or base64): it is
-  // written into one buffer, reused from message to message, and copied out once.
-  building.clear();
-  writePlanned(plan.root, plan, options, building, checkHeader);
-  // nodemailer's LastNewline: the message ends with a line break.
-  const last = building.lastByte();
-  if (last !== 0x0a) building.text(last === 0x0d ? '\n' : '\r\n');
-  return building.take();
+function loaded(): Libraries {
+  if (!libraries) throw new Error('loadMime() first');
+  return libraries;
 }
 
 /** The bytes of the message being built: a buffer kept from message to message, grown when one needs more. */
@@ -168,16 +125,6 @@ class MessageBytes {
   }
 }
 
-const building = new MessageBytes();
-
-// A text part's UTF-8, which is looked at and encoded at once: made in a buffer kept for it.
-let utf8 = Buffer.allocUnsafe(16 * 1024);
-
-function utf8Of(text: string): Buffer {
-  if (utf8.length < 3 * text.length) utf8 = Buffer.allocUnsafe(3 * text.length);
-  return utf8.subarray(0, utf8.write(text, 0, 'utf8'));
-}
-
 // ---- The plan: a message's layout as MailComposer made it, to be filled in per message. ----
 
 /** Where a part's content comes from in the message's options. */
@@ -199,8 +146,6 @@ interface Plan {
   root: PlanNode;
 }
 
-const plans = new Map<string, Plan>();
-
 /** Everything the layout and the constant headers depend on; the per-message values are not in it. */
 function shapeOf(o: ComposerOptions): string {
   const attachments = (o.attachments ?? []).map((a) => a.filename).join('\u0000');
@@ -211,8 +156,7 @@ function shapeOf(o: ComposerOptions): string {
 }
 
 function planOf(options: ComposerOptions): Plan {
-  if (!composer) throw new Error('loadMime() first');
-  const root = new composer(options).compile() as unknown as MimeTree;
+  const root = new (loaded().composer)(options).compile() as unknown as MimeTree;
   let attachment = 0;
   const visit = (node: MimeTree): PlanNode => {
     const headers = node.buildHeaders();
@@ -257,84 +201,186 @@ function contentOf(source: Source, o: ComposerOptions): string | Buffer | undefi
 }
 
 /**
- * MimeNode.stream(), synchronously and from a plan: the header block, the encoded content
- * (the same encoders over the same single chunk), then the children between boundaries.
- * nodemailer's LeWindows then turns every LF not preceded by CR into CRLF: only a text part's
- * own lines can have one (headers, boundaries and base64 are written with CRLF), and no piece
- * starts with an LF that a CR ending the piece before would pair with, so each text piece is
- * converted on its own.
+ * The MIME writer of a run. The message's bytes are built in one synchronous pass (after
+ * loadMime), the same bytes nodemailer's MailComposer gives (test/mime/golden.test.ts compares
+ * them for every kind and many names and texts). The first message of each shape (which parts,
+ * which attachment names, which campaign) is laid out by MailComposer itself; its layout is
+ * kept as a plan: every header that is the same for all (From, Reply-To, each attachment's
+ * headers) is kept as written, and per message only To, Subject, Message-ID, Date,
+ * List-Unsubscribe, the boundaries and each text part's transfer encoding are written, with
+ * nodemailer's own encoders.
  */
-function writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, out: MessageBytes, checkHeader?: (header: string) => void): void {
-  const content = contentOf(node.source, o);
-  // MimeNode.getTransferEncoding(), for the contents a message has here (strings and Buffers).
-  let transferEncoding = 'base64';
-  let bytes: Buffer | undefined;
-  if (typeof content === 'string' && node.textual) {
-    if (mimeFuncs.isPlainText(content) && !mimeFuncs.hasLongerLines(content, 76)) transferEncoding = '7bit';
-    else transferEncoding = textEncodingOf((bytes = utf8Of(content))) === 'Q' ? 'quoted-printable' : 'base64';
+export class MimeWriter {
+  private readonly plans = new Map<string, Plan>();
+  /** invite.yaml's attachments go with every message: read once per run, and base64-encoded once. */
+  private readonly shared = new Map<string, Buffer>();
+  private readonly base64 = new WeakMap<Buffer, Buffer>();
+  /** The last value of a per-message field and its line: a run's Subject and Date are mostly the same for every message. */
+  private readonly lastLines = new Map<string, { value: string | number; line: string }>();
+  /** The message being built, and a text part's UTF-8 (looked at and encoded at once): buffers kept from message to message. */
+  private readonly building = new MessageBytes();
+  private utf8 = Buffer.allocUnsafe(16 * 1024);
+  private readonly qp = new QuotedPrintable();
+
+  async build(message: MimeInput): Promise<Buffer> {
+    await loadMime();
+    return this.buildNow(message);
   }
-  const base = o.baseBoundary as string;
-  let header = '';
-  let longLine = false;
-  for (const field of node.fields) {
-    const line = PER_MESSAGE.has(field.name) ? messageField(field, node, plan, o, transferEncoding) : field.line;
-    header += header ? '\r\n' + line : line;
-    if (line.length > MAX_LINE) longLine = true;
+
+  buildNow(message: MimeInput): Buffer {
+    return this.planned(this.options(message), (header) => checkHeaderLines(header, message));
   }
-  header = crlf(header);
-  // (No physical line is longer than the field's line it is part of.)
-  if (longLine) checkHeader?.(header);
-  out.text(header + '\r\n\r\n');
-  if (content !== undefined) {
-    if (transferEncoding === '7bit') out.text(crlf(content as string)); // plain ASCII text
-    else if (typeof content !== 'string') out.bytes(base64Of(content)); // an attachment's bytes: encoded once per run
-    else if (transferEncoding === 'base64') out.bytes(base64Lines(bytes ?? utf8Of(content)));
-    else quotedPrintable(bytes ?? utf8Of(content), !node.textual, out);
+
+  /** The same build for any MailComposer options (the tests compare it with MailComposer's build()). */
+  async buildFromOptions(options: ComposerOptions): Promise<Buffer> {
+    await loadMime();
+    return this.planned(options);
   }
-  if (!node.boundary) return;
-  const boundary = node.boundary.replaceAll(plan.base, base);
-  node.children.forEach((child, index) => {
-    out.text(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
-    writePlanned(child, plan, o, out);
-  });
-  out.text(`\r\n--${boundary}--\r\n`);
+
+  /** MailComposer's options for a message, the shared attachments' bytes read once. */
+  options(message: MimeInput): ComposerOptions {
+    return mailOptions(message, (a) => this.bytesOf(a));
+  }
+
+  private bytesOf(attachment: Attachment): Buffer {
+    if (!attachment.shared) return readAttachment(attachment);
+    const key = `${attachment.path}\u0000${attachment.maxBytes}`;
+    let bytes = this.shared.get(key);
+    if (!bytes) this.shared.set(key, (bytes = readAttachment(attachment)));
+    return bytes;
+  }
+
+  private planned(options: ComposerOptions, checkHeader?: (header: string) => void): Buffer {
+    const key = shapeOf(options);
+    let plan = this.plans.get(key);
+    if (!plan) {
+      if (this.plans.size >= 64) this.plans.clear(); // personal attachments with names of their own: a plan each
+      this.plans.set(key, (plan = planOf(options)));
+    }
+    // Every part is ASCII by now (headers encoded, bodies 7bit, quoted-printable or base64): it is
+    // written into one buffer, reused from message to message, and copied out once.
+    const out = this.building;
+    out.clear();
+    this.writePlanned(plan.root, plan, options, checkHeader);
+    // nodemailer's LastNewline: the message ends with a line break.
+    const last = out.lastByte();
+    if (last !== 0x0a) out.text(last === 0x0d ? '\n' : '\r\n');
+    return out.take();
+  }
+
+  /**
+   * MimeNode.stream(), synchronously and from a plan: the header block, the encoded content
+   * (the same encoders over the same single chunk), then the children between boundaries.
+   * nodemailer's LeWindows then turns every LF not preceded by CR into CRLF: only a text part's
+   * own lines can have one (headers, boundaries and base64 are written with CRLF), and no piece
+   * starts with an LF that a CR ending the piece before would pair with, so each text piece is
+   * converted on its own.
+   */
+  private writePlanned(node: PlanNode, plan: Plan, o: ComposerOptions, checkHeader?: (header: string) => void): void {
+    const out = this.building;
+    const { mimeFuncs } = loaded();
+    const content = contentOf(node.source, o);
+    // MimeNode.getTransferEncoding(), for the contents a message has here (strings and Buffers).
+    let transferEncoding = 'base64';
+    let bytes: Buffer | undefined;
+    if (typeof content === 'string' && node.textual) {
+      if (mimeFuncs.isPlainText(content) && !mimeFuncs.hasLongerLines(content, 76)) transferEncoding = '7bit';
+      else transferEncoding = textEncodingOf((bytes = this.utf8Of(content))) === 'Q' ? 'quoted-printable' : 'base64';
+    }
+    const base = o.baseBoundary as string;
+    let header = '';
+    let longLine = false;
+    for (const field of node.fields) {
+      const line = PER_MESSAGE.has(field.name) ? this.messageField(field, node, plan, o, transferEncoding) : field.line;
+      header += header ? '\r\n' + line : line;
+      if (line.length > MAX_LINE) longLine = true;
+    }
+    header = crlf(header);
+    // (No physical line is longer than the field's line it is part of.)
+    if (longLine) checkHeader?.(header);
+    out.text(header + '\r\n\r\n');
+    if (content !== undefined) {
+      if (transferEncoding === '7bit') out.text(crlf(content as string)); // plain ASCII text
+      else if (typeof content !== 'string') out.bytes(this.base64Of(content)); // an attachment's bytes: encoded once per run
+      else if (transferEncoding === 'base64') out.bytes(base64Lines(bytes ?? this.utf8Of(content)));
+      else this.quotedPrintable(bytes ?? this.utf8Of(content), !node.textual);
+    }
+    if (!node.boundary) return;
+    const boundary = node.boundary.replaceAll(plan.base, base);
+    node.children.forEach((child, index) => {
+      out.text(`${index > 0 ? '\r\n' : ''}--${boundary}\r\n`);
+      this.writePlanned(child, plan, o);
+    });
+    out.text(`\r\n--${boundary}--\r\n`);
+  }
+
+  /** A field the plan does not keep as written (PER_MESSAGE): this message's line for it. */
+  private messageField(field: PlanNode['fields'][number], node: PlanNode, plan: Plan, o: ComposerOptions, transferEncoding: string): string {
+    switch (field.name) {
+      case 'Content-Type':
+        return node.boundary ? field.line.replaceAll(plan.base, o.baseBoundary as string) : field.line;
+      case 'Content-Transfer-Encoding':
+        return node.textual ? `Content-Transfer-Encoding: ${transferEncoding}` : field.line;
+      case 'Date':
+        return this.remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
+      case 'Subject':
+        return this.remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
+      case 'List-Unsubscribe': {
+        // A URL in angle brackets, percent-encoded: printable ASCII that MimeNode returns as it is.
+        const value = (o.headers as Record<string, string>)['List-Unsubscribe']!;
+        return /^[\x21\x23-\x7e]*$/.test(value) && !value.includes('=?') ? loaded().mimeFuncs.foldLines(`List-Unsubscribe: ${value}`, 76) : headerLine(field.name, value);
+      }
+      default: // To, Message-ID
+        return headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
+    }
+  }
+
+  private remembered(name: string, value: string | number, line: () => string): string {
+    const last = this.lastLines.get(name);
+    if (last?.value === value) return last.line;
+    const made = line();
+    this.lastLines.set(name, { value, line: made });
+    return made;
+  }
+
+  private base64Of(bytes: Buffer): Buffer {
+    let encoded = this.base64.get(bytes);
+    if (encoded === undefined) this.base64.set(bytes, (encoded = base64Lines(bytes)));
+    return encoded;
+  }
+
+  /**
+   * qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content, with LF made CRLF
+   * as LeWindows does: up to one slice (64 kB) by the port in qp.ts, longer by the Encoder's own
+   * transform and flush, run in place.
+   */
+  private quotedPrintable(bytes: Buffer, binary: boolean): void {
+    const out = this.building;
+    if (bytes.length <= QP_SLICE) return this.qp.lines(bytes, binary, out);
+    const encoder = new (loaded().qp.Encoder)({ binary }) as unknown as SyncTransform;
+    const pushed: string[] = [];
+    encoder.push = (chunk) => (pushed.push(String(chunk)), true);
+    encoder._transform(bytes, 'buffer', noop);
+    encoder._flush(noop);
+    out.text(crlf(pushed.join('')));
+  }
+
+  /** A text's UTF-8, in the buffer kept for it. */
+  private utf8Of(text: string): Buffer {
+    if (this.utf8.length < 3 * text.length) this.utf8 = Buffer.allocUnsafe(3 * text.length);
+    return this.utf8.subarray(0, this.utf8.write(text, 0, 'utf8'));
+  }
 }
 
-/** A field the plan does not keep as written (PER_MESSAGE): this message's line for it. */
-function messageField(field: PlanNode['fields'][number], node: PlanNode, plan: Plan, o: ComposerOptions, transferEncoding: string): string {
-  switch (field.name) {
-    case 'Content-Type':
-      return node.boundary ? field.line.replaceAll(plan.base, o.baseBoundary as string) : field.line;
-    case 'Content-Transfer-Encoding':
-      return node.textual ? `Content-Transfer-Encoding: ${transferEncoding}` : field.line;
-    case 'Date':
-      return remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
-    case 'Subject':
-      return remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
-    case 'List-Unsubscribe': {
-      // A URL in angle brackets, percent-encoded: printable ASCII that MimeNode returns as it is.
-      const value = (o.headers as Record<string, string>)['List-Unsubscribe']!;
-      return /^[\x21\x23-\x7e]*$/.test(value) && !value.includes('=?') ? mimeFuncs.foldLines(`List-Unsubscribe: ${value}`, 76) : headerLine(field.name, value);
-    }
-    default: // To, Message-ID
-      return headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
-  }
+/** One message on its own (tests, and anything outside a run). */
+export async function buildRaw(message: MimeInput): Promise<Buffer> {
+  return new MimeWriter().build(message);
 }
 
 /** MimeNode's header line for a field: the value encoded, the line folded. */
 function headerLine(name: string, value: MimeNodeHeaderValue): string {
-  return mimeFuncs.foldLines(`${name}: ${headerEncoder!.encodeHeaderValue(name, value)}`, 76);
-}
-
-/** The last value of a per-message field and its line: a run's Subject and Date are mostly the same for every message. */
-const lastLines = new Map<string, { value: string | number; line: string }>();
-
-function remembered(name: string, value: string | number, line: () => string): string {
-  const last = lastLines.get(name);
-  if (last?.value === value) return last.line;
-  const made = line();
-  lastLines.set(name, { value, line: made });
-  return made;
+  const { mimeFuncs, headerEncoder } = loaded();
+  return mimeFuncs.foldLines(`${name}: ${headerEncoder.encodeHeaderValue(name, value)}`, 76);
 }
 
 /**
@@ -379,15 +425,6 @@ interface MimeTree {
   childNodes: MimeTree[];
 }
 
-// An attachment shared by every message (invite.yaml's PDF) is encoded once per run.
-const base64Cache = new WeakMap<Buffer, Buffer>();
-
-function base64Of(bytes: Buffer): Buffer {
-  let encoded = base64Cache.get(bytes);
-  if (encoded === undefined) base64Cache.set(bytes, (encoded = base64Lines(bytes)));
-  return encoded;
-}
-
 /**
  * base64.Encoder's output, the same as nodemailer's wrap(encode(bytes), 76) however the input is
  * split: lines of 76 characters, each but the last followed by CRLF (base64.Encoder's wrapBuffer).
@@ -406,21 +443,6 @@ function base64Lines(bytes: Buffer): Buffer {
     to += encoded.copy(out, to, from, Math.min(from + 76, encoded.length));
   }
   return out;
-}
-
-/**
- * qp.Encoder over one chunk, as MimeNode feeds it a string or Buffer content, with LF made CRLF
- * as LeWindows does: up to one slice (64 kB) by the port in qp.ts, longer by the Encoder's own
- * transform and flush, run in place.
- */
-function quotedPrintable(bytes: Buffer, binary: boolean, out: MessageBytes): void {
-  if (bytes.length <= QP_SLICE) return quotedPrintableLines(bytes, binary, out);
-  const encoder = new qp.Encoder({ binary }) as unknown as SyncTransform;
-  const pushed: string[] = [];
-  encoder.push = (chunk) => (pushed.push(String(chunk)), true);
-  encoder._transform(bytes, 'buffer', noop);
-  encoder._flush(noop);
-  out.text(crlf(pushed.join('')));
 }
 
 interface SyncTransform {

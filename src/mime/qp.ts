@@ -22,11 +22,6 @@ for (let i = 0; i < 256; i++) {
 }
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 
-// Scratch space, reused from message to message and grown when a chunk needs more: the encoded
-// bytes (at most 3 a byte, after a waiting line), then the wrapped lines (a window adds at most
-// 3 bytes, "=\r\n", to the 1 or more it takes).
-let encoded = Buffer.allocUnsafe(16 * 1024);
-let wrapped = Buffer.allocUnsafe(64 * 1024);
 
 /** nodemailer's encodeBytes(buffer, undefined, binary, previous), written into `output` from `at`; returns where it ends. */
 function encodeInto(buffer: Buffer, binary: boolean, previous: number | undefined, output: Buffer, at: number): number {
@@ -169,39 +164,6 @@ export function wrapQuotedPrintable(str: string): string {
 const CRLF = Buffer.from('\r\n', 'latin1');
 const isWhitespace = (c: number) => c === 0x20 || c === 0x09;
 
-/**
- * qp.Encoder's output for one chunk of at most QP_SLICE bytes, left in `wrapped`; returns its
- * length. Trailing whitespace (and, for binary, a trailing CR) is held back and encoded at the
- * flush as the end of the input; the line it ends is wrapped again with it, as _flush() does.
- */
-function encodeChunk(bytes: Buffer, binary: boolean): number {
-  if (bytes.length > QP_SLICE) throw new Error('quoted-printable: more than one slice');
-  if (bytes.length === 0) return 0;
-  let end = bytes.length;
-  while (end > 0 && (isWhitespace(bytes[end - 1]!) || (binary && bytes[end - 1] === 0x0d))) end--;
-  const encodedMost = 3 * bytes.length + LINE;
-  if (encoded.length < encodedMost) encoded = Buffer.allocUnsafe(encodedMost);
-  if (wrapped.length < 4 * encodedMost) wrapped = Buffer.allocUnsafe(4 * encodedMost);
-  // _transform: all but the held-back bytes; what follows the last line break waits (_curLine).
-  let done = end > 0 ? wrapInto(encoded, encodeInto(bytes.subarray(0, end), binary, undefined, encoded, 0), wrapped, 0) : 0;
-  if (end < bytes.length) {
-    // _flush: the waiting line, then the held-back bytes encoded as the end of the input.
-    let lineStart = done;
-    while (lineStart > 0 && wrapped[lineStart - 1] !== 0x0a) lineStart--;
-    const waiting = done - lineStart;
-    wrapped.copy(encoded, 0, lineStart, done);
-    const length = encodeInto(bytes.subarray(end), binary, end > 0 ? bytes[end - 1] : undefined, encoded, waiting);
-    done = wrapInto(encoded, length, wrapped, lineStart);
-  }
-  return done;
-}
-
-/** qp.Encoder's output for one chunk of at most QP_SLICE bytes, as the string it pushes. */
-export function quotedPrintableChunk(bytes: Buffer, binary: boolean): string {
-  const length = encodeChunk(bytes, binary); // first: it may replace the scratch buffer
-  return wrapped.toString('latin1', 0, length);
-}
-
 /** Where quotedPrintableLines() writes: the message being built. */
 export interface ByteSink {
   bytes(source: Buffer, start: number, end: number): void;
@@ -210,18 +172,69 @@ export interface ByteSink {
 const CR = Buffer.from('\r', 'latin1');
 
 /**
- * The same, as it goes into the message, with nodemailer's LeWindows applied (every LF not
- * preceded by CR becomes CRLF; the Encoder leaves a text's own line breaks alone).
+ * The encoder of a run (a MimeWriter has one): its scratch space is reused from message to
+ * message and grown when a chunk needs more — the encoded bytes (at most 3 a byte, after a
+ * waiting line), then the wrapped lines (a window adds at most 3 bytes, "=\r\n", to the 1 or
+ * more it takes).
  */
-export function quotedPrintableLines(bytes: Buffer, binary: boolean, out: ByteSink): void {
-  const length = encodeChunk(bytes, binary);
-  const lines = wrapped.subarray(0, length); // not the bytes of earlier chunks after them
-  let from = 0;
-  for (let lf = lines.indexOf(0x0a); lf >= 0; lf = lines.indexOf(0x0a, lf + 1)) {
-    if (lf > 0 && lines[lf - 1] === 0x0d) continue;
-    out.bytes(lines, from, lf);
-    out.bytes(CR, 0, 1);
-    from = lf;
+export class QuotedPrintable {
+  private encoded = Buffer.allocUnsafe(16 * 1024);
+  private wrapped = Buffer.allocUnsafe(64 * 1024);
+
+  /**
+   * qp.Encoder's output for one chunk of at most QP_SLICE bytes, left in `wrapped`; returns its
+   * length. Trailing whitespace (and, for binary, a trailing CR) is held back and encoded at the
+   * flush as the end of the input; the line it ends is wrapped again with it, as _flush() does.
+   */
+  private encodeChunk(bytes: Buffer, binary: boolean): number {
+    if (bytes.length > QP_SLICE) throw new Error('quoted-printable: more than one slice');
+    if (bytes.length === 0) return 0;
+    let end = bytes.length;
+    while (end > 0 && (isWhitespace(bytes[end - 1]!) || (binary && bytes[end - 1] === 0x0d))) end--;
+    const encodedMost = 3 * bytes.length + LINE;
+    if (this.encoded.length < encodedMost) this.encoded = Buffer.allocUnsafe(encodedMost);
+    if (this.wrapped.length < 4 * encodedMost) this.wrapped = Buffer.allocUnsafe(4 * encodedMost);
+    const { encoded, wrapped } = this;
+    // _transform: all but the held-back bytes; what follows the last line break waits (_curLine).
+    let done = end > 0 ? wrapInto(encoded, encodeInto(bytes.subarray(0, end), binary, undefined, encoded, 0), wrapped, 0) : 0;
+    if (end < bytes.length) {
+      // _flush: the waiting line, then the held-back bytes encoded as the end of the input.
+      let lineStart = done;
+      while (lineStart > 0 && wrapped[lineStart - 1] !== 0x0a) lineStart--;
+      const waiting = done - lineStart;
+      wrapped.copy(encoded, 0, lineStart, done);
+      const length = encodeInto(bytes.subarray(end), binary, end > 0 ? bytes[end - 1] : undefined, encoded, waiting);
+      done = wrapInto(encoded, length, wrapped, lineStart);
+    }
+    return done;
   }
-  out.bytes(lines, from, length);
+
+  /** qp.Encoder's output for one chunk of at most QP_SLICE bytes, as the string it pushes. */
+  chunk(bytes: Buffer, binary: boolean): string {
+    const length = this.encodeChunk(bytes, binary); // first: it may replace the scratch buffer
+    return this.wrapped.toString('latin1', 0, length);
+  }
+
+  /**
+   * The same, as it goes into the message, with nodemailer's LeWindows applied (every LF not
+   * preceded by CR becomes CRLF; the Encoder leaves a text's own line breaks alone).
+   */
+  lines(bytes: Buffer, binary: boolean, out: ByteSink): void {
+    const length = this.encodeChunk(bytes, binary);
+    const lines = this.wrapped.subarray(0, length); // not the bytes of earlier chunks after them
+    let from = 0;
+    for (let lf = lines.indexOf(0x0a); lf >= 0; lf = lines.indexOf(0x0a, lf + 1)) {
+      if (lf > 0 && lines[lf - 1] === 0x0d) continue;
+      out.bytes(lines, from, lf);
+      out.bytes(CR, 0, 1);
+      from = lf;
+    }
+    out.bytes(lines, from, length);
+  }
 }
+
+/** One chunk on its own (the comparison with nodemailer's Encoder). */
+export function quotedPrintableChunk(bytes: Buffer, binary: boolean): string {
+  return new QuotedPrintable().chunk(bytes, binary);
+}
+

@@ -3,7 +3,7 @@
 // journal records as sent, and it must verify — made with the campaign's secret for that very
 // recipient, kind and event — so a bounce forged from another's invitation does not count.
 import type { ParsedMail } from 'mailparser';
-import { messageIdFor } from '../compose/compose.js';
+import type { CampaignKeys } from '../compose/keys.js';
 import type { Campaign } from '../campaign/model.js';
 import { bounded, BOUNDS } from '../journal/schema.js';
 
@@ -36,7 +36,7 @@ function reportParts(raw: Buffer, boundary: string): { type: string; body: strin
 }
 
 /** A delivery status notification for one of our messages, or why it does not count, or why it is not one; undefined for any other mail. */
-export function bounceOf(parsed: ParsedMail, raw: Buffer, campaign: Pick<Campaign, 'id' | 'event' | 'from' | 'secret'>, sent: Map<string, SentMessage>): Bounce | undefined {
+export function bounceOf(parsed: ParsedMail, raw: Buffer, campaign: Pick<Campaign, 'event' | 'secret'>, keys: CampaignKeys, sent: Map<string, SentMessage>): Bounce | undefined {
   const type = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
   if (type?.value?.toLowerCase() !== 'multipart/report' || type.params?.['report-type']?.toLowerCase() !== 'delivery-status') return undefined;
   // mailparser reads message/delivery-status as text and merges it into the body: the parts
@@ -49,7 +49,7 @@ export function bounceOf(parsed: ParsedMail, raw: Buffer, campaign: Pick<Campaig
   const message = originalId ? sent.get(originalId) : undefined;
   if (!message) return { type: 'skipped', reason: originalId ? `a bounce of ${originalId}, not a message of this campaign` : 'a bounce that does not quote the Message-ID of the message' };
   // The ID must be the one the secret makes for that recipient: the journal's word alone is not enough.
-  if (!campaign.secret || messageIdFor(campaign, message.kind, message.recipient, message.uid ?? campaign.event.uid) !== originalId) {
+  if (!campaign.secret || keys.messageIdFor(message.kind, message.recipient, message.uid ?? campaign.event.uid) !== originalId) {
     return { type: 'not-counted', recipient: message.recipient, reason: `the quoted Message-ID ${originalId} does not verify (not made with this campaign's secret for ${message.recipient})` };
   }
   // Per-recipient fields: the block with Final-Recipient; Status is class.subject.detail.

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { simpleParser, type Attachment as MailPart, type ParsedMail } from 'mailparser';
 import type { Campaign } from '../campaign/model.js';
-import { unsubscribeToken } from '../compose/compose.js';
+import type { CampaignKeys } from '../compose/keys.js';
 import { bounded, BOUNDS, type ReceivedEntry } from '../journal/schema.js';
 import { bounceOf, type SentMessage } from './dsn.js';
 import { mailtoAddress, replyIn } from './itip.js';
@@ -18,6 +18,8 @@ import { fromAddress, notAuthenticated, notTheAttendee } from './trust.js';
 /** What the journal already knows, for deciding what a mail means. */
 export interface ReplyContext {
   campaign: Campaign;
+  /** The campaign's keys: our Message-IDs and unsubscribe tokens, to check what comes back against. */
+  keys: CampaignKeys;
   /** Lower-case addresses whose invitation the server accepted. */
   invited: Set<string>;
   /** Message-IDs of our own messages, and what each was (bounces name them). */
@@ -97,7 +99,7 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
     ...(recipient ? { entry: entry(context, id, kind, recipient, { reason }, false) } : {}),
   });
 
-  const report = bounceOf(parsed, mail.raw, context.campaign, context.sent);
+  const report = bounceOf(parsed, mail.raw, context.campaign, context.keys, context.sent);
   if (report) {
     if (report.type === 'skipped') return { ...report, where: mail.where };
     if (report.type === 'not-counted') return refuse('bounce', report.recipient, report.reason);
@@ -110,7 +112,7 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
   if (unsubscribe) {
     const address = mailtoAddress(unsubscribe[1]);
     if (!address) return refuse('unsubscribe', undefined, 'an unsubscribe request for no address');
-    if (!context.campaign.secret || unsubscribeToken(context.campaign, address) !== unsubscribe[2]!.toLowerCase()) {
+    if (!context.campaign.secret || context.keys.unsubscribeToken(address) !== unsubscribe[2]!.toLowerCase()) {
       return refuse('unsubscribe', address, `an unsubscribe request for ${address} whose token does not verify`);
     }
     if (authentication) return refuse('unsubscribe', address, authentication);

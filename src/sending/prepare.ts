@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { realPaths } from '../campaign/attachments.js';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from '../campaign/load.js';
-import { BUILT_IN_VARIABLES, builtInsFor } from '../compose/compose.js';
+import { BUILT_IN_VARIABLES, builtInsFor } from '../compose/context.js';
 import { loadContacts, rowProblems, type ContactList } from '../contacts/rules.js';
 import { formatProblem, InputError, shownPath, UsageError, type Problem } from '../errors.js';
 import type { MailTemplates, Template } from '../campaign/templates.js';

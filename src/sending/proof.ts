@@ -3,7 +3,7 @@
 // calendar UID of their own; nothing is written to the journal and nothing is counted.
 import { randomUUID } from 'node:crypto';
 import type { Campaign } from '../campaign/model.js';
-import { proofOf } from '../compose/compose.js';
+import { Composer } from '../compose/compose.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import { EXIT, printable, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -43,10 +43,11 @@ export interface ProofRun {
 
 export async function sendProofs({ batch, contacts, campaign, proof, transport, delivery, json, command, io }: ProofRun): Promise<number> {
   const chosen = proofContacts(contacts, proof.as);
+  const composer = new Composer(campaign);
   await transport.ready?.();
   const report = await deliver({
     items: chosen,
-    compose: (contact) => proofOf(batch.compose(contact), campaign, proof.address, randomUUID()),
+    compose: (contact) => composer.proof(batch.compose(contact), proof.address, randomUUID()),
     addressOf: (contact) => contact.email,
     transport,
     keepAccepted: true,

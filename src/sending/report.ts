@@ -2,7 +2,8 @@
 // organiser's text are both written, and the exit code the contract gives it.
 import type { ChalkInstance } from 'chalk';
 import type { Campaign } from '../campaign/model.js';
-import { recipientOf, type Recipient } from '../compose/compose.js';
+import { Composer } from '../compose/compose.js';
+import type { Recipient } from '../compose/context.js';
 import type { Contact, ContactList } from '../contacts/rules.js';
 import type { Seq } from '../contacts/seq.js';
 import { EXIT, printable } from '../errors.js';
@@ -50,8 +51,9 @@ export async function writeRecipientTable(pending: Seq<Contact>, campaign: Campa
   let text = colour.bold(`Recipients (${count}):`) + '\n';
   let i = 0;
   const breathe = breather();
+  const composer = new Composer(campaign);
   for (const c of pending) {
-    const r = recipientOf(c, campaign);
+    const r = composer.recipientOf(c);
     keep?.push(r);
     const warnings = r.warnings.length ? colour.yellow(`  ⚠ ${printable(r.warnings.join('; '))}`) : '';
     text += `  ${String(++i).padStart(width)}  ${printable(shownPerson(r)).padEnd(column)}  ${r.localTime}${warnings}\n`;

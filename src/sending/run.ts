@@ -21,7 +21,7 @@ import { deliver, StopSignal, type DeliveryReport } from './deliver.js';
 import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, smtpServerFor, type DeliverySettings, type SendingOptions } from './options.js';
 import { selectPending, type Batch, type Planner, type Selection } from './plan.js';
 import { sendProofs } from './proof.js';
-import type { Recipient } from '../compose/compose.js';
+import type { Recipient } from '../compose/context.js';
 import { exitCodeOf, summarise, summaryText, writeRecipientTable } from './report.js';
 
 export interface SendingCommand {

@@ -2,12 +2,13 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { shownPath } from '../errors.js';
-import { buildRaw } from '../mime/mime.js';
+import { MimeWriter } from '../mime/mime.js';
 import { fileSafeAddress, type Transport } from './transport.js';
 
 export function emlTransport(dir: string): Transport {
   mkdirSync(dir, { recursive: true });
   let count = 0;
+  const mime = new MimeWriter();
   return {
     description: dir,
     mode: 'eml',
@@ -20,7 +21,7 @@ export function emlTransport(dir: string): Transport {
       // Only characters every file system takes: reminder:week-before → reminder-week-before.
       const kind = message.kind.replace(/[^A-Za-z0-9.-]+/g, '-');
       const file = path.join(dir, `${String(count).padStart(3, '0')}-${kind}-${safe}.eml`);
-      writeFileSync(file, await buildRaw(message));
+      writeFileSync(file, await mime.build(message));
       return { response: `written ${file}` };
     },
     async close() {},

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatSize } from '../campaign/attachments.js';
 import type { Campaign } from '../campaign/model.js';
-import { eventView, recipientOf, type Message } from '../compose/compose.js';
+import { Composer, type Message } from '../compose/compose.js';
 import { shownPath } from '../errors.js';
 import type { ContactList } from '../contacts/rules.js';
 import { fileSafeAddress, type Transport } from './transport.js';
@@ -72,9 +72,9 @@ function blocked(html: string): string {
   return /<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (m) => `${m}\n${csp}`) : `${csp}\n${html}`;
 }
 
-function calendarCard(message: Message, campaign: Campaign): string {
+function calendarCard(message: Message, campaign: Campaign, composer: Composer): string {
   if (message.calendar.content === undefined) return '<p>No calendar entry: a reminder is a letter, not an invitation.</p>';
-  const view = eventView(campaign, message.contact.timezone);
+  const view = composer.eventView(message.contact.timezone);
   const cancelled = message.calendar.method === 'CANCEL';
   const answers = cancelled ? '<div class="answers"><span>Remove from calendar</span></div>' : '<div class="answers"><span>Accept</span><span>Tentative</span><span>Decline</span></div>';
   return `<div class="card${cancelled ? ' cancelled' : ''}" data-testid="calendar">
@@ -92,6 +92,7 @@ export function galleryTransport(dir: string, campaign: Campaign, rejected: Cont
   mkdirSync(dir, { recursive: true });
   const rows: Row[] = [];
   const index = path.join(dir, 'index.html');
+  const composer = new Composer(campaign);
   return {
     index,
     description: dir,
@@ -102,7 +103,7 @@ export function galleryTransport(dir: string, campaign: Campaign, rejected: Cont
     async send(message) {
       const n = rows.length + 1;
       const file = `${String(n).padStart(3, '0')}-${fileSafeAddress(message.to.email)}.html`;
-      const recipient = recipientOf(message.contact, campaign);
+      const recipient = composer.recipientOf(message.contact);
       const headers: [string, string][] = [
         ['From', shownPerson(message.from)],
         ...(message.sender ? ([['Sender', shownPerson(message.sender)]] as [string, string][]) : []),
@@ -118,7 +119,7 @@ export function galleryTransport(dir: string, campaign: Campaign, rejected: Cont
 ${recipient!.warnings.length ? `<p class="warning">⚠ ${escape(recipient!.warnings.join('; '))}</p>` : ''}
 <dl class="headers">${headers.map(([k, v]) => `<dt>${k}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
 <h2>Calendar entry</h2>
-${calendarCard(message, campaign)}
+${calendarCard(message, campaign, composer)}
 <h2>The HTML part, as the mail client shows it</h2>
 <p><label><input type="checkbox" id="remote"> Load remote content (images, fonts), as a reader may allow</label></p>
 <iframe id="letter" sandbox title="The HTML part of the message" srcdoc="${escape(blocked(message.html))}" data-remote="${escape(message.html)}" data-blocked="${escape(blocked(message.html))}"></iframe>

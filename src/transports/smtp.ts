@@ -4,7 +4,7 @@
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Message } from '../compose/compose.js';
 import { DeliveryStop, RecipientFailure, stripSecrets, UsageError } from '../errors.js';
-import { buildRaw, envelopeOf } from '../mime/mime.js';
+import { envelopeOf, MimeWriter } from '../mime/mime.js';
 import { explainAnswer } from './answers.js';
 import { AccessTokens, oauthFailure } from './oauth.js';
 import type { SmtpSettings } from './settings.js';
@@ -180,6 +180,8 @@ interface PooledConnection {
  * costs as much as building the message).
  */
 export function smtpTransport(settings: SmtpSettings, env: NodeJS.ProcessEnv, askPassword?: AskPassword): Transport {
+  // The run's MIME writer: one per transport, so nothing it keeps outlives the run.
+  const mime = new MimeWriter();
   let login: Login | undefined;
   const idle: PooledConnection[] = [];
   /** Every connection still usable; one closed by the server, a network error or us leaves it. */
@@ -242,7 +244,7 @@ export function smtpTransport(settings: SmtpSettings, env: NodeJS.ProcessEnv, as
     ready,
     async send(message) {
       await ready();
-      const raw = await buildRaw(message);
+      const raw = await mime.build(message);
       let pooled: PooledConnection | undefined;
       try {
         pooled = idle.pop() ?? (await connect());

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCampaign } from '../../src/campaign/load.js';
-import { builtInsFor, templateContext } from '../../src/compose/compose.js';
+import { Composer } from '../../src/compose/compose.js';
+import { builtInsFor } from '../../src/compose/context.js';
 import { checkVariables, compileTemplate, type Shape } from '../../src/campaign/templates.js';
 import { problemsOf } from '../helpers/problems.js';
 
@@ -101,7 +102,7 @@ describe('<style> blocks are inlined (Gmail and Outlook drop them)', () => {
   it('each rule lands in the style attributes of the message; media queries stay in <style>', () => {
     const dir = campaignWithHtml(styled('<p>Dear {{name}},</p>\n<a class="button" href="{{registration.url}}">Register</a>'));
     const campaign = loadCampaign(path.join(dir, 'invite.yaml'));
-    const html = campaign.mails.invitation.html.render({ ...templateContext(campaign, { line: 2, email: 'a@example.org', name: 'Ada', attachments: [], fields: { name: 'Ada', organisation: 'O' } }) });
+    const html = campaign.mails.invitation.html.render({ ...new Composer(campaign).templateContext({ line: 2, email: 'a@example.org', name: 'Ada', attachments: [], fields: { name: 'Ada', organisation: 'O' } }) });
     expect(html).toMatch(/<p style="color: #123456;">Dear Ada,<\/p>/);
     expect(html).toMatch(/<a class="button" href="https:\/\/events\.example\.org\/test\/register" style="background: #0b5fa5;">/);
     expect(html).toContain('@media (max-width: 480px)');

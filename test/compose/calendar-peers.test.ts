@@ -6,10 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCampaign } from '../../src/campaign/load.js';
-import { compose } from '../../src/compose/compose.js';
+import type { Campaign } from '../../src/campaign/model.js';
+import { Composer } from '../../src/compose/compose.js';
 import type { Contact } from '../../src/contacts/rules.js';
 import { readEvent } from '../helpers/ical.js';
 import { ROOT } from '../helpers/cli.js';
+
+/** A message as a run composes it (one Composer per call: the tests share no state). */
+const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
+
 
 // Debian's python3 (not a pyenv one) is where apt installs the package.
 const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import icalendar']).status === 0);
