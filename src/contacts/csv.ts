@@ -3,6 +3,7 @@
 // the column names templates use.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { debuglog } from 'node:util';
 import Papa from 'papaparse';
 import { chunkDecoder, type ChunkDecoder } from '../locale/encoding.js';
 import { DeliveryStop, InputError, shownPath } from '../errors.js';
@@ -73,6 +74,9 @@ function changed(shown: string): ContactsChanged {
   return new ContactsChanged(`${shown} changed while invite was running: its rows were checked before the first message, and these are no longer those rows`, 'run the command again once the file is saved: what the journal records as sent is not sent twice');
 }
 
+/** NODE_DEBUG=invite-contacts: each time a contacts file is opened to be read (test/e2e/contact-reads.test.ts counts them). */
+const debugReads = debuglog('invite-contacts');
+
 /** Bytes read at a time: the text of a file is never held whole, however many rows it has. */
 const CHUNK_BYTES = 1 << 16;
 
@@ -89,6 +93,7 @@ export function readCsvChunks(
 ): { shown: string; delimiter: string; chunks: Iterable<string> } {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const shown = shownPath(file);
+  debugReads('reading %s', shown);
   let fd: number;
   try {
     fd = openSync(file, 'r');

@@ -63,7 +63,8 @@ export class RateLimiter {
   /** The message that acquire() let start has ended: accepted by the server, or not. */
   release(accepted: boolean): void {
     this.inFlight--;
-    if (accepted) this.accepted.push(this.clock.now());
+    // Acceptances are counted only against a rate: without one, a long run keeps none.
+    if (accepted && this.rate) this.accepted.push(this.clock.now());
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();

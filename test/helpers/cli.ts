@@ -25,12 +25,15 @@ export const TEST_SECRET = '5e1f0c7a9b3d2e4f6a8c0b1d3e5f7a9c';
 
 /** An empty configuration folder: no login kept in the real ~/.config/invite can reach a test. */
 let emptyConfig: string | undefined;
+let testCache: string | undefined;
 
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key] as string;
   env.NO_COLOR = '1';
   env.XDG_CONFIG_HOME = emptyConfig ??= mkdtempSync(path.join(os.tmpdir(), 'invite-config-'));
+  // Node's compile cache (Node.js 22.1 and later) in a folder of the test run's, not the user's.
+  env.XDG_CACHE_HOME = testCache ??= mkdtempSync(path.join(os.tmpdir(), 'invite-cache-'));
   // The campaign's key, as a CI job with the secret set has it: a test's runs in different copies
   // of the campaign make the same Message-IDs. The tests of .invite/secret itself unset it.
   env.INVITE_SECRET = TEST_SECRET;
