@@ -2,7 +2,7 @@
 // tarball into a prefix of its own, and used from an empty folder for a campaign of the
 // user's own — no file of this repository in reach.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,7 @@ describe('the packed package', () => {
   it('packs with its built code, installs from the tarball, runs init and a dry run anywhere, and sends with only the OAuth variables', async () => {
     // A clean checkout: the sources only, the dependencies already installed beside them.
     const checkout = tmp('checkout');
-    for (const part of ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts', 'README.md', 'bin', 'src', 'starter']) {
+    for (const part of ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts', 'README.md', 'LICENSE', 'bin', 'src', 'starter']) {
       cpSync(path.join(ROOT, part), path.join(checkout, part), { recursive: true });
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'));
@@ -36,6 +36,10 @@ describe('the packed package', () => {
     await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(packs, tarballs[0]!)], { cwd: packs, env });
     const invite = path.join(prefix, 'bin', 'invite');
     expect(existsSync(invite)).toBe(true);
+    // Its own licence and those of the packages bundled into it go with it.
+    const installed = path.join(prefix, 'lib', 'node_modules', 'invite-mailmerge');
+    expect(readFileSync(path.join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+    expect(readFileSync(path.join(installed, 'dist', 'THIRD-PARTY-NOTICES.md'), 'utf8')).toContain('## handlebars ');
 
     const work = tmp('user');
     const init = await run(invite, ['init', 'my-event', '--yes'], { cwd: work, env });
