@@ -18,7 +18,15 @@ const uid = 'bsr-social-innovation-2027@example.org';
 
 // The test's own Dovecot helper, bundled on the fly (it is TypeScript), its packages left to node_modules.
 const helper = path.join(root, 'node_modules', '.cache', 'invite-bench', 'imap.mjs');
-await build({ entryPoints: [path.join(root, 'test/helpers/imap.ts')], outfile: helper, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+await build({
+  entryPoints: [path.join(root, 'test/helpers/imap.ts')],
+  outfile: helper,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const { startImap, IMAP_USER, IMAP_PASS } = await import(helper);
 const { ImapFlow } = await import('imapflow');
 
@@ -33,7 +41,8 @@ const noise = (n, seed) => {
 const attachments = [noise(8_000, 1), noise(30_000, 2), noise(70_000, 3)];
 function filler(i) {
   const big = attachments[i % 3];
-  return CRLF(`From: News ${i} <news${i % 97}@example.com>
+  return (
+    CRLF(`From: News ${i} <news${i % 97}@example.com>
 To: events@example.org
 Subject: Newsletter ${i}
 Date: Tue, 1 Dec 2026 10:00:00 +0000
@@ -50,7 +59,10 @@ Content-Type: application/pdf; name="report-${i}.pdf"
 Content-Disposition: attachment; filename="report-${i}.pdf"
 Content-Transfer-Encoding: base64
 
-`) + big + `\r\n--b${i}--\r\n`;
+`) +
+    big +
+    `\r\n--b${i}--\r\n`
+  );
 }
 function reply(person) {
   const attendee = `person${person}@example.org`;
@@ -104,7 +116,11 @@ const sinkPort = await new Promise((r) => {
 const sink = spawn(process.execPath, [path.join(root, 'bench/sink.mjs'), String(sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((r) => sink.stdout.once('data', r));
 const env = { ...process.env, INVITE_SECRET: 'bench-secret-0123456789abcdef', NO_COLOR: '1' };
-const sent = spawnSync(process.execPath, [invite, 'send', '--yes', '--smtp', `smtp://127.0.0.1:${sinkPort}`, '--now', '2026-11-27T12:00:00Z'], { cwd: dir, env, encoding: 'utf8' });
+const sent = spawnSync(process.execPath, [invite, 'send', '--yes', '--smtp', `smtp://127.0.0.1:${sinkPort}`, '--now', '2026-11-27T12:00:00Z'], {
+  cwd: dir,
+  env,
+  encoding: 'utf8',
+});
 sink.kill();
 if (sent.status !== 0) throw new Error(`the invitations could not be sent: ${sent.stderr}`);
 
@@ -130,7 +146,8 @@ try {
 
   const proxy = await countingProxy(Number(new URL(imap.url).port));
   const ca = [readFileSync(imap.caFile)];
-  const client = (port = Number(new URL(proxy.url).port)) => new ImapFlow({ host: '127.0.0.1', port, secure: false, doSTARTTLS: true, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false, tls: { ca } });
+  const client = (port = Number(new URL(proxy.url).port)) =>
+    new ImapFlow({ host: '127.0.0.1', port, secure: false, doSTARTTLS: true, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false, tls: { ca } });
   // Dovecot indexes the mailbox at its first opening: done before anything is measured.
   {
     const c = client();
@@ -191,7 +208,9 @@ try {
   rows.push(await measure('`invite replies`, third run, nothing new', repliesRun));
   proxy.close();
 
-  console.log(`\n${machine()}; Dovecot ${spawnSync('/usr/sbin/dovecot', ['--version'], { encoding: 'utf8' }).stdout.trim()}; ${total} mails, ${mb(bytes)}, ${replies} replies\n`);
+  console.log(
+    `\n${machine()}; Dovecot ${spawnSync('/usr/sbin/dovecot', ['--version'], { encoding: 'utf8' }).stdout.trim()}; ${total} mails, ${mb(bytes)}, ${replies} replies\n`,
+  );
   console.log('| what | bytes from the server | time | |');
   console.log('| --- | --- | --- | --- |');
   const whole = rows[0].bytes;

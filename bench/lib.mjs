@@ -45,8 +45,18 @@ export function timed(command, args, cwd) {
 /** The same, in an environment of its own. */
 export function timedWith(command, args, cwd, env) {
   if (!existsSync('/usr/bin/time')) throw new Error('the benchmarks need GNU time (/usr/bin/time) for peak memory: apt-get install time');
-  const result = spawnSync('/usr/bin/time', ['-f', '@@ %e %M', command, ...args], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
-  const line = result.stderr.split('\n').reverse().find((l) => l.startsWith('@@ ')) ?? '@@ NaN NaN';
+  const result = spawnSync('/usr/bin/time', ['-f', '@@ %e %M', command, ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 30,
+  });
+  const line =
+    result.stderr
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith('@@ ')) ?? '@@ NaN NaN';
   const [, seconds, kb] = line.split(' ');
   return { code: result.status, seconds: Number(seconds), mb: Math.round(Number(kb) / 1024), stderr: result.stderr };
 }
@@ -62,6 +72,7 @@ export function node24() {
   if (process.platform !== 'linux' || !arch) return undefined;
   const prefix = path.join(root, 'node_modules', '.cache', 'invite-bench', 'node24');
   const binary = path.join(prefix, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
-  if (!existsSync(binary)) spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-${arch}@24`], { stdio: 'ignore' });
+  if (!existsSync(binary))
+    spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-${arch}@24`], { stdio: 'ignore' });
   return existsSync(binary) ? binary : undefined;
 }

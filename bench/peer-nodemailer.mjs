@@ -7,7 +7,9 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 
 const [dir, url, connections = '2'] = process.argv.slice(2);
-const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
 const transport = nodemailer.createTransport({ url, pool: true, maxConnections: Number(connections), maxMessages: Infinity });
 let next = 0;
 const worker = async () => {

@@ -106,9 +106,15 @@ try {
   const dir = await campaignWith(n);
   const journal = path.join(dir, 'journal.jsonl');
   const t0 = Date.now();
-  const sent = timed(process.execPath, [invite, 'send', '--smtp', `smtp://127.0.0.1:${relayPort}`, '--yes', '--connections', String(connections), '--journal', journal, '--now', NOW], dir);
+  const sent = timed(
+    process.execPath,
+    [invite, 'send', '--smtp', `smtp://127.0.0.1:${relayPort}`, '--yes', '--connections', String(connections), '--journal', journal, '--now', NOW],
+    dir,
+  );
   if (sent.code !== 0) throw new Error(`invite send exited ${sent.code}: ${sent.stderr.slice(-1000)}`);
-  const accepted = readFileSync(journal, 'utf8').split('\n').filter((l) => l.includes('"status":"accepted"')).length;
+  const accepted = readFileSync(journal, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"status":"accepted"')).length;
 
   // Delivered when no message is left in the queue (Postfix keeps one file per queued message).
   const queued = () => ['incoming', 'active', 'deferred', 'hold', 'maildrop'].reduce((sum, q) => sum + countFiles(path.join(spool, q)), 0);
@@ -120,8 +126,12 @@ try {
   console.log(machine());
   console.log(`| what | time | rate | peak RSS | exit |`);
   console.log(`| --- | --- | --- | --- | --- |`);
-  console.log(`| \`invite send\` of ${n.toLocaleString('en')} to a local Postfix, ${connections} connections (hand-off; journal: ${accepted.toLocaleString('en')} accepted) | ${sent.seconds} s | ${Math.round(n / sent.seconds)} msg/s | ${sent.mb} MB | ${sent.code} |`);
-  console.log(`| Postfix relaying them to smtp-sink, until its queue is empty (${delivered.toLocaleString('en')} delivered, ${deferred} deferred) | ${drained.toFixed(1)} s | ${Math.round(delivered / drained)} msg/s |  |  |`);
+  console.log(
+    `| \`invite send\` of ${n.toLocaleString('en')} to a local Postfix, ${connections} connections (hand-off; journal: ${accepted.toLocaleString('en')} accepted) | ${sent.seconds} s | ${Math.round(n / sent.seconds)} msg/s | ${sent.mb} MB | ${sent.code} |`,
+  );
+  console.log(
+    `| Postfix relaying them to smtp-sink, until its queue is empty (${delivered.toLocaleString('en')} delivered, ${deferred} deferred) | ${drained.toFixed(1)} s | ${Math.round(delivered / drained)} msg/s |  |  |`,
+  );
   rmSync(dir, { recursive: true, force: true });
 } finally {
   if (started) postfix('stop');

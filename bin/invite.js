@@ -26,7 +26,9 @@ try {
   ({ main } = await import('../dist/cli.js'));
 } catch (error) {
   if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli.js')) throw error;
-  process.stderr.write(`invite: the CLI is not built (${new URL('../dist/', import.meta.url).pathname} is missing)\nhint: run \`npm install\` (or \`npm run build\`) in ${new URL('..', import.meta.url).pathname}\n`);
+  process.stderr.write(
+    `invite: the CLI is not built (${new URL('../dist/', import.meta.url).pathname} is missing)\nhint: run \`npm install\` (or \`npm run build\`) in ${new URL('..', import.meta.url).pathname}\n`,
+  );
   process.exit(70);
 }
 

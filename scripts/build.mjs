@@ -59,7 +59,9 @@ const sections = [...bundled].map(([dir, name]) => {
   const licence = typeof manifest.license === 'string' ? manifest.license : (manifest.license?.type ?? 'see the package');
   const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|-|$)/i.test(f));
   const author = typeof manifest.author === 'string' ? manifest.author : manifest.author?.name;
-  const text = file ? readFileSync(path.join(dir, file), 'utf8').trim() : `(the package ships no licence file; its package.json says ${licence}${author ? `, by ${author}` : ''})`;
+  const text = file
+    ? readFileSync(path.join(dir, file), 'utf8').trim()
+    : `(the package ships no licence file; its package.json says ${licence}${author ? `, by ${author}` : ''})`;
   return { name: manifest.name ?? name, version: manifest.version, licence, text };
 });
 sections.sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));

@@ -48,10 +48,17 @@ function sendingOptions(command: Command): Command {
     .option('--rate <n/unit>', 'at most N messages accepted in any window: 20/s, 100/min, 500/h (default: sending.rate, else no limit)')
     .option('--max <n>', 'send at most N in this run; the rest waits for the next run (default: sending.max)', positiveInteger)
     .option('--retries <n>', `further attempts after a temporary failure (default: sending.retries, else ${DEFAULTS.retries})`, wholeNumber)
-    .option('--retry-delay <seconds>', `wait before the first retry, doubled each time, with jitter (default: sending.retry_delay, else ${DEFAULTS.retryDelaySeconds})`, positiveNumber)
+    .option(
+      '--retry-delay <seconds>',
+      `wait before the first retry, doubled each time, with jitter (default: sending.retry_delay, else ${DEFAULTS.retryDelaySeconds})`,
+      positiveNumber,
+    )
     .option('--timeout <seconds>', `SMTP connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
-    .option('--proof <address>', 'send the real messages of the contacts chosen with --as (default: the first valid row) to ADDRESS alone, the subject marked [Proof], a calendar UID of their own; nothing recorded, nothing counted')
-    .option('--as <contact...>', 'with --proof: whose messages (contacts\' addresses; several allowed)')
+    .option(
+      '--proof <address>',
+      'send the real messages of the contacts chosen with --as (default: the first valid row) to ADDRESS alone, the subject marked [Proof], a calendar UID of their own; nothing recorded, nothing counted',
+    )
+    .option('--as <contact...>', "with --proof: whose messages (contacts' addresses; several allowed)")
     .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"))
     .addOption(new Option('--allow-plain-auth', 'log in even when the server offers no STARTTLS (a local relay only: the password or token goes unencrypted)'));
 }
@@ -59,7 +66,7 @@ function sendingOptions(command: Command): Command {
 /** The flags that reach an SMTP server without a campaign's sending command: check-smtp. */
 function serverOptions(command: Command): Command {
   return command
-    .option('--smtp <url>', 'SMTP server, e.g. smtp://smtp.example.org:587 or smtps://smtp.example.org:465 (default: $SMTP_URL, else invite.yaml\'s smtp:)')
+    .option('--smtp <url>', "SMTP server, e.g. smtp://smtp.example.org:587 or smtps://smtp.example.org:465 (default: $SMTP_URL, else invite.yaml's smtp:)")
     .option('--timeout <seconds>', `connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
     .addOption(new Option('--insecure-tls', "do not verify the SMTP server's TLS certificate (test servers only)"))
     .addOption(new Option('--allow-plain-auth', 'log in even when the server offers no STARTTLS (a local relay only)'));
@@ -73,14 +80,17 @@ function sendingCommand(program: Command, name: string, description: string): Co
 function campaignOptions(command: Command): Command {
   return command
     .option('--campaign <dir or file>', 'the campaign: a folder (its invite.yaml) or the file itself', 'invite.yaml')
-    .option('--now <iso8601>', 'the current time, for tests and replays (default: $INVITE_NOW or the clock; without an offset, in the event\'s zone)');
+    .option('--now <iso8601>', "the current time, for tests and replays (default: $INVITE_NOW or the clock; without an offset, in the event's zone)");
 }
 
 function contactOptions(command: Command): Command {
   return command
-    .option('--contacts <csv>', 'use this contacts file instead of the campaign\'s')
+    .option('--contacts <csv>', "use this contacts file instead of the campaign's")
     .option('--delimiter <char>', 'the CSV delimiter: , ; | or tab (default: contacts.delimiter, else detected from the header line)', delimiter)
-    .option('--encoding <name>', 'the contacts file\'s code page, e.g. windows-1257 (Baltic), windows-1250 (Polish), windows-1252 (default: contacts.encoding, else UTF-8)');
+    .option(
+      '--encoding <name>',
+      "the contacts file's code page, e.g. windows-1257 (Baltic), windows-1250 (Polish), windows-1252 (default: contacts.encoding, else UTF-8)",
+    );
 }
 
 /**
@@ -157,7 +167,10 @@ Examples:
     .action((options) => run(async () => (await import('./commands/send.js')).sendCommand(options, io)));
 
   sendingCommand(program, 'remind', 'send the reminder that is due now to every invited contact who has not registered and has not had it')
-    .option('--registered <csv...>', "people who have registered: any CSV with an email column, e.g. the registration form's export (a `registered` column in the contacts counts too)")
+    .option(
+      '--registered <csv...>',
+      "people who have registered: any CSV with an email column, e.g. the registration form's export (a `registered` column in the contacts counts too)",
+    )
     .addHelpText(
       'after',
       `
@@ -180,24 +193,33 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ invite cancel --dry-run\n  $ invite cancel --yes')
     .action((options) => run(async () => (await import('./commands/cancel.js')).cancelCommand(options, io)));
 
-  campaignOptions(contactOptions(
-    program
-      .command('validate')
-      .description('check campaign, contacts and templates; send nothing (exit 1 if there are errors)')
-      .option('--json', 'print the problems as one JSON object'),
-  ))
+  campaignOptions(
+    contactOptions(
+      program
+        .command('validate')
+        .description('check campaign, contacts and templates; send nothing (exit 1 if there are errors)')
+        .option('--json', 'print the problems as one JSON object'),
+    ),
+  )
     .addHelpText('after', '\nExamples:\n  $ invite validate\n  $ invite validate --contacts export.csv --encoding windows-1257')
     .action((options) => run(async () => (await import('./commands/validate.js')).validateCommand(options, io)));
 
-  campaignOptions(contactOptions(
-    program
-      .command('status')
-      .description('what the journal says of the event, per mail kind (accepted by the server, failed with reasons, left out on purpose, not yet sent), and who said yes, maybe or no, or bounced')
-      .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')
-      .option('--tz <zone>', "show times in this IANA zone, e.g. Europe/Riga (default: the event's zone)")
-      .option('--registered <csv...>', "people who have registered, as remind is told: any CSV with an email column (registration.export and a registered column count too)")
-      .option('--json', 'print it as one JSON object (times in ISO UTC)'),
-  ))
+  campaignOptions(
+    contactOptions(
+      program
+        .command('status')
+        .description(
+          'what the journal says of the event, per mail kind (accepted by the server, failed with reasons, left out on purpose, not yet sent), and who said yes, maybe or no, or bounced',
+        )
+        .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')
+        .option('--tz <zone>', "show times in this IANA zone, e.g. Europe/Riga (default: the event's zone)")
+        .option(
+          '--registered <csv...>',
+          'people who have registered, as remind is told: any CSV with an email column (registration.export and a registered column count too)',
+        )
+        .option('--json', 'print it as one JSON object (times in ISO UTC)'),
+    ),
+  )
     .addHelpText('after', '\nExample:\n  $ invite status')
     .action((options) => run(async () => (await import('./commands/status.js')).statusCommand(options, io)));
 
@@ -215,7 +237,9 @@ Examples:
     campaignOptions(
       program
         .command('preview')
-        .description('write a gallery of the messages as recipients will see them (HTML pages, offline): every recipient, each message with its HTML part, text part and calendar entry')
+        .description(
+          'write a gallery of the messages as recipients will see them (HTML pages, offline): every recipient, each message with its HTML part, text part and calendar entry',
+        )
         .option('--kind <kind>', 'invitation (default), reminder, update or cancel')
         .option('--out <dir>', 'the folder to write the gallery to (default: a new temporary folder)')
         .option('--open', 'open the gallery in the default browser')
@@ -240,15 +264,17 @@ Examples:
 
   program
     .command('login')
-    .description("sign in to the organiser's Microsoft 365 or Google mailbox with OAuth 2.0, for sending; keeps the refresh token in your configuration folder (mode 0600)")
-    .argument('<provider>', 'microsoft (device code: a code you type in any browser) or google (this computer\'s browser, PKCE)')
+    .description(
+      "sign in to the organiser's Microsoft 365 or Google mailbox with OAuth 2.0, for sending; keeps the refresh token in your configuration folder (mode 0600)",
+    )
+    .argument('<provider>', "microsoft (device code: a code you type in any browser) or google (this computer's browser, PKCE)")
     .option('--client-id <id>', 'the application (client) ID of the app registered for your organisation (default: $SMTP_OAUTH_CLIENT_ID)')
     .option('--client-secret <secret>', "Google: the desktop app client's secret (default: $SMTP_OAUTH_CLIENT_SECRET)")
     .option('--tenant <tenant>', 'Microsoft: the tenant ID or domain, for an app registered for one organisation (default: common)')
     .option('--user <address>', 'the mailbox, when the provider does not say it')
     .option('--print', 'also print the values a scheduled job needs (SMTP_OAUTH_REFRESH_TOKEN …) on stdout, this once')
     .option('--no-browser', 'Google: print the address instead of opening the browser')
-    .option('--token-url <url>', 'another authorisation server\'s token endpoint (default: the provider\'s; also $SMTP_OAUTH_TOKEN_URL)')
+    .option('--token-url <url>', "another authorisation server's token endpoint (default: the provider's; also $SMTP_OAUTH_TOKEN_URL)")
     .option('--device-url <url>', "Microsoft: another device authorisation endpoint (default: the provider's)")
     .option('--authorize-url <url>', "Google: another authorisation endpoint (default: the provider's)")
     .option('--wait <seconds>', 'how long to wait for the sign-in (default 600)', positiveNumber)
@@ -270,17 +296,20 @@ Examples:
     program
       .command('check-smtp')
       .description('connect to the SMTP server, upgrade to TLS and log in as a send would; print what the server offers; send nothing')
-      .option('--campaign <dir or file>', "the campaign whose smtp: section to use (default: ./invite.yaml when there is one)")
+      .option('--campaign <dir or file>', 'the campaign whose smtp: section to use (default: ./invite.yaml when there is one)')
       .option('--json', 'print it as one JSON object'),
   )
-    .addHelpText('after', '\nExit 0 when the login works (or none is needed), 2 with the reason when not.\n\nExamples:\n  $ invite check-smtp\n  $ SMTP_URL=smtps://smtp.example.org:465 SMTP_USER=events@example.org invite check-smtp')
+    .addHelpText(
+      'after',
+      '\nExit 0 when the login works (or none is needed), 2 with the reason when not.\n\nExamples:\n  $ invite check-smtp\n  $ SMTP_URL=smtps://smtp.example.org:465 SMTP_USER=events@example.org invite check-smtp',
+    )
     .action((options) => run(async () => (await import('./commands/check-smtp.js')).checkSmtpCommand(options, io)));
 
   campaignOptions(
     program
       .command('replies')
-      .description("read the Accept / Tentative / Decline replies and the bounces that came back (IMAP_URL, --dir or --mbox), and record them in the journal")
-      .option('--dir <dir>', '.eml files saved from the organiser\'s mailbox (read recursively)')
+      .description('read the Accept / Tentative / Decline replies and the bounces that came back (IMAP_URL, --dir or --mbox), and record them in the journal')
+      .option('--dir <dir>', ".eml files saved from the organiser's mailbox (read recursively)")
       .option('--mbox <file>', 'an mbox file (as Thunderbird or `mail` keeps a mailbox)')
       .option('--mailbox <name>', 'with IMAP_URL: the mailbox to read (default INBOX); it is only examined, nothing is moved or flagged')
       .option('--journal <file>', 'the journal (default: .invite/journal.jsonl beside invite.yaml)')

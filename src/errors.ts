@@ -96,7 +96,9 @@ export function formatProblem(p: Problem): string {
  * text or (OSC 52) write the clipboard — are shown as \xNN instead of being obeyed.
  */
 export function printable(text: string): string {
-  return text.replace(/\r\n/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return text
+    .replace(/\r\n/g, '\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 /** Ctrl-C at a question (inquirer's ExitPromptError, or ours): nothing was done, exit 130. */
@@ -134,7 +136,9 @@ export function describeFailure(error: unknown, debug = false): { lines: string[
     return { lines, code: EXIT.badInput };
   }
   const message = printable(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
-  const lines = [`invite: internal error (a bug in invite): ${message} — please report it with the command you ran; run it again with --debug to see where it happened`];
+  const lines = [
+    `invite: internal error (a bug in invite): ${message} — please report it with the command you ran; run it again with --debug to see where it happened`,
+  ];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   return { lines, code: EXIT.internal };
 }

@@ -13,7 +13,9 @@ const BASE = ['defaults.ts', 'errors.ts', 'io.ts', 'progress.ts'];
 const SRC = path.join(ROOT, 'src');
 
 function sourceFiles(dir = SRC): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 function stageOf(file: string): (typeof STAGES)[number] {
@@ -41,7 +43,10 @@ const shown = (f: string) => path.relative(ROOT, f);
 
 describe('the source tree', () => {
   it('has cli.ts and at most four more files at the top of src/, every other file in a stage folder', () => {
-    const top = files.filter((f) => path.dirname(f) === SRC).map((f) => path.basename(f)).sort();
+    const top = files
+      .filter((f) => path.dirname(f) === SRC)
+      .map((f) => path.basename(f))
+      .sort();
     expect(top).toEqual(['cli.ts', ...BASE].sort());
     for (const f of files) expect(() => stageOf(f), shown(f)).not.toThrow();
   });
@@ -51,7 +56,8 @@ describe('the source tree', () => {
     for (const [file, targets] of graph) {
       for (const target of targets) {
         expect(graph.has(target), `${shown(file)} imports ${shown(target)}, which does not exist`).toBe(true);
-        if (STAGES.indexOf(stageOf(target)) > STAGES.indexOf(stageOf(file))) upward.push(`${shown(file)} (${stageOf(file)}) → ${shown(target)} (${stageOf(target)})`);
+        if (STAGES.indexOf(stageOf(target)) > STAGES.indexOf(stageOf(file)))
+          upward.push(`${shown(file)} (${stageOf(file)}) → ${shown(target)} (${stageOf(target)})`);
       }
     }
     expect(upward).toEqual([]);
@@ -83,7 +89,8 @@ describe('the source tree', () => {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/^(?:export )?let (\w+)/gm)) if (!LIBRARY_HANDLES.has(m[1]!)) found.push(`${shown(file)}: let ${m[1]}`);
       // An empty collection at module level is a cache to be; one made from a literal is a constant.
-      for (const m of text.matchAll(/^(?:export )?const (\w+)(?::[^=]+)? = new (Map|WeakMap|WeakSet|Set)(?:<[^>]*>)?\(\)/gm)) found.push(`${shown(file)}: const ${m[1]} = new ${m[2]}()`);
+      for (const m of text.matchAll(/^(?:export )?const (\w+)(?::[^=]+)? = new (Map|WeakMap|WeakSet|Set)(?:<[^>]*>)?\(\)/gm))
+        found.push(`${shown(file)}: const ${m[1]} = new ${m[2]}()`);
       for (const m of text.matchAll(/^(?:export )?const (\w+) = Buffer\.alloc/gm)) found.push(`${shown(file)}: const ${m[1]} = Buffer.alloc…`);
     }
     expect(found).toEqual([]);

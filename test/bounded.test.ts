@@ -13,14 +13,24 @@ import { buildRaw } from '../src/mime/mime.js';
 /** A message as a run composes it (one Composer per call: the tests share no state). */
 const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
 
-
 const campaign = loadCampaign(path.join(import.meta.dirname, 'fixtures/campaign/invite.yaml'));
 const now = new Date('2026-11-27T12:00:00Z');
-const contact = (name: string, organisation = 'Org'): Contact => ({ line: 2, email: 'ada@example.com', name, attachments: [], fields: { email: 'ada@example.com', name, organisation } });
+const contact = (name: string, organisation = 'Org'): Contact => ({
+  line: 2,
+  email: 'ada@example.com',
+  name,
+  attachments: [],
+  fields: { email: 'ada@example.com', name, organisation },
+});
 
 describe('bounded work per row', () => {
   it('a 5,000-character name and a 300-character organisation are row problems naming line and column; a long note is fine up to 4,096', () => {
-    const csv = ['email,name,organisation,note', `a@example.org,${'N'.repeat(5000)},Org,${'n'.repeat(4000)}`, `b@example.org,Bea,${'O'.repeat(300)},`, `c@example.org,Cy,Org,${'n'.repeat(5000)}`].join('\n');
+    const csv = [
+      'email,name,organisation,note',
+      `a@example.org,${'N'.repeat(5000)},Org,${'n'.repeat(4000)}`,
+      `b@example.org,Bea,${'O'.repeat(300)},`,
+      `c@example.org,Cy,Org,${'n'.repeat(5000)}`,
+    ].join('\n');
     const list = parseContacts(csv, 'partner.csv');
     expect([...list.contacts]).toEqual([]);
     expect(list.rejected.map((r) => r.problems.map((p) => [p.line, p.column, p.message]))).toEqual([

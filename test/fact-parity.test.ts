@@ -16,7 +16,6 @@ import { ROOT, runCli } from './helpers/cli.js';
 /** A message as a run composes it (one Composer per call: the tests share no state). */
 const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
 
-
 const ada: Contact = {
   line: 2,
   email: 'ada@example.org',
@@ -62,7 +61,11 @@ function checkParity(campaign: Campaign) {
   const kinds = Object.keys(campaign.mails) as MailKind[];
   expect(kinds.length).toBeGreaterThan(1);
   for (const kind of kinds) {
-    const extra = kind.startsWith('reminder:') ? { stage: { name: kind.slice(9), days_before: 7, days_left: 7 }, days_left: 7 } : kind === 'update' ? { changes: ['Time: before → after'] } : {};
+    const extra = kind.startsWith('reminder:')
+      ? { stage: { name: kind.slice(9), days_before: 7, days_left: 7 }, days_left: 7 }
+      : kind === 'update'
+        ? { changes: ['Time: before → after'] }
+        : {};
     const message = compose(campaign, ada, kind, now, { sequence: 1, extra });
     const text = flat(message.text);
     const html = readable(message.html);

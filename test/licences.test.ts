@@ -10,7 +10,9 @@ import { ROOT } from './helpers/cli.js';
 const DIST = path.join(ROOT, 'dist');
 
 function bundles(dir = DIST): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? bundles(path.join(dir, e.name)) : /\.c?js$/.test(e.name) ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? bundles(path.join(dir, e.name)) : /\.c?js$/.test(e.name) ? [path.join(dir, e.name)] : [],
+  );
 }
 
 /** Every package directory a bundle inlines a module of, from esbuild's path comments. */

@@ -76,7 +76,10 @@ function parse(args: string[]): { ok: boolean; command?: string; error: string }
 
 /** A password or, for Microsoft 365 and Google, the OAuth values `invite login … --print` shows: all from secrets. */
 const SMTP_SECRETS = Object.fromEntries(
-  ['SMTP_URL', 'SMTP_USER', 'SMTP_PASS', 'SMTP_OAUTH_REFRESH_TOKEN', 'SMTP_OAUTH_CLIENT_ID', 'SMTP_OAUTH_CLIENT_SECRET', 'SMTP_OAUTH_TOKEN_URL'].map((name) => [name, `\${{ secrets.${name} }}`]),
+  ['SMTP_URL', 'SMTP_USER', 'SMTP_PASS', 'SMTP_OAUTH_REFRESH_TOKEN', 'SMTP_OAUTH_CLIENT_ID', 'SMTP_OAUTH_CLIENT_SECRET', 'SMTP_OAUTH_TOKEN_URL'].map((name) => [
+    name,
+    `\${{ secrets.${name} }}`,
+  ]),
 );
 
 interface Step {

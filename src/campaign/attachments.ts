@@ -99,7 +99,8 @@ export function checkAttachment(name: string, baseDir: string, confinement: Conf
     real = realpathSync(given);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, message: `attachment "${name}" not found`, hint: `paths are relative to the folder of invite.yaml (${baseDir})` };
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return { ok: false, message: `attachment "${name}" not found`, hint: `paths are relative to the folder of invite.yaml (${baseDir})` };
     return { ok: false, message: `attachment "${name}" cannot be read (${code ?? String(error)})`, hint: 'check the file and its permissions' };
   }
   const relative = roots.map((root) => below(real, root)).find((r) => r !== undefined);
@@ -114,14 +115,23 @@ export function checkAttachment(name: string, baseDir: string, confinement: Conf
   // Hidden files and folders (.env, .git, .invite with the journal) and the campaign's own
   // files (the contacts: everyone's addresses) are never mail for one recipient.
   if (relative.split(path.sep).some((part) => part.startsWith('.'))) {
-    return { ok: false, message: `attachment "${name}" is a hidden file or lies in a hidden folder`, hint: 'files such as .env, .git/ and .invite/ are never attached; rename the file if it is meant to go' };
+    return {
+      ok: false,
+      message: `attachment "${name}" is a hidden file or lies in a hidden folder`,
+      hint: 'files such as .env, .git/ and .invite/ are never attached; rename the file if it is meant to go',
+    };
   }
   if (confinement.private.includes(real)) {
-    return { ok: false, message: `attachment "${name}" is one of the campaign's own files (invite.yaml or the contacts)`, hint: 'it holds every recipient\'s data; it is never attached' };
+    return {
+      ok: false,
+      message: `attachment "${name}" is one of the campaign's own files (invite.yaml or the contacts)`,
+      hint: "it holds every recipient's data; it is never attached",
+    };
   }
   const stat = statSync(real);
   if (stat.isDirectory()) return { ok: false, message: `attachment "${name}" is a folder, not a file`, hint: 'name a file inside it' };
-  if (!stat.isFile()) return { ok: false, message: `attachment "${name}" is not a regular file (a device, pipe or socket)`, hint: 'only regular files can be attached' };
+  if (!stat.isFile())
+    return { ok: false, message: `attachment "${name}" is not a regular file (a device, pipe or socket)`, hint: 'only regular files can be attached' };
   if (stat.size > limits.perAttachment) {
     return {
       ok: false,
@@ -151,7 +161,8 @@ export function readAttachment(attachment: Attachment): Buffer {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new Error(`attachment ${attachment.source} is no longer a regular file`);
-    if (stat.size > attachment.maxBytes) throw new Error(`attachment ${attachment.source} grew to ${formatSize(stat.size)}, over the limit of ${formatSize(attachment.maxBytes)}`);
+    if (stat.size > attachment.maxBytes)
+      throw new Error(`attachment ${attachment.source} grew to ${formatSize(stat.size)}, over the limit of ${formatSize(attachment.maxBytes)}`);
     const bytes = Buffer.alloc(stat.size);
     let read = 0;
     while (read < bytes.length) {

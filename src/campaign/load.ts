@@ -47,10 +47,20 @@ export function loadCampaign(fileOrDir: string): Campaign {
     data = doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
-    throw new InputError({ file: shown, message: `YAML: ${error.message}`, hint: 'invite.yaml needs no anchors and aliases (&name, *name): write the values out' });
+    throw new InputError({
+      file: shown,
+      message: `YAML: ${error.message}`,
+      hint: 'invite.yaml needs no anchors and aliases (&name, *name): write the values out',
+    });
   }
   const lineOf = (keys: (string | number)[]) => lineAt(doc, lineCounter, keys);
-  const controls = controlCharacters(data).map(({ keys, message }) => ({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint: 'remove it; in a spreadsheet or editor it may be invisible' }));
+  const controls = controlCharacters(data).map(({ keys, message }) => ({
+    file: shown,
+    line: lineOf(keys),
+    column: keys.join('.'),
+    message,
+    hint: 'remove it; in a spreadsheet or editor it may be invisible',
+  }));
   if (controls.length > 0) throw new InputError(controls);
   const parsed = campaignSchema.safeParse(data);
   if (!parsed.success) {
@@ -91,12 +101,7 @@ export function campaignFile(fileOrDir: string): string {
   return absolute;
 }
 
-function resolveCampaign(
-  data: CampaignFile,
-  absolute: string,
-  shown: string,
-  lineOf: (keys: (string | number)[]) => number | undefined,
-): Campaign {
+function resolveCampaign(data: CampaignFile, absolute: string, shown: string, lineOf: (keys: (string | number)[]) => number | undefined): Campaign {
   const dir = path.dirname(absolute);
   const problems: Problem[] = [];
   // A problem at a key, into one list or the other.
@@ -129,7 +134,10 @@ function resolveCampaign(
   }
 
   const limits = { ...DEFAULT_LIMITS };
-  for (const [key, field] of [['max_attachment_size', 'perAttachment'], ['max_message_size', 'perMessage']] as const) {
+  for (const [key, field] of [
+    ['max_attachment_size', 'perAttachment'],
+    ['max_message_size', 'perMessage'],
+  ] as const) {
     const given = data.sending[key];
     if (given === undefined) continue;
     const bytes = parseSize(given);
@@ -140,7 +148,8 @@ function resolveCampaign(
   let attachmentsDir: string | undefined;
   if (data.attachments_dir) {
     attachmentsDir = path.resolve(dir, data.attachments_dir);
-    if (!existsSync(attachmentsDir)) at(['attachments_dir'], `the folder "${data.attachments_dir}" does not exist`, `it is relative to ${path.basename(absolute)}`);
+    if (!existsSync(attachmentsDir))
+      at(['attachments_dir'], `the folder "${data.attachments_dir}" does not exist`, `it is relative to ${path.basename(absolute)}`);
   }
   const confinement = { roots: realPaths([dir, ...(attachmentsDir ? [attachmentsDir] : [])]), private: realPaths([absolute, contactsFile]) };
   const attachments: Attachment[] = [];

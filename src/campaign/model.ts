@@ -49,7 +49,6 @@ export interface Registration {
   export?: string;
 }
 
-
 export interface SendingDefaults {
   rate?: Rate;
   connections?: number;

@@ -8,9 +8,7 @@ export const email = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, 'ex
 const person = z.strictObject({ name: z.string().min(1), email });
 /** HH:MM, 00:00 to 23:59. */
 export const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day like 09:00');
-const localTime = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/, 'expected a local date and time like 2027-05-06T09:00');
+const localTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/, 'expected a local date and time like 2027-05-06T09:00');
 const mailSpec = z.strictObject({
   subject: z.string().min(1),
   html: z.string().min(1),
@@ -55,9 +53,7 @@ export const campaignSchema = z.strictObject({
   ]),
   /** A folder (relative to invite.yaml) whose files may be attached too, besides the campaign folder's own. */
   attachments_dir: z.string().min(1).optional(),
-  attachments: z
-    .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })]))
-    .default([]),
+  attachments: z.array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), filename: z.string().min(1).optional() })])).default([]),
   mails: z.strictObject({ invitation: mailSpec, update: mailSpec.optional(), cancel: mailSpec.optional() }),
   reminders: z
     .array(
@@ -87,7 +83,12 @@ export const campaignSchema = z.strictObject({
   replies: z
     .strictObject({
       /** The authserv-id of the organiser's receiving server: only its Authentication-Results are believed (RFC 8601). */
-      trusted_authserv_id: z.string().min(1).max(255).regex(/^[^\s;]+$/, 'expected a host name, as the server writes it first in Authentication-Results').optional(),
+      trusted_authserv_id: z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(/^[^\s;]+$/, 'expected a host name, as the server writes it first in Authentication-Results')
+        .optional(),
     })
     .optional(),
   /** The suppression list: who unsubscribed (a CSV invite replies appends to); shareable by several campaigns. */

@@ -28,17 +28,22 @@ export function newSecret(): string {
 export function campaignSecret(campaignDir: string, env: NodeJS.ProcessEnv, create?: { sentBefore: number }): string | undefined {
   const given = env.INVITE_SECRET?.trim();
   if (given) {
-    if (given.length < 16) throw new UsageError('INVITE_SECRET is too short to be a key', 'use at least 16 characters, e.g. the output of: openssl rand -hex 32');
+    if (given.length < 16)
+      throw new UsageError('INVITE_SECRET is too short to be a key', 'use at least 16 characters, e.g. the output of: openssl rand -hex 32');
     return given;
   }
   const file = secretFile(campaignDir);
   try {
     const text = readFileSync(file, 'utf8').trim();
     if (/^[0-9a-f]{32,}$/i.test(text)) return text.toLowerCase();
-    throw new UsageError(`${shownPath(file)} is not a secret invite wrote`, 'restore it from version control; a new one would make new Message-IDs (delete it only before anything was sent)');
+    throw new UsageError(
+      `${shownPath(file)} is not a secret invite wrote`,
+      'restore it from version control; a new one would make new Message-IDs (delete it only before anything was sent)',
+    );
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read ${shownPath(file)}: ${(error as Error).message}`, 'check the file and its permissions');
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new UsageError(`cannot read ${shownPath(file)}: ${(error as Error).message}`, 'check the file and its permissions');
   }
   if (!create) return undefined;
   if (create.sentBefore > 0) {

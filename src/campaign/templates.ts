@@ -142,7 +142,13 @@ export function compileTemplate(source: string, file: string, lineOffset: number
   }
   const uses: VariableUse[] = [];
   const helperProblems: Problem[] = [];
-  walkProgram(ast, 0, uses, (message, hint, loc) => helperProblems.push({ file, line: loc.start.line + lineOffset, column: loc.start.column + 1, message, hint }), new Set());
+  walkProgram(
+    ast,
+    0,
+    uses,
+    (message, hint, loc) => helperProblems.push({ file, line: loc.start.line + lineOffset, column: loc.start.column + 1, message, hint }),
+    new Set(),
+  );
   if (helperProblems.length > 0) throw new InputError(helperProblems);
   const compiled = handlebars.compile(ast, { strict: true, noEscape: mode !== 'html', knownHelpersOnly: false });
   return {
@@ -158,7 +164,9 @@ export function compileTemplate(source: string, file: string, lineOffset: number
           file,
           line: e.lineNumber !== undefined ? e.lineNumber + lineOffset : undefined,
           column: e.column !== undefined ? e.column + 1 : undefined,
-          message: `template: ${String(e.message ?? error).replace(/ in \[object Object\]/, '').replace(/ - \d+:\d+$/, '')}`,
+          message: `template: ${String(e.message ?? error)
+            .replace(/ in \[object Object\]/, '')
+            .replace(/ - \d+:\d+$/, '')}`,
           hint: 'add the column to the contacts, or fix the variable name',
         });
       }
@@ -177,7 +185,13 @@ export function checkVariables(template: Template, available: Record<string, Sha
   const problems: Problem[] = [];
   for (const use of template.uses) {
     const at = (message: string, hint: string) =>
-      problems.push({ file: template.file, line: use.line + template.lineOffset, column: use.column, message: `the template uses "{{${use.path}}}", but ${message}`, hint });
+      problems.push({
+        file: template.file,
+        line: use.line + template.lineOffset,
+        column: use.column,
+        message: `the template uses "{{${use.path}}}", but ${message}`,
+        hint,
+      });
     let shape: Shape | undefined = Object.hasOwn(available, use.root) ? available[use.root] : undefined;
     if (shape === undefined) {
       at(`no contact column or built-in variable "${use.root}" exists`, columnsHint);
@@ -234,7 +248,7 @@ function walkStatement(node: Statement, depth: number, uses: VariableUse[], unkn
     if (isCall) {
       if (!BUILT_IN_HELPERS.has(name)) unknown(...unknownHelper(name), call.loc);
     } else {
-      walkExpression(call.path as Expression, depth, uses, unknown, guards);
+      walkExpression(call.path, depth, uses, unknown, guards);
     }
     // The test of {{#if x}} / {{#unless x}} shows nothing itself: it is a guard.
     const test = node.type === 'BlockStatement' && (name === 'if' || name === 'unless') ? tested(node as hbs.AST.BlockStatement) : undefined;
@@ -255,7 +269,7 @@ function walkStatement(node: Statement, depth: number, uses: VariableUse[], unkn
 function walkExpression(node: Expression, depth: number, uses: VariableUse[], unknown: Report, guards: ReadonlySet<string>): void {
   if (node.type === 'SubExpression') {
     const sub = node as hbs.AST.SubExpression;
-    const name = (sub.path as hbs.AST.PathExpression).original;
+    const name = (sub.path).original;
     if (!BUILT_IN_HELPERS.has(name)) unknown(...unknownHelper(name), sub.loc);
     for (const param of sub.params) walkExpression(param, depth, uses, unknown, guards);
     return;

@@ -75,6 +75,6 @@ export function lineAt(doc: YAML.Document, lc: LineCounter, keys: (string | numb
       if (node?.range) return lc.linePos(node.range[0]).line;
     }
   }
-  const root = doc.contents as Node | null;
+  const root = doc.contents;
   return root?.range ? lc.linePos(root.range[0]).line : undefined;
 }

@@ -55,7 +55,8 @@ export async function checkSmtpCommand(options: CheckSmtpOptions, io: Io): Promi
   } catch (error) {
     const failure = error instanceof DeliveryStop || error instanceof UsageError ? error : classifySmtpError(error, settings, login);
     // A failure that would only be temporary during a send is still an answer here: exit 2.
-    if (failure instanceof RecipientFailure) throw new DeliveryStop(`could not check ${settings.host}:${settings.port}: ${failure.message}`, 'check the host and port, and that the server is up');
+    if (failure instanceof RecipientFailure)
+      throw new DeliveryStop(`could not check ${settings.host}:${settings.port}: ${failure.message}`, 'check the host and port, and that the server is up');
     throw failure;
   } finally {
     connection.close();
@@ -79,7 +80,12 @@ export async function checkSmtpCommand(options: CheckSmtpOptions, io: Io): Promi
   const lines = [
     `Checked ${report.server}${settings.provider ? ` (${settings.provider.description})` : ''}; nothing was sent.`,
     row('server', printable(facts.name) || '(no name given)'),
-    row('TLS', facts.tls ? `${facts.tls} by ${facts.tlsBy} (${facts.cipher}), certificate ${settings.insecureTls ? 'NOT checked (--insecure-tls)' : 'verified'}` : 'none: the connection is not encrypted'),
+    row(
+      'TLS',
+      facts.tls
+        ? `${facts.tls} by ${facts.tlsBy} (${facts.cipher}), certificate ${settings.insecureTls ? 'NOT checked (--insecure-tls)' : 'verified'}`
+        : 'none: the connection is not encrypted',
+    ),
     row(
       'login',
       settings.auth === 'none'
@@ -89,8 +95,19 @@ export async function checkSmtpCommand(options: CheckSmtpOptions, io: Io): Promi
           : `not made: the server offers no AUTH (${printable(settings.user ?? '')} was not logged in)`,
     ),
     row('size limit', facts.maxSize ? `${formatSize(facts.maxSize)} a message` : 'none announced'),
-    row('offers', printable([...facts.extensions, ...(facts.authMethods.length ? [`AUTH ${facts.authMethods.join(' ')}`] : [])].join(', ')) || '(nothing beyond plain SMTP)'),
-    ...(settings.provider?.limits ? [row('limits', `${settings.provider.limits}${settings.provider.rate ? `; invite sends at most ${settings.provider.rate} unless sending.rate or --rate says otherwise` : ''}`)] : []),
+    row(
+      'offers',
+      printable([...facts.extensions, ...(facts.authMethods.length ? [`AUTH ${facts.authMethods.join(' ')}`] : [])].join(', ')) ||
+        '(nothing beyond plain SMTP)',
+    ),
+    ...(settings.provider?.limits
+      ? [
+          row(
+            'limits',
+            `${settings.provider.limits}${settings.provider.rate ? `; invite sends at most ${settings.provider.rate} unless sending.rate or --rate says otherwise` : ''}`,
+          ),
+        ]
+      : []),
   ];
   io.stdout.write(lines.join('\n') + '\n');
   return EXIT.ok;

@@ -2,7 +2,21 @@
 // the event, the organiser and the registration; otherwise (or with --yes) it takes sample
 // values and says what to edit. It never overwrites a file.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
@@ -55,7 +69,8 @@ function starterFiles(): { from: string; to: string }[] {
     for (const entry of readdirSync(path.join(STARTER, dir), { withFileTypes: true })) {
       const relative = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(relative);
-      else if (relative !== 'README.md') files.push({ from: relative, to: relative.replace(/^(gitignore|gitattributes)$/, '.$1').replace(/^github\//, '.github/') });
+      else if (relative !== 'README.md')
+        files.push({ from: relative, to: relative.replace(/^(gitignore|gitattributes)$/, '.$1').replace(/^github\//, '.github/') });
     }
   };
   walk('');
@@ -79,7 +94,10 @@ export function zoneFor(input: string): string | undefined {
 
 /** Up to five zones whose name contains what was typed, for "did you mean". */
 export function suggestZones(input: string): string[] {
-  const typed = input.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const typed = input
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   if (typed.length < 2) return [];
   // A city that starts with what was typed comes before one that merely contains it (Rig → Europe/Riga before America/Marigot).
   const rank = (zone: string) => (zone.toLowerCase().split('/').at(-1)!.startsWith(typed) ? 0 : 1);
@@ -140,7 +158,9 @@ export function renderCampaignYaml(answers: InitAnswers): string {
     END: q(`${answers.date}T${answers.end}`),
     TIMEZONE: q(answers.timezone),
     LOCATION: q(online ? 'Online' : answers.where.trim()),
-    URL_LINE: online ? `  url: ${q(answers.where.trim())}   # the link to join or to read more\n` : `  # url: https://events.example.org/more   # optional: a link to join or to read more\n`,
+    URL_LINE: online
+      ? `  url: ${q(answers.where.trim())}   # the link to join or to read more\n`
+      : `  # url: https://events.example.org/more   # optional: a link to join or to read more\n`,
     REGISTRATION_URL: q(answers.registrationUrl),
     DEADLINE: q(answers.deadline),
     ORGANISER_NAME: q(answers.organiserName),
@@ -182,18 +202,22 @@ export interface Question {
 export function initQuestions(sample: InitAnswers, now: Date, sampleContacts: string[] = []): Question[] {
   const today = (zone: string) => DateTime.fromJSDate(now, { zone }).toISODate()!;
   const sampleLength = minutes(sample.end) - minutes(sample.start);
-  const text = (what: string) => (typed: string): Checked => {
-    const value = typed.trim();
-    if (!value) return { reason: what };
-    if (CONTROL.test(value)) return { reason: 'no control characters or line breaks, please' };
-    return { value };
-  };
-  const then = (first: (typed: string) => Checked, next: (value: string) => string | undefined) => (typed: string): Checked => {
-    const checked = first(typed);
-    if ('reason' in checked) return checked;
-    const reason = next(checked.value);
-    return reason ? { reason } : checked;
-  };
+  const text =
+    (what: string) =>
+    (typed: string): Checked => {
+      const value = typed.trim();
+      if (!value) return { reason: what };
+      if (CONTROL.test(value)) return { reason: 'no control characters or line breaks, please' };
+      return { value };
+    };
+  const then =
+    (first: (typed: string) => Checked, next: (value: string) => string | undefined) =>
+    (typed: string): Checked => {
+      const checked = first(typed);
+      if ('reason' in checked) return checked;
+      const reason = next(checked.value);
+      return reason ? { reason } : checked;
+    };
   return [
     { name: 'title', message: 'Event title:', default: () => sample.title, check: text('the event needs a title') },
     {
@@ -204,7 +228,12 @@ export function initQuestions(sample: InitAnswers, now: Date, sampleContacts: st
         const zone = zoneFor(typed);
         if (zone) return { value: zone };
         const suggestions = suggestZones(typed);
-        return { reason: suggestions.length > 0 ? `unknown time zone "${typed.trim()}"; did you mean ${suggestions.join(', ')}?` : `unknown time zone "${typed.trim()}"; use an IANA name such as Europe/Riga` };
+        return {
+          reason:
+            suggestions.length > 0
+              ? `unknown time zone "${typed.trim()}"; did you mean ${suggestions.join(', ')}?`
+              : `unknown time zone "${typed.trim()}"; use an IANA name such as Europe/Riga`,
+        };
       },
     },
     {
@@ -214,7 +243,9 @@ export function initQuestions(sample: InitAnswers, now: Date, sampleContacts: st
       check: (typed, a) => {
         const value = typed.trim();
         if (!isDate(value)) return { reason: 'write the date as YYYY-MM-DD, e.g. 2027-05-06' };
-        return value < today(a.timezone ?? 'UTC') ? { reason: `that day is in the past (today is ${today(a.timezone ?? 'UTC')} in ${a.timezone ?? 'UTC'})` } : { value };
+        return value < today(a.timezone ?? 'UTC')
+          ? { reason: `that day is in the past (today is ${today(a.timezone ?? 'UTC')} in ${a.timezone ?? 'UTC'})` }
+          : { value };
       },
     },
     {
@@ -248,7 +279,9 @@ export function initQuestions(sample: InitAnswers, now: Date, sampleContacts: st
       name: 'where',
       message: 'Where (a place, or a link for an online event):',
       default: () => sample.where,
-      check: then(text('say where, or give the link'), (value) => (/^https?:\/\//i.test(value) && !webUrl.safeParse(value).success ? 'that link is not a web address' : undefined)),
+      check: then(text('say where, or give the link'), (value) =>
+        /^https?:\/\//i.test(value) && !webUrl.safeParse(value).success ? 'that link is not a web address' : undefined,
+      ),
     },
     { name: 'organiserName', message: 'Organiser name (shown as the sender):', default: () => sample.organiserName, check: text('a name is needed') },
     {
@@ -277,7 +310,9 @@ export function initQuestions(sample: InitAnswers, now: Date, sampleContacts: st
       message: 'Registration deadline (YYYY-MM-DD):',
       // A week before the event, unless that day has passed.
       default: (a) => {
-        const week = DateTime.fromISO(a.date ?? sample.date).minus({ days: 7 }).toISODate()!;
+        const week = DateTime.fromISO(a.date ?? sample.date)
+          .minus({ days: 7 })
+          .toISODate()!;
         const first = today(a.timezone ?? 'UTC');
         return week < first ? first : week;
       },
@@ -345,7 +380,8 @@ function kindOf(file: string): 'none' | 'folder' | 'other' {
  */
 function checkTarget(target: string, shown: string, files: string[]): void {
   const at = kindOf(target);
-  if (at === 'other') throw new UsageError(`${shown} is ${existsSync(target) ? 'a file' : 'a link to nothing'}, not a folder`, 'give a new folder: invite init NEW-FOLDER');
+  if (at === 'other')
+    throw new UsageError(`${shown} is ${existsSync(target) ? 'a file' : 'a link to nothing'}, not a folder`, 'give a new folder: invite init NEW-FOLDER');
   if (at === 'none') return;
   const blocked = new Set<string>();
   const existing: string[] = [];
@@ -358,10 +394,16 @@ function checkTarget(target: string, shown: string, files: string[]): void {
     if (kindOf(path.join(target, file)) !== 'none') existing.push(file);
   }
   if (blocked.size > 0) {
-    throw new UsageError(`${[...blocked].map((f) => path.join(shown, f)).join(', ')} ${blocked.size === 1 ? 'is a file' : 'are files'} where invite init puts a folder`, 'choose a new folder (invite init NEW-FOLDER), or move them away first');
+    throw new UsageError(
+      `${[...blocked].map((f) => path.join(shown, f)).join(', ')} ${blocked.size === 1 ? 'is a file' : 'are files'} where invite init puts a folder`,
+      'choose a new folder (invite init NEW-FOLDER), or move them away first',
+    );
   }
   if (existing.length > 0) {
-    throw new UsageError(`not overwriting what is already in ${shown}: ${existing.join(', ')}`, 'choose a new folder (invite init NEW-FOLDER), or move those files away first');
+    throw new UsageError(
+      `not overwriting what is already in ${shown}: ${existing.join(', ')}`,
+      'choose a new folder (invite init NEW-FOLDER), or move those files away first',
+    );
   }
 }
 
@@ -371,7 +413,11 @@ function checkTarget(target: string, shown: string, files: string[]): void {
  * pack it (the job then needs INVITE_PACKAGE), with the reason.
  */
 function packSelf(into: string): { file: string } | { reason: string } {
-  const result = spawnSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', into], { cwd: packageRoot(), encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', into], {
+    cwd: packageRoot(),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const name = result.stdout?.trim().split('\n').at(-1);
   if (result.status !== 0 || !name || !existsSync(path.join(into, name))) {
     return { reason: (result.error?.message ?? result.stderr?.trim().split('\n').at(-1)) || `npm pack exited with ${result.status}` };
@@ -402,17 +448,22 @@ function writeCampaign(target: string, files: { from: string; to: string }[], an
     const packed = packSelf(tools);
     if ('file' in packed) written.push(`.invite/tools/${packed.file}`);
     else {
-      io.stderr.write(`warning: invite could not pack itself for the scheduled job (${packed.reason}); set the repository variable INVITE_PACKAGE to where the job installs it from\n`);
+      io.stderr.write(
+        `warning: invite could not pack itself for the scheduled job (${packed.reason}); set the repository variable INVITE_PACKAGE to where the job installs it from\n`,
+      );
       rmSync(tools, { recursive: true, force: true });
     }
     if (!exists) {
       // mkdtemp makes the folder private (0700); a campaign folder is an ordinary one.
       chmodSync(staging, 0o755);
       renameSync(staging, target);
-    }
-    else {
+    } else {
       const there = written.filter((file) => kindOf(path.join(target, file)) !== 'none');
-      if (there.length > 0) throw new UsageError(`not overwriting what is already in ${shownPath(target)}: ${there.join(', ')}`, 'choose a new folder (invite init NEW-FOLDER), or move those files away first');
+      if (there.length > 0)
+        throw new UsageError(
+          `not overwriting what is already in ${shownPath(target)}: ${there.join(', ')}`,
+          'choose a new folder (invite init NEW-FOLDER), or move those files away first',
+        );
       for (const file of written) {
         mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
         renameSync(path.join(staging, file), path.join(target, file));
@@ -424,7 +475,10 @@ function writeCampaign(target: string, files: { from: string; to: string }[], an
     rmSync(staging, { recursive: true, force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOSPC' || code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new UsageError(`cannot write the campaign into ${shownPath(target)}: ${(error as Error).message}`, 'check the folder and its permissions; nothing was written');
+      throw new UsageError(
+        `cannot write the campaign into ${shownPath(target)}: ${(error as Error).message}`,
+        'check the folder and its permissions; nothing was written',
+      );
     }
     throw error;
   }

@@ -40,7 +40,11 @@ function endpointsFor(provider: OAuthProvider, options: LoginOptions, env: NodeJ
 
 export async function loginCommand(providerName: string, options: LoginOptions, io: Io): Promise<number> {
   const provider = providerName.toLowerCase() as OAuthProvider;
-  if (provider !== 'microsoft' && provider !== 'google') throw new UsageError(`invite login ${providerName}: unknown provider`, 'invite login microsoft (Microsoft 365) or invite login google (Google Workspace, Gmail)');
+  if (provider !== 'microsoft' && provider !== 'google')
+    throw new UsageError(
+      `invite login ${providerName}: unknown provider`,
+      'invite login microsoft (Microsoft 365) or invite login google (Google Workspace, Gmail)',
+    );
   if (options.tenant && provider !== 'microsoft') throw new UsageError('--tenant is for Microsoft', 'leave it out for Google');
   const clientId = options.clientId ?? io.env.SMTP_OAUTH_CLIENT_ID;
   const clientSecret = options.clientSecret ?? io.env.SMTP_OAUTH_CLIENT_SECRET;
@@ -70,7 +74,8 @@ export async function loginCommand(providerName: string, options: LoginOptions, 
   const client = { clientId, clientSecret };
   const tokens = provider === 'microsoft' ? await deviceCodeLogin(endpoints, client, loginIo) : await loopbackLogin(endpoints, client, loginIo, options.user);
   const user = options.user ?? mailboxOf(tokens.id_token);
-  if (!user) throw new UsageError('signed in, but the provider did not say which mailbox this is', `run it again with --user ADDRESS (the mailbox you signed in as)`);
+  if (!user)
+    throw new UsageError('signed in, but the provider did not say which mailbox this is', `run it again with --user ADDRESS (the mailbox you signed in as)`);
   const file = saveLogin(io.env, {
     provider,
     user,

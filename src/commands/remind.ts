@@ -14,10 +14,7 @@ import { FORMAT, inZone } from '../locale/words.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
 import { runSending } from '../sending/run.js';
 
-export type ReminderDue =
-  | { state: 'due'; stage: ReminderStage }
-  | { state: 'early'; next: ReminderStage }
-  | { state: 'closed'; deadline: string };
+export type ReminderDue = { state: 'due'; stage: ReminderStage } | { state: 'early'; next: ReminderStage } | { state: 'closed'; deadline: string };
 
 /** The end of the registration deadline day, in the event's zone. */
 export function registrationCloses(campaign: Campaign): number {
@@ -55,7 +52,10 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   const when = (ms: number, format: string = FORMAT.moment) => inZone(ms, zone).toFormat(format);
   const due = dueReminder(campaign, now);
   if (due.state === 'closed') {
-    return { nothing: `Registration closed on ${when(registrationCloses(campaign) - 1, FORMAT.date)}, no reminder sent.`, json: { due: null, closed: true, next: null } };
+    return {
+      nothing: `Registration closed on ${when(registrationCloses(campaign) - 1, FORMAT.date)}, no reminder sent.`,
+      json: { due: null, closed: true, next: null },
+    };
   }
   if (due.state === 'early') {
     return {
@@ -75,7 +75,8 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   const { rsvp, bounced } = state.answers;
   const acceptCounts = campaign.registration?.acceptCountsAsRegistered ?? false;
   const answer = (c: Contact) => rsvp.get(c.email.toLowerCase());
-  const hasRegistered = (c: Contact) => registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered) || (acceptCounts && answer(c) === 'ACCEPTED');
+  const hasRegistered = (c: Contact) =>
+    registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered) || (acceptCounts && answer(c) === 'ACCEPTED');
   const invited = (c: Contact) => state.invited.has(c.email.toLowerCase());
   // Someone who declined does not want reminding; an address that bounced would bounce again.
   const declined = (c: Contact) => answer(c) === 'DECLINED';

@@ -53,7 +53,8 @@ export interface RepliesSummary {
 }
 
 export async function repliesCommand(options: RepliesOptions, io: Io): Promise<number> {
-  if (options.dir && options.mbox) throw new UsageError('--dir and --mbox name two sources; read one at a time', 'pass one of --dir DIR, --mbox FILE, or neither to read IMAP_URL');
+  if (options.dir && options.mbox)
+    throw new UsageError('--dir and --mbox name two sources; read one at a time', 'pass one of --dir DIR, --mbox FILE, or neither to read IMAP_URL');
   const imapUrl = io.env.IMAP_URL;
   if (!options.dir && !options.mbox && !imapUrl) {
     throw new UsageError(
@@ -74,9 +75,13 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
     const { entries } = journal;
     const state = eventState(entries, campaign);
     const sent = new Map<string, SentMessage>();
-    for (const e of entries) if (e.campaign === campaign.id && e.status === 'accepted') sent.set(e.messageId, { recipient: e.recipient, kind: e.kind, uid: e.uid });
+    for (const e of entries)
+      if (e.campaign === campaign.id && e.status === 'accepted') sent.set(e.messageId, { recipient: e.recipient, kind: e.kind, uid: e.uid });
     const known = new Set(entries.filter((e) => e.status === 'received' || e.status === 'not-counted').map((e) => e.messageId));
-    const cursor = entries.filter(isCursor).filter((e) => e.campaign === campaign.id && e.mailbox.name === mailboxName).at(-1)?.mailbox;
+    const cursor = entries
+      .filter(isCursor)
+      .filter((e) => e.campaign === campaign.id && e.mailbox.name === mailboxName)
+      .at(-1)?.mailbox;
     const summary: RepliesSummary = {
       campaign: campaign.id,
       read: 0,
@@ -152,7 +157,15 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
     if (summary.mailbox) {
       const { uidValidity, uid } = summary.mailbox;
       record(
-        { time: now.toISOString(), campaign: campaign.id, kind: 'mailbox', recipient: campaign.organiser.email.toLowerCase(), messageId: `<mailbox.${uidValidity}.${uid}@invite.invalid>`, status: 'read', mailbox: { name: mailboxName, uidValidity, uid } },
+        {
+          time: now.toISOString(),
+          campaign: campaign.id,
+          kind: 'mailbox',
+          recipient: campaign.organiser.email.toLowerCase(),
+          messageId: `<mailbox.${uidValidity}.${uid}@invite.invalid>`,
+          status: 'read',
+          mailbox: { name: mailboxName, uidValidity, uid },
+        },
         mailboxName,
       );
     }
@@ -163,7 +176,8 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
     return EXIT.ok;
   } catch (error) {
     // The journal could not be written (an append or the final flush): exit 2, as for any journal error.
-    if (error instanceof JournalWriteError) throw new UsageError(error.message, "check the journal's disk, then run invite replies again: what was recorded is not read twice");
+    if (error instanceof JournalWriteError)
+      throw new UsageError(error.message, "check the journal's disk, then run invite replies again: what was recorded is not read twice");
     throw error;
   } finally {
     writer.abandon();
@@ -187,7 +201,10 @@ function summaryLines(s: RepliesSummary): string[] {
   const lines = [
     `Read ${plural(s.read, 'message')}: ${parts.join(' ')}; ${s.alreadyRecorded} already recorded; ${extra.map((e) => `${e}; `).join('')}${s.skipped.length} skipped; ${plural(s.other, 'other mail', 'other mails')}.`,
   ];
-  if (s.mailbox) lines.push(`${s.mailbox.reread ? 'The mailbox changed its UIDVALIDITY: it was read again from the start. ' : ''}Read ${printable(s.mailbox.name)} up to UID ${s.mailbox.uid}; the next run starts after it.`);
+  if (s.mailbox)
+    lines.push(
+      `${s.mailbox.reread ? 'The mailbox changed its UIDVALIDITY: it was read again from the start. ' : ''}Read ${printable(s.mailbox.name)} up to UID ${s.mailbox.uid}; the next run starts after it.`,
+    );
   if (s.temporaryBounces > 0) lines.push(`${plural(s.temporaryBounces, 'temporary delivery delay')} (4.x.x) only counted: the server is still trying.`);
   for (const k of s.notCounted) lines.push(`Not counted ${printable(k.where)}: ${printable(k.reason)}`);
   for (const k of s.unreadable) lines.push(`Unreadable ${printable(k.where)}: ${printable(k.reason)}`);

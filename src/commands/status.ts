@@ -42,7 +42,7 @@ interface KindStatus {
 
 export async function statusCommand(options: StatusOptions, io: Io): Promise<number> {
   if (options.tz && !DateTime.local().setZone(options.tz).isValid) {
-    throw new UsageError(`--tz: unknown time zone "${options.tz}"`, 'use an IANA name such as Europe/Riga (default: the event\'s zone)');
+    throw new UsageError(`--tz: unknown time zone "${options.tz}"`, "use an IANA name such as Europe/Riga (default: the event's zone)");
   }
   // Only the addresses are kept: the contacts are walked from the file.
   const checked = check(options, io, 'stream');
@@ -57,7 +57,8 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   // Who registered, as remind sees it: a registered column, registration.export, --registered, an Accept when it counts.
   const registered = new Set<string>();
   const exportFile = campaign.registration?.export;
-  for (const source of [...(options.registered ?? []), ...(exportFile && existsSync(exportFile) ? [exportFile] : [])]) for (const a of readRegistered(source, { encoding: options.encoding })) registered.add(a);
+  for (const source of [...(options.registered ?? []), ...(exportFile && existsSync(exportFile) ? [exportFile] : [])])
+    for (const a of readRegistered(source, { encoding: options.encoding })) registered.add(a);
   const addresses: string[] = [];
   for (const c of checked.contacts.contacts) {
     const address = c.email.toLowerCase();
@@ -68,7 +69,10 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
 
   const suppressed = readSuppression(campaign.suppression);
   // What came back and does not count: listed, with why (a stranger's reply, a forged bounce …).
-  const notCounted = entries.filter(isReceived).filter((e) => e.status === 'not-counted').map((e) => ({ kind: e.kind, recipient: e.recipient, reason: e.reason ?? '', messageId: e.messageId }));
+  const notCounted = entries
+    .filter(isReceived)
+    .filter((e) => e.status === 'not-counted')
+    .map((e) => ({ kind: e.kind, recipient: e.recipient, reason: e.reason ?? '', messageId: e.messageId }));
   // What was sent, per kind; replies and bounces are what came back, shown apart.
   const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status === 'accepted' || e.status === 'failed').map((e) => e.kind)])];
   const status: KindStatus[] = kinds.map((kind) => {
@@ -84,7 +88,12 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
       }
       return answers.bounced.has(a) ? 'bounced' : undefined;
     };
-    return summarise(kind, entries.filter((e) => e.kind === kind), audience, reason);
+    return summarise(
+      kind,
+      entries.filter((e) => e.kind === kind),
+      audience,
+      reason,
+    );
   });
 
   const byAnswer = (p: PartStat) => [...invited].filter((a) => !answers.bounced.has(a) && answers.rsvp.get(a) === p).sort();
@@ -101,7 +110,24 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
 
   if (options.json) {
     io.stdout.write(
-      JSON.stringify({ campaign: campaign.id, uid: campaign.event.uid, journal: shownPath(file), tornLastLine: Boolean(journal.torn), skippedLines: journal.skipped, cancelled, contacts, unsubscribed: suppressed.size, kinds: status, rsvp, attendees, notCounted }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          campaign: campaign.id,
+          uid: campaign.event.uid,
+          journal: shownPath(file),
+          tornLastLine: Boolean(journal.torn),
+          skippedLines: journal.skipped,
+          cancelled,
+          contacts,
+          unsubscribed: suppressed.size,
+          kinds: status,
+          rsvp,
+          attendees,
+          notCounted,
+        },
+        null,
+        2,
+      ) + '\n',
     );
     return EXIT.ok;
   }
@@ -111,22 +137,35 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   const colour = colourFor(io.stdout, io.env);
   const list = (addresses: string[]) => (addresses.length > 0 && addresses.length <= 20 ? `: ${addresses.join(', ')}` : '');
   const lines = [`${campaign.id} — journal ${shownPath(file)}${entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
-  if (state.cancelled) lines.push(colour.red.bold(`CANCELLED: the cancellation went out on ${when(state.cancelled.time)}; send, remind and update send nothing more for this event.`));
+  if (state.cancelled)
+    lines.push(
+      colour.red.bold(`CANCELLED: the cancellation went out on ${when(state.cancelled.time)}; send, remind and update send nothing more for this event.`),
+    );
   if (journal.torn) lines.push(colour.yellow(`warning: the journal's last line (${journal.torn.line}) was cut short and is ignored`));
-  for (const bad of journal.skipped) lines.push(colour.yellow(`warning: journal line ${bad.line}: ${printable(bad.problem)}; skipped (it records mail that came back)`));
-  lines.push(`contacts: ${plural(contacts.valid, 'valid row')}${contacts.invalid ? colour.yellow(`, ${plural(contacts.invalid, 'invalid row')} left out (invite validate lists them)`) : ''}`);
+  for (const bad of journal.skipped)
+    lines.push(colour.yellow(`warning: journal line ${bad.line}: ${printable(bad.problem)}; skipped (it records mail that came back)`));
+  lines.push(
+    `contacts: ${plural(contacts.valid, 'valid row')}${contacts.invalid ? colour.yellow(`, ${plural(contacts.invalid, 'invalid row')} left out (invite validate lists them)`) : ''}`,
+  );
   const row = (label: string, value: string) => `  ${label.padEnd(24)}${value}`;
   for (const s of status) {
     lines.push('', colour.bold(s.kind));
     lines.push(row('accepted by the server', `${s.accepted}${s.lastSent ? ` (last ${when(s.lastSent)})` : ''}`));
     lines.push(row('failed', String(s.failed.length)));
     for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${printable(f.reason)} (${when(f.time)})`));
-    for (const [why, who] of Object.entries(s.leftOut) as [keyof LeftOut, string[]][]) if (who.length > 0) lines.push(row(`left out: ${why}`, `${who.length}${list(who)}`));
+    for (const [why, who] of Object.entries(s.leftOut) as [keyof LeftOut, string[]][])
+      if (who.length > 0) lines.push(row(`left out: ${why}`, `${who.length}${list(who)}`));
     lines.push(row('not yet sent', `${s.notYetSent.length}${list(s.notYetSent)}`));
   }
   if (invited.size > 0) {
     lines.push('', colour.bold('answers') + ` (of ${invited.size} invited; read with invite replies)`);
-    const labels: [keyof typeof attendees, string][] = [['accepted', 'said yes'], ['tentative', 'said maybe'], ['declined', 'said no'], ['noReply', 'no answer'], ['bounced', 'bounced']];
+    const labels: [keyof typeof attendees, string][] = [
+      ['accepted', 'said yes'],
+      ['tentative', 'said maybe'],
+      ['declined', 'said no'],
+      ['noReply', 'no answer'],
+      ['bounced', 'bounced'],
+    ];
     for (const [key, label] of labels) {
       const who = attendees[key];
       lines.push(row(label, `${who.length}${key !== 'noReply' ? list(who) : ''}`));
@@ -146,7 +185,10 @@ function summarise(kind: string, entries: JournalEntry[], audience: string[], le
   const accepted = new Set(entries.filter((e) => e.status === 'accepted').map((e) => e.recipient));
   const lastFailure = new Map<string, SentEntry>();
   for (const e of entries) if (isSent(e) && e.status === 'failed' && !accepted.has(e.recipient)) lastFailure.set(e.recipient, e);
-  const times = entries.filter((e) => e.status === 'accepted').map((e) => e.time).sort();
+  const times = entries
+    .filter((e) => e.status === 'accepted')
+    .map((e) => e.time)
+    .sort();
   const leftOut: LeftOut = { unsubscribed: [], registered: [], declined: [], bounced: [] };
   const notYetSent: string[] = [];
   for (const a of audience) {

@@ -20,7 +20,10 @@ export function planEventUpdate({ campaign, contacts, now, entries }: PlanContex
   const state = eventState(entries, campaign);
   refuseIfCancelled(state, 'update');
   if (state.invited.size === 0) {
-    return { nothing: 'Nobody has been invited yet, so there is nobody to update: invite send sends the event as it is now.', json: { sequence: null, changes: [] } };
+    return {
+      nothing: 'Nobody has been invited yet, so there is nobody to update: invite send sends the event as it is now.',
+      json: { sequence: null, changes: [] },
+    };
   }
   const plan = planUpdate(state, campaign);
   if (!plan) {

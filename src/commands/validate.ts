@@ -17,7 +17,9 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
   try {
     const checked = check(options, io, 'count');
     // contacts.skip_invalid settles it: invalid rows are left out of every send, so they are warnings here.
-    const skipped = checked.campaign.contacts.skipInvalid ? checked.rowErrors.map((p) => ({ ...p, message: `${p.message} (left out: contacts.skip_invalid)`, severity: 'warning' as const })) : [];
+    const skipped = checked.campaign.contacts.skipInvalid
+      ? checked.rowErrors.map((p) => ({ ...p, message: `${p.message} (left out: contacts.skip_invalid)`, severity: 'warning' as const }))
+      : [];
     errors = [...checked.errors, ...(skipped.length ? [] : checked.rowErrors)];
     warnings = [...checked.warnings, ...skipped];
     ready = checked.contacts.ready;
@@ -30,7 +32,9 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
 
   if (options.json) {
     const plain = (p: Problem) => ({ file: p.file ?? null, line: p.line ?? null, column: p.column ?? null, message: p.message, hint: p.hint ?? null });
-    io.stdout.write(JSON.stringify({ ok: errors.length === 0, errors: errors.map(plain), warnings: warnings.map(plain), contacts: { ready, rejected } }, null, 2) + '\n');
+    io.stdout.write(
+      JSON.stringify({ ok: errors.length === 0, errors: errors.map(plain), warnings: warnings.map(plain), contacts: { ready, rejected } }, null, 2) + '\n',
+    );
     return errors.length > 0 ? EXIT.someFailed : EXIT.ok;
   }
 
@@ -45,7 +49,11 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
     for (const p of warnings) lines.push(`  ${formatProblem(p)}`);
   }
   if (errors.length > 0) {
-    lines.push(colour.red(`✗ ${plural(errors.length, 'error')}, ${plural(warnings.length, 'warning')}: nothing can be sent until the errors are fixed${rejected > 0 ? ` (or with --skip-invalid, which leaves out ${plural(rejected, 'row')})` : ''}.`));
+    lines.push(
+      colour.red(
+        `✗ ${plural(errors.length, 'error')}, ${plural(warnings.length, 'warning')}: nothing can be sent until the errors are fixed${rejected > 0 ? ` (or with --skip-invalid, which leaves out ${plural(rejected, 'row')})` : ''}.`,
+      ),
+    );
   } else {
     lines.push(colour.green(`✓ ${plural(ready, 'contact')} ready, ${plural(warnings.length, 'warning')}.`));
   }

@@ -27,7 +27,10 @@ const PRODUCT_ID = '-//invite//invite 0.1//EN';
 
 /** 2027-05-06T07:00:00Z → 20270506T070000Z (a UTC DATE-TIME, RFC 5545 §3.3.5 form 2). */
 function utc(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}/, '').replace(/[-:]/g, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}/, '')
+    .replace(/[-:]/g, '');
 }
 
 /** A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks escaped. */
@@ -53,7 +56,12 @@ export class CalendarWriter {
     const [head, tail] = this.framed(request);
     const { attendee } = request;
     if (!attendee) return head + tail;
-    return head + foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', `PARTSTAT=${request.partstat ?? 'NEEDS-ACTION'}`])) + '\r\n' + tail;
+    return (
+      head +
+      foldLine(person('ATTENDEE', attendee, ['RSVP=TRUE', 'CUTYPE=INDIVIDUAL', 'ROLE=REQ-PARTICIPANT', `PARTSTAT=${request.partstat ?? 'NEEDS-ACTION'}`])) +
+      '\r\n' +
+      tail
+    );
   }
 
   /** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
@@ -72,7 +80,16 @@ export class CalendarWriter {
       return last.frame;
     }
     const frame = frameOf(request);
-    this.last = { event: request.event, method: request.method, sequence: request.sequence, organiser: request.organiser, sentBy: request.sentBy, time: request.now.getTime(), status: request.status, frame };
+    this.last = {
+      event: request.event,
+      method: request.method,
+      sequence: request.sequence,
+      organiser: request.organiser,
+      sentBy: request.sentBy,
+      time: request.now.getTime(),
+      status: request.status,
+      frame,
+    };
     return frame;
   }
 }
@@ -103,7 +120,12 @@ function frameOf(request: CalendarRequest): [string, string] {
     ...(event.url ? [`URL:${event.url}`] : []),
     ...(event.location ? [`LOCATION:${text(event.location)}`] : []),
     `STATUS:${request.status ?? 'CONFIRMED'}`,
-    person('ORGANIZER', request.organiser, [], request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="mailto:${request.sentBy}"`] : []),
+    person(
+      'ORGANIZER',
+      request.organiser,
+      [],
+      request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="mailto:${request.sentBy}"`] : [],
+    ),
   ];
   const tail = ['END:VEVENT', 'END:VCALENDAR'];
   return [head.map(foldLine).join('\r\n') + '\r\n', tail.join('\r\n') + '\r\n'];

@@ -119,7 +119,12 @@ export class Composer {
       html: templates.html.render(context),
       date: now,
       messageId: this.keys.messageIdFor(options.journalKind ?? kind, contact.email, campaign.event.uid, key),
-      calendar: { method: methodOf(kind), uid: campaign.event.uid, sequence, content: this.calendarFor(kind, to, now, sequence, campaign.event, options.answer) },
+      calendar: {
+        method: methodOf(kind),
+        uid: campaign.event.uid,
+        sequence,
+        content: this.calendarFor(kind, to, now, sequence, campaign.event, options.answer),
+      },
       attachments: kind === 'cancel' ? [] : [...campaign.attachments, ...contact.attachments],
       listUnsubscribe: this.keys.listUnsubscribe(contact.email, key),
       eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
@@ -145,7 +150,11 @@ export class Composer {
       listUnsubscribe: this.keys.listUnsubscribe(address),
       subject: `[Proof] ${message.subject}`,
       messageId: `<proof.${id}@${domain}>`,
-      calendar: { ...message.calendar, uid: event.uid, content: message.calendar.content === undefined ? undefined : this.calendarFor(message.kind, to, message.date, message.calendar.sequence, event) },
+      calendar: {
+        ...message.calendar,
+        uid: event.uid,
+        content: message.calendar.content === undefined ? undefined : this.calendarFor(message.kind, to, message.date, message.calendar.sequence, event),
+      },
     };
   }
 

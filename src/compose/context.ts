@@ -11,8 +11,18 @@ export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender
 
 const PERSON = { name: 'value', email: 'value' } as const satisfies Shape;
 const EVENT_PARTS = {
-  title: 'value', description: 'value', location: 'value', url: 'value', date: 'value', start: 'value', end: 'value',
-  time: 'value', timezone: 'value', zone_abbreviation: 'value', local_time: 'value', when: 'value',
+  title: 'value',
+  description: 'value',
+  location: 'value',
+  url: 'value',
+  date: 'value',
+  start: 'value',
+  end: 'value',
+  time: 'value',
+  timezone: 'value',
+  zone_abbreviation: 'value',
+  local_time: 'value',
+  when: 'value',
 } as const satisfies Record<keyof EventView, 'value'>;
 
 /** The built-in variables of a mail kind, to the end of every path (what templateContext and the commands' extras provide). */
@@ -82,7 +92,9 @@ export type RegistrationView = Readonly<{ url: string; deadline: string; deadlin
 /** Both views of the registration, and when it closes: the deadline day ends at midnight in the event's zone. */
 export function registrationViews(campaign: Campaign): { closes: number; open: RegistrationView; closed: RegistrationView } {
   const r = campaign.registration;
-  const shown = r ? { url: r.url, deadline: inZone(r.deadline, campaign.event.timezone).toFormat(FORMAT.day), deadline_iso: r.deadline } : { url: '', deadline: '', deadline_iso: '' };
+  const shown = r
+    ? { url: r.url, deadline: inZone(r.deadline, campaign.event.timezone).toFormat(FORMAT.day), deadline_iso: r.deadline }
+    : { url: '', deadline: '', deadline_iso: '' };
   return {
     closes: r ? inZone(r.deadline, campaign.event.timezone).plus({ days: 1 }).startOf('day').toMillis() : 0,
     open: Object.freeze({ ...shown, open: true }),

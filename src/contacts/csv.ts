@@ -10,9 +10,24 @@ import { DeliveryStop, InputError, shownPath } from '../errors.js';
 
 /** Normalised names under which the e-mail column is recognised. */
 export const EMAIL_HEADERS = new Set([
-  'email', 'e_mail', 'email_address', 'e_mail_address', 'mail', 'mail_address',
-  'e_post', 'epost', 'e_postadress', 'sähköposti', 'sähköpostiosoite', 'e_pasts', 'el_paštas', 'el_pastas',
-  'adres_e_mail', 'adres_email', 'e_posti', 'e_posti_aadress',
+  'email',
+  'e_mail',
+  'email_address',
+  'e_mail_address',
+  'mail',
+  'mail_address',
+  'e_post',
+  'epost',
+  'e_postadress',
+  'sähköposti',
+  'sähköpostiosoite',
+  'e_pasts',
+  'el_paštas',
+  'el_pastas',
+  'adres_e_mail',
+  'adres_email',
+  'e_posti',
+  'e_posti_aadress',
 ]);
 /**
  * Normalised names under which the name column is recognised: English, and the usual headers
@@ -20,14 +35,41 @@ export const EMAIL_HEADERS = new Set([
  * Swedish, Polish, German).
  */
 export const NAME_HEADERS = [
-  'name', 'full_name', 'contact_name', 'contact_person', 'contact',
-  'vārds', 'vārds_uzvārds', 'vardas', 'vardas_pavardė', 'nimi', 'täisnimi', 'koko_nimi', 'navn', 'fulde_navn', 'namn', 'fullständigt_namn',
-  'imię_i_nazwisko', 'imie_i_nazwisko', 'vollständiger_name',
+  'name',
+  'full_name',
+  'contact_name',
+  'contact_person',
+  'contact',
+  'vārds',
+  'vārds_uzvārds',
+  'vardas',
+  'vardas_pavardė',
+  'nimi',
+  'täisnimi',
+  'koko_nimi',
+  'navn',
+  'fulde_navn',
+  'namn',
+  'fullständigt_namn',
+  'imię_i_nazwisko',
+  'imie_i_nazwisko',
+  'vollständiger_name',
 ];
 /** Normalised names under which the organisation column is recognised, the same languages. */
 export const ORGANISATION_HEADERS = [
-  'organisation', 'organization', 'company',
-  'organizācija', 'organizacija', 'organisatsioon', 'organisaatio', 'organizacja', 'firma', 'virksomhed', 'företag', 'ettevõte', 'yritys',
+  'organisation',
+  'organization',
+  'company',
+  'organizācija',
+  'organizacija',
+  'organisatsioon',
+  'organisaatio',
+  'organizacja',
+  'firma',
+  'virksomhed',
+  'företag',
+  'ettevõte',
+  'yritys',
 ];
 const DELIMITERS = [',', ';', '\t', '|'];
 
@@ -71,7 +113,10 @@ export class Fingerprint {
 export class ContactsChanged extends DeliveryStop {}
 
 function changed(shown: string): ContactsChanged {
-  return new ContactsChanged(`${shown} changed while invite was running: its rows were checked before the first message, and these are no longer those rows`, 'run the command again once the file is saved: what the journal records as sent is not sent twice');
+  return new ContactsChanged(
+    `${shown} changed while invite was running: its rows were checked before the first message, and these are no longer those rows`,
+    'run the command again once the file is saved: what the journal records as sent is not sent twice',
+  );
 }
 
 /** NODE_DEBUG=invite-contacts: each time a contacts file is opened to be read (test/e2e/contact-reads.test.ts counts them). */

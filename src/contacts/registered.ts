@@ -17,9 +17,17 @@ export function isRegisteredValue(value: string | undefined): boolean {
  * email column, e.g. the registration form's export. Rows without a valid address are skipped.
  */
 export function readRegistered(file: string, options: Pick<ContactOptions, 'encoding' | 'delimiter'> = {}): Set<string> {
-  const { shown, delimiter, chunks } = readCsvChunks(file, options, { message: 'registrations file not found', hint: "pass the registration form's export as --registered FILE" });
+  const { shown, delimiter, chunks } = readCsvChunks(file, options, {
+    message: 'registrations file not found',
+    hint: "pass the registration form's export as --registered FILE",
+  });
   const noEmailColumn = (header?: RawRow) =>
-    new InputError({ file: shown, line: header?.line, message: 'no email column in the registrations file', hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do' });
+    new InputError({
+      file: shown,
+      line: header?.line,
+      message: 'no email column in the registrations file',
+      hint: 'any CSV with a column named "email" (or e-mail, mail, …) will do',
+    });
   const registered = new Set<string>();
   let emailIndex: number | undefined;
   eachRow(chunks, delimiter, (row) => {

@@ -9,7 +9,18 @@ import type { Attachment } from '../campaign/load.js';
 import { formatProblem, InputError, type Problem } from '../errors.js';
 import { Seq } from './seq.js';
 import { zoneForCountry } from '../locale/zones.js';
-import { columnIdentifier, ContactsChanged, emailColumnOf, Fingerprint, guessDelimiter, NAME_HEADERS, ORGANISATION_HEADERS, readCsvChunks, rowsIn, type RawRow } from './csv.js';
+import {
+  columnIdentifier,
+  ContactsChanged,
+  emailColumnOf,
+  Fingerprint,
+  guessDelimiter,
+  NAME_HEADERS,
+  ORGANISATION_HEADERS,
+  readCsvChunks,
+  rowsIn,
+  type RawRow,
+} from './csv.js';
 
 export interface Contact {
   /** The line of the file on which this row starts (the header is line 1 unless blank lines precede it). */
@@ -137,7 +148,12 @@ function* walkContacts(text: string | Iterable<string>, shown: string, options: 
   }
   if (!header) throw new InputError({ file: shown, message: 'the contacts file is empty', hint: 'it needs a header row with an email column' });
   if (rowCount === 0) {
-    throw new InputError({ file: shown, line: header.line, message: 'the contacts file has a header but no rows: nobody to write to', hint: 'add one row per recipient below the header' });
+    throw new InputError({
+      file: shown,
+      line: header.line,
+      message: 'the contacts file has a header but no rows: nobody to write to',
+      hint: 'add one row per recipient below the header',
+    });
   }
 }
 
@@ -165,14 +181,22 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
       file: shown,
       line: header.line,
       message: `no email column among the headers (${headers.join(', ')})`,
-      hint: headers.length === 1 && (header.fields[0] ?? '').includes(delimiter === ',' ? ';' : ',') ? 'the delimiter may be wrong: pass --delimiter' : 'name the column with the addresses "email"',
+      hint:
+        headers.length === 1 && (header.fields[0] ?? '').includes(delimiter === ',' ? ';' : ',')
+          ? 'the delimiter may be wrong: pass --delimiter'
+          : 'name the column with the addresses "email"',
     });
   }
   let attachmentIndex = -1;
   if (options.attachmentColumn) {
     attachmentIndex = columns.indexOf(columnIdentifier(options.attachmentColumn));
     if (attachmentIndex < 0) {
-      fileProblems.push({ file: shown, line: header.line, message: `no column "${options.attachmentColumn}" for per-row attachments`, hint: `the headers are: ${headers.join(', ')}` });
+      fileProblems.push({
+        file: shown,
+        line: header.line,
+        message: `no column "${options.attachmentColumn}" for per-row attachments`,
+        hint: `the headers are: ${headers.join(', ')}`,
+      });
     }
   }
   if (fileProblems.length > 0) throw new InputError(fileProblems);
@@ -192,7 +216,15 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
   const knownZone = zoneChecker();
   // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
   const shape: RowShape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : organisationIndex };
-  const list: ContactList = { file: shown, columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])], headers, delimiter, contacts: Seq.of([]), ready: 0, rejected };
+  const list: ContactList = {
+    file: shown,
+    columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])],
+    headers,
+    delimiter,
+    contacts: Seq.of([]),
+    ready: 0,
+    rejected,
+  };
   const checked = options.checked;
   const check = (row: RawRow): Contact | undefined => {
     if (checked?.has(row.line)) return undefined;
@@ -203,7 +235,11 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
     const rawEmail = value(emailIndex);
     for (const error of row.errors) at(undefined, `CSV: ${error}`, 'check the double quotes in this row');
     if (row.fields.length !== headers.length) {
-      at(undefined, `this row has ${row.fields.length} fields, the header has ${headers.length}`, `a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`);
+      at(
+        undefined,
+        `this row has ${row.fields.length} fields, the header has ${headers.length}`,
+        `a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`,
+      );
       return reject(row.line, rawEmail, problems);
     }
     // Checks of the cells alone: a later walk reads the same bytes, so they hold already.
@@ -218,7 +254,12 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
       row.fields.forEach((field, i) => {
         const limit = headerIndexes.has(i) || i === organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
         const length = field.length > limit ? [...field].length : 0;
-        if (length > limit) at(i, `"${headers[i]}" is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`, 'shorten the spreadsheet cell; a value this long is a mistake or an attack');
+        if (length > limit)
+          at(
+            i,
+            `"${headers[i]}" is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`,
+            'shorten the spreadsheet cell; a value this long is a mistake or an attack',
+          );
       });
     }
     let email = '';
@@ -234,7 +275,8 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
         if (!checked) {
           const key = detached(email.toLowerCase()); // not a slice that keeps its chunk of the file alive
           const earlier = seen.get(key);
-          if (earlier !== undefined) at(emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
+          if (earlier !== undefined)
+            at(emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
           else seen.set(key, row.line);
         }
       }
@@ -267,7 +309,16 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
     }
 
     if (problems.length > 0) return reject(row.line, rawEmail, problems);
-    const contact = new ContactRow(row.line, detached(email), detached(name), timezone, attachments.length > 0 ? attachments : NO_ATTACHMENTS, row.fields, cellName ? email : rawEmail, shape);
+    const contact = new ContactRow(
+      row.line,
+      detached(email),
+      detached(name),
+      timezone,
+      attachments.length > 0 ? attachments : NO_ATTACHMENTS,
+      row.fields,
+      cellName ? email : rawEmail,
+      shape,
+    );
     if (!checked) problems.push(...(options.onContact?.(contact) ?? []));
     if (problems.length > 0) return reject(row.line, rawEmail, problems);
     list.ready++;
@@ -276,7 +327,11 @@ function startList(header: RawRow, shown: string, delimiter: string, options: Wa
   // A walk after the first finds every row as the first did (the file's bytes are compared);
   // only a per-row attachment can have changed on disk since.
   const reject = (line: number, email: string, problems: Problem[]): undefined => {
-    if (checked) throw new ContactsChanged(`${formatProblem(problems[0]!)} (this row was fine when it was checked)`, 'run the command again: what the journal records as sent is not sent twice');
+    if (checked)
+      throw new ContactsChanged(
+        `${formatProblem(problems[0]!)} (this row was fine when it was checked)`,
+        'run the command again: what the journal records as sent is not sent twice',
+      );
     rejected.push({ line, email, problems });
     return undefined;
   };

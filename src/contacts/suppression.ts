@@ -9,7 +9,12 @@ import { readRegistered } from './registered.js';
 /** The addresses on the list (lower-case); none when there is no list yet. */
 export function readSuppression(file: string): Set<string> {
   if (!existsSync(file)) return new Set();
-  if (!statSync(file).isFile()) throw new InputError({ file: shownPath(file), message: 'the suppression list is not a file', hint: 'suppression: in invite.yaml names a CSV file (email, date, campaign)' });
+  if (!statSync(file).isFile())
+    throw new InputError({
+      file: shownPath(file),
+      message: 'the suppression list is not a file',
+      hint: 'suppression: in invite.yaml names a CSV file (email, date, campaign)',
+    });
   // Any CSV with an email column, like a registrations export.
   return readRegistered(file);
 }

@@ -42,9 +42,10 @@ export function eventState(entries: JournalEntry[], campaign: Campaign): EventSt
     if (e.sequence !== undefined) state.sequence = Math.max(state.sequence, e.sequence);
     if ((e.kind === 'invitation' || e.kind.startsWith('update:')) && e.event && !seen.has(e.kind)) {
       seen.add(e.kind);
-      state.versions.push({ kind: e.kind, sequence: e.sequence ?? 0, snapshot: e.event as unknown as EventSnapshot });
+      state.versions.push({ kind: e.kind, sequence: e.sequence ?? 0, snapshot: e.event });
     }
-    if (e.kind === 'cancel' && !state.cancelled) state.cancelled = { sequence: e.sequence ?? 0, time: e.time, when: inZone(e.time, campaign.event.timezone).toFormat(FORMAT.moment) };
+    if (e.kind === 'cancel' && !state.cancelled)
+      state.cancelled = { sequence: e.sequence ?? 0, time: e.time, when: inZone(e.time, campaign.event.timezone).toFormat(FORMAT.moment) };
   }
   state.answers = answersOf(entries, campaign, state.sequence);
   return state;
@@ -65,10 +66,18 @@ export function invitedRecipients<C extends { email: string }>(state: EventState
   const missing = [...missingSet];
   const notes =
     missing.length > 0
-      ? [`warning: ${plural(missing.length, 'invited address', 'invited addresses')} ${missing.length === 1 ? 'is' : 'are'} no longer in the contacts and will not get the ${what}: ${missing.join(', ')}`]
+      ? [
+          `warning: ${plural(missing.length, 'invited address', 'invited addresses')} ${missing.length === 1 ? 'is' : 'are'} no longer in the contacts and will not get the ${what}: ${missing.join(', ')}`,
+        ]
       : [];
   const left = invited.length - recipients.length;
-  if (left > 0) notes.push(`Left out ${plural(left, 'address', 'addresses')} that bounced (invite replies recorded the bounce): ${invited.filter((c) => bounced.has(c.email.toLowerCase())).map((c) => c.email).join(', ')}`);
+  if (left > 0)
+    notes.push(
+      `Left out ${plural(left, 'address', 'addresses')} that bounced (invite replies recorded the bounce): ${invited
+        .filter((c) => bounced.has(c.email.toLowerCase()))
+        .map((c) => c.email)
+        .join(', ')}`,
+    );
   return { recipients, notes };
 }
 
@@ -115,7 +124,12 @@ export function planUpdate(state: EventState, campaign: Campaign): UpdatePlan | 
   if (latest && sameSnapshot(latest.snapshot, now)) {
     if (latest.kind === 'invitation') return undefined; // the invitation already shows the event as it is
     const before = state.versions.at(-2)?.snapshot;
-    return { kind: latest.kind, sequence: latest.sequence, significant: significantChange(before, latest.snapshot), changes: describeChanges(before, campaign) };
+    return {
+      kind: latest.kind,
+      sequence: latest.sequence,
+      significant: significantChange(before, latest.snapshot),
+      changes: describeChanges(before, campaign),
+    };
   }
   const significant = significantChange(latest?.snapshot, now);
   const base = Math.max(0, state.sequence);
@@ -139,7 +153,8 @@ export function describeChanges(before: EventSnapshot | undefined, campaign: Cam
   if (before.title !== now.title) changes.push(`Title: ${before.title} → ${now.title}`);
   if (before.url !== now.url) changes.push(`Link: ${now.url || '(none)'}`);
   if (before.description !== now.description) changes.push('The description has changed.');
-  if ('attachments' in before && before.attachments !== now.attachments) changes.push(`Attachments: ${campaign.attachments.map((a) => a.filename).join(', ') || '(none)'}`);
+  if ('attachments' in before && before.attachments !== now.attachments)
+    changes.push(`Attachments: ${campaign.attachments.map((a) => a.filename).join(', ') || '(none)'}`);
   return changes;
 }
 

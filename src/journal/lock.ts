@@ -34,7 +34,10 @@ export function lockJournal(file: string, command: string): { release(): void; t
   });
   const inUse = (holder: LockHolder | undefined) => {
     const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.started})` : 'another run';
-    return new UsageError(`the journal ${shownPath(file)} is in use by ${who}`, `wait for it to finish; if no such run exists any more, delete ${shownPath(lockFile)}`);
+    return new UsageError(
+      `the journal ${shownPath(file)} is in use by ${who}`,
+      `wait for it to finish; if no such run exists any more, delete ${shownPath(lockFile)}`,
+    );
   };
 
   if (createExclusive(lockFile, mine)) return held();

@@ -28,7 +28,12 @@ export function checkJournalFile(file: string): boolean {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return false;
-    if (code === 'ENOTDIR') throw new InputError({ file: shownPath(file), message: 'the journal\'s folder is a file', hint: 'pass --journal with a path in a folder, or move that file away' });
+    if (code === 'ENOTDIR')
+      throw new InputError({
+        file: shownPath(file),
+        message: "the journal's folder is a file",
+        hint: 'pass --journal with a path in a folder, or move that file away',
+      });
     throw error;
   }
   if (!stat.isFile()) {
@@ -157,5 +162,9 @@ class Sharing {
 
 /** Addresses (lower-case) whose message of this kind, for this event (its UID), the server accepted. A new event.uid is a new event. */
 export function acceptedRecipients(entries: JournalEntry[], campaign: string, kind: string, uid: string): Set<string> {
-  return new Set(entries.filter((e) => e.campaign === campaign && e.kind === kind && e.status === 'accepted' && (e.uid === undefined || e.uid === uid)).map((e) => e.recipient));
+  return new Set(
+    entries
+      .filter((e) => e.campaign === campaign && e.kind === kind && e.status === 'accepted' && (e.uid === undefined || e.uid === uid))
+      .map((e) => e.recipient),
+  );
 }

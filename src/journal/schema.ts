@@ -32,7 +32,11 @@ const common = {
   time: z.iso.datetime({ offset: true }),
   campaign: z.string().min(1).max(200),
   // Compared ignoring case everywhere: stored lower-case, whatever an editor made of it.
-  recipient: z.string().max(320).regex(/^[^\s@]+@[^\s@]+$/, 'expected an e-mail address').transform((r) => r.toLowerCase()),
+  recipient: z
+    .string()
+    .max(320)
+    .regex(/^[^\s@]+@[^\s@]+$/, 'expected an e-mail address')
+    .transform((r) => r.toLowerCase()),
   messageId: z.string().min(1).max(BOUNDS.messageId),
   uid: z.string().max(BOUNDS.text).optional(),
 };
@@ -40,13 +44,20 @@ const common = {
 /** A message we sent: accepted by the server, or failed. */
 const sentSchema = z.strictObject({
   ...common,
-  kind: z.string().regex(/^(invitation|cancel|reminder:[a-z0-9][a-z0-9-]*|update:\d+(\.\d+)?|[a-z]+(:[A-Za-z0-9._-]+)?)$/, 'expected invitation, reminder:<stage>, update:<n> or cancel'),
+  kind: z
+    .string()
+    .regex(
+      /^(invitation|cancel|reminder:[a-z0-9][a-z0-9-]*|update:\d+(\.\d+)?|[a-z]+(:[A-Za-z0-9._-]+)?)$/,
+      'expected invitation, reminder:<stage>, update:<n> or cancel',
+    ),
   sequence: z.int().min(0).max(SEQUENCE_MAX).optional(),
   status: z.enum(['accepted', 'failed']),
   response: z.string().max(BOUNDS.text).optional(),
   /** What the calendar in this message said (time, place, title …), to tell what an update changes. */
   event: eventSchema.optional(),
-  failure: z.strictObject({ type: z.enum(['permanent', 'temporary']), code: z.int().min(0).max(999).optional(), message: z.string().max(BOUNDS.text) }).optional(),
+  failure: z
+    .strictObject({ type: z.enum(['permanent', 'temporary']), code: z.int().min(0).max(999).optional(), message: z.string().max(BOUNDS.text) })
+    .optional(),
 });
 
 /** A mail that came back: a reply, a bounce or an unsubscribe request; counted (received) or not (with its reason). */
@@ -63,7 +74,11 @@ const receivedSchema = z.strictObject({
     })
     .optional(),
   bounce: z
-    .strictObject({ status: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/), diagnostic: z.string().max(BOUNDS.text).optional(), date: z.iso.datetime({ offset: true }).optional() })
+    .strictObject({
+      status: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/),
+      diagnostic: z.string().max(BOUNDS.text).optional(),
+      date: z.iso.datetime({ offset: true }).optional(),
+    })
     .optional(),
   reason: z.string().max(BOUNDS.reason).optional(),
 });
@@ -76,7 +91,17 @@ const cursorSchema = z.strictObject({
   recipient: common.recipient,
   messageId: common.messageId,
   status: z.literal('read'),
-  mailbox: z.strictObject({ name: z.string().min(1).max(BOUNDS.reason), uidValidity: z.int().min(0).max(2 ** 32 - 1), uid: z.int().min(0).max(2 ** 32 - 1) }),
+  mailbox: z.strictObject({
+    name: z.string().min(1).max(BOUNDS.reason),
+    uidValidity: z
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
+    uid: z
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
+  }),
 });
 
 /** A message we sent (accepted or failed). */
@@ -120,7 +145,15 @@ function schemaOf(value: unknown) {
 export function cameBack(value: unknown): boolean {
   if (!value || typeof value !== 'object') return false;
   const { status, kind } = value as { status?: unknown; kind?: unknown };
-  return status === 'received' || status === 'not-counted' || status === 'read' || kind === 'reply' || kind === 'bounce' || kind === 'unsubscribe' || kind === 'mailbox';
+  return (
+    status === 'received' ||
+    status === 'not-counted' ||
+    status === 'read' ||
+    kind === 'reply' ||
+    kind === 'bounce' ||
+    kind === 'unsubscribe' ||
+    kind === 'mailbox'
+  );
 }
 
 /** What is wrong with a line, in words; undefined when it is a journal entry. */

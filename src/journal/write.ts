@@ -107,10 +107,18 @@ export class JournalWriter {
   private check(entry: JournalEntry): ReturnType<typeof problemOf> {
     const c = this.constant;
     // The event is one frozen object for a whole run: the same object, already checked.
-    const sameRun = c !== undefined && isSent(entry) && entry.campaign === c.campaign && entry.kind === c.kind && entry.uid === c.uid && entry.sequence === c.sequence && entry.event === c.event;
+    const sameRun =
+      c !== undefined &&
+      isSent(entry) &&
+      entry.campaign === c.campaign &&
+      entry.kind === c.kind &&
+      entry.uid === c.uid &&
+      entry.sequence === c.sequence &&
+      entry.event === c.event;
     if (sameRun && onlyKeys(entry, SENT_KEYS)) return problemOf(entry, sentVarying);
     const checked = problemOf(entry);
-    if ('entry' in checked && isSent(entry)) this.constant = { campaign: entry.campaign, kind: entry.kind, uid: entry.uid, sequence: entry.sequence, event: entry.event };
+    if ('entry' in checked && isSent(entry))
+      this.constant = { campaign: entry.campaign, kind: entry.kind, uid: entry.uid, sequence: entry.sequence, event: entry.event };
     return checked;
   }
 
@@ -173,5 +181,5 @@ export class JournalWriter {
 
 /** writeSync until every byte is written: a write may take only part of what it is given. */
 function writeAll(fd: number, data: Buffer): void {
-  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+  for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset, data.length - offset);
 }

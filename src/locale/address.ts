@@ -34,17 +34,26 @@ export function parseAddressFully(input: string): AddressResult {
   const text = input.trim();
   const parsed = addresses.parseOneAddress({ input: text, rfc6532: true });
   if (!parsed || parsed.type !== 'mailbox') {
-    const hint = text.includes(',') || text.includes(';') ? 'one address per row; put the others on rows of their own' : 'an address looks like name@example.org';
+    const hint =
+      text.includes(',') || text.includes(';') ? 'one address per row; put the others on rows of their own' : 'an address looks like name@example.org';
     return { ok: false, reason: `"${input}" is not a valid e-mail address`, hint };
   }
   const local = parsed.local;
   if (/[^\x20-\x7e]/.test(local)) {
-    return { ok: false, reason: `"${input}" has non-ASCII letters before the @`, hint: 'few mail servers accept that (SMTPUTF8); ask the contact for another address' };
+    return {
+      ok: false,
+      reason: `"${input}" has non-ASCII letters before the @`,
+      hint: 'few mail servers accept that (SMTPUTF8); ask the contact for another address',
+    };
   }
   if (!DOT_ATOM.test(local)) {
     // RFC 5322 allows "john doe"@example.org, but a calendar's ATTENDEE (a mailto: URI) and
     // most clients do not: refuse it here, where validate and send both see it.
-    return { ok: false, reason: `"${input}" has a quoted part before the @`, hint: 'calendar invitations cannot be addressed to it; ask the contact for a plain address such as john.doe@example.org' };
+    return {
+      ok: false,
+      reason: `"${input}" has a quoted part before the @`,
+      hint: 'calendar invitations cannot be addressed to it; ask the contact for a plain address such as john.doe@example.org',
+    };
   }
   const ascii = domainToASCII(parsed.domain.toLowerCase());
   const labels = ascii.split('.');

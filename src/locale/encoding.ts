@@ -35,12 +35,18 @@ export function decodeText(bytes: Buffer, shown: string, encoding: string | unde
     throw new InputError({
       file: shown,
       message: `the file is ${utf16.name.toUpperCase()}${utf16.bom ? ' (it starts with its byte-order mark)' : ' without a byte-order mark'}${encoding ? `, not ${encoding}` : ''}`,
-      hint: utf16.bom ? 'leave out --encoding / contacts.encoding, or save it from the spreadsheet as "CSV UTF-8"' : `pass --encoding ${utf16.name} or set contacts.encoding: ${utf16.name}, or save it from the spreadsheet as "CSV UTF-8"`,
+      hint: utf16.bom
+        ? 'leave out --encoding / contacts.encoding, or save it from the spreadsheet as "CSV UTF-8"'
+        : `pass --encoding ${utf16.name} or set contacts.encoding: ${utf16.name}, or save it from the spreadsheet as "CSV UTF-8"`,
     });
   }
   if (encoding && !/^utf-?8$/i.test(encoding)) {
     if (!isKnownEncoding(encoding)) {
-      throw new InputError({ file: shown, message: `unknown encoding "${encoding}"`, hint: `e.g. ${CANDIDATES.map((c) => c.name).join(', ')}, iso-8859-13, utf-8` });
+      throw new InputError({
+        file: shown,
+        message: `unknown encoding "${encoding}"`,
+        hint: `e.g. ${CANDIDATES.map((c) => c.name).join(', ')}, iso-8859-13, utf-8`,
+      });
     }
     return iconv().decode(bytes, encoding, { stripBOM: true });
   }
@@ -134,7 +140,7 @@ function fieldIndex(before: string, delimiter: string): number {
 
 /** The offset of the first byte that does not start a well-formed UTF-8 sequence. */
 function firstInvalidUtf8(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i]!;
     const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (length === 0) return i;

@@ -23,7 +23,10 @@ export interface Envelope {
 type ComposerOptions = NonNullable<ConstructorParameters<typeof MailComposer>[0]>;
 
 /** What building a message reads of it. */
-export type MimeInput = Pick<Message, 'from' | 'sender' | 'to' | 'replyTo' | 'subject' | 'text' | 'html' | 'date' | 'messageId' | 'campaignId' | 'attachments'> & {
+export type MimeInput = Pick<
+  Message,
+  'from' | 'sender' | 'to' | 'replyTo' | 'subject' | 'text' | 'html' | 'date' | 'messageId' | 'campaignId' | 'attachments'
+> & {
   listUnsubscribe?: string;
   calendar: Pick<Message['calendar'], 'method' | 'content'>;
 };
@@ -41,7 +44,8 @@ export function mailOptions(message: MimeInput, bytesOf: (a: Attachment) => Buff
     html: message.html,
     date: message.date,
     messageId: message.messageId,
-    icalEvent: message.calendar.content === undefined ? undefined : { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content },
+    icalEvent:
+      message.calendar.content === undefined ? undefined : { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content },
     // The bytes, read here through the same confinement that checked them, never a path for
     // nodemailer to open later (a file swapped for a symlink in between would go instead).
     attachments: message.attachments.map((a) => ({ filename: a.filename, content: bytesOf(a) })),
@@ -152,7 +156,17 @@ function shapeOf(o: ComposerOptions): string {
   // List-Unsubscribe names the recipient: per message, like To (only whether there is one shapes the plan).
   let headers = '';
   for (const [name, value] of Object.entries(o.headers as Record<string, string>)) headers += `${name}\u0000${name === 'List-Unsubscribe' ? '*' : value}\u0000`;
-  return JSON.stringify([o.from, o.sender, o.replyTo, headers, Boolean(o.text), Boolean(o.html), Boolean(String(o.subject ?? '').trim()), o.icalEvent ? (o.icalEvent as { method: string }).method : '', attachments]);
+  return JSON.stringify([
+    o.from,
+    o.sender,
+    o.replyTo,
+    headers,
+    Boolean(o.text),
+    Boolean(o.html),
+    Boolean(String(o.subject ?? '').trim()),
+    o.icalEvent ? (o.icalEvent as { method: string }).method : '',
+    attachments,
+  ]);
 }
 
 function planOf(options: ComposerOptions): Plan {
@@ -300,8 +314,10 @@ export class MimeWriter {
     if (longLine) checkHeader?.(header);
     out.text(header + '\r\n\r\n');
     if (content !== undefined) {
-      if (transferEncoding === '7bit') out.text(crlf(content as string)); // plain ASCII text
-      else if (typeof content !== 'string') out.bytes(this.base64Of(content)); // an attachment's bytes: encoded once per run
+      if (transferEncoding === '7bit')
+        out.text(crlf(content as string)); // plain ASCII text
+      else if (typeof content !== 'string')
+        out.bytes(this.base64Of(content)); // an attachment's bytes: encoded once per run
       else if (transferEncoding === 'base64') out.bytes(base64Lines(bytes ?? this.utf8Of(content)));
       else this.quotedPrintable(bytes ?? this.utf8Of(content), !node.textual);
     }
@@ -324,14 +340,16 @@ export class MimeWriter {
       case 'Date':
         return this.remembered('Date', (o.date as Date).getTime(), () => `Date: ${(o.date as Date).toUTCString().replace(/GMT/, '+0000')}`);
       case 'Subject':
-        return this.remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject as string));
+        return this.remembered('Subject', o.subject as string, () => headerLine('Subject', o.subject));
       case 'List-Unsubscribe': {
         // A URL in angle brackets, percent-encoded: printable ASCII that MimeNode returns as it is.
         const value = (o.headers as Record<string, string>)['List-Unsubscribe']!;
-        return /^[\x21\x23-\x7e]*$/.test(value) && !value.includes('=?') ? loaded().mimeFuncs.foldLines(`List-Unsubscribe: ${value}`, 76) : headerLine(field.name, value);
+        return /^[\x21\x23-\x7e]*$/.test(value) && !value.includes('=?')
+          ? loaded().mimeFuncs.foldLines(`List-Unsubscribe: ${value}`, 76)
+          : headerLine(field.name, value);
       }
       default: // To, Message-ID
-        return headerLine(field.name, field.name === 'To' ? (o.to as MimeNodeHeaderValue) : (o.messageId as string));
+        return headerLine(field.name, field.name === 'To' ? (o.to) : (o.messageId));
     }
   }
 
@@ -472,7 +490,12 @@ function checkHeaderLines(header: string, message: MimeInput): void {
     // A line starting with a space or tab continues the field above it.
     if (header[start] !== ' ' && header[start] !== '\t') name = header.slice(start, Math.min(next, start + 80)).split(':')[0]!;
     if (next - start > MAX_LINE) {
-      throw new RecipientFailure(`the ${name} header of the message to ${message.to.email} has a line of ${next - start} octets, more than the ${MAX_LINE} SMTP allows`, undefined, true, false);
+      throw new RecipientFailure(
+        `the ${name} header of the message to ${message.to.email} has a line of ${next - start} octets, more than the ${MAX_LINE} SMTP allows`,
+        undefined,
+        true,
+        false,
+      );
     }
     start = next + 2;
   }

@@ -22,7 +22,6 @@ for (let i = 0; i < 256; i++) {
 }
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 
-
 /** nodemailer's encodeBytes(buffer, undefined, binary, previous), written into `output` from `at`; returns where it ends. */
 function encodeInto(buffer: Buffer, binary: boolean, previous: number | undefined, output: Buffer, at: number): number {
   const len = buffer.length;
@@ -237,4 +236,3 @@ export class QuotedPrintable {
 export function quotedPrintableChunk(bytes: Buffer, binary: boolean): string {
   return new QuotedPrintable().chunk(bytes, binary);
 }
-

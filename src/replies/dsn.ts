@@ -36,7 +36,13 @@ function reportParts(raw: Buffer, boundary: string): { type: string; body: strin
 }
 
 /** A delivery status notification for one of our messages, or why it does not count, or why it is not one; undefined for any other mail. */
-export function bounceOf(parsed: ParsedMail, raw: Buffer, campaign: Pick<Campaign, 'event' | 'secret'>, keys: CampaignKeys, sent: Map<string, SentMessage>): Bounce | undefined {
+export function bounceOf(
+  parsed: ParsedMail,
+  raw: Buffer,
+  campaign: Pick<Campaign, 'event' | 'secret'>,
+  keys: CampaignKeys,
+  sent: Map<string, SentMessage>,
+): Bounce | undefined {
   const type = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
   if (type?.value?.toLowerCase() !== 'multipart/report' || type.params?.['report-type']?.toLowerCase() !== 'delivery-status') return undefined;
   // mailparser reads message/delivery-status as text and merges it into the body: the parts
@@ -47,10 +53,18 @@ export function bounceOf(parsed: ParsedMail, raw: Buffer, campaign: Pick<Campaig
   const original = parts.find((p) => p.type === 'message/rfc822' || p.type === 'text/rfc822-headers');
   const originalId = original ? /^Message-ID:\s*(<[^>\s]{1,990}>)/im.exec(original.body)?.[1] : undefined;
   const message = originalId ? sent.get(originalId) : undefined;
-  if (!message) return { type: 'skipped', reason: originalId ? `a bounce of ${originalId}, not a message of this campaign` : 'a bounce that does not quote the Message-ID of the message' };
+  if (!message)
+    return {
+      type: 'skipped',
+      reason: originalId ? `a bounce of ${originalId}, not a message of this campaign` : 'a bounce that does not quote the Message-ID of the message',
+    };
   // The ID must be the one the secret makes for that recipient: the journal's word alone is not enough.
   if (!campaign.secret || keys.messageIdFor(message.kind, message.recipient, message.uid ?? campaign.event.uid) !== originalId) {
-    return { type: 'not-counted', recipient: message.recipient, reason: `the quoted Message-ID ${originalId} does not verify (not made with this campaign's secret for ${message.recipient})` };
+    return {
+      type: 'not-counted',
+      recipient: message.recipient,
+      reason: `the quoted Message-ID ${originalId} does not verify (not made with this campaign's secret for ${message.recipient})`,
+    };
   }
   // Per-recipient fields: the block with Final-Recipient; Status is class.subject.detail.
   const fields = status.body.replace(/\r\n/g, '\n').replace(/\n[ \t]+/g, ' ');
@@ -58,6 +72,18 @@ export function bounceOf(parsed: ParsedMail, raw: Buffer, campaign: Pick<Campaig
   if (!code) return { type: 'not-counted', recipient: message.recipient, reason: 'a delivery report without a Status' };
   // Kept bounded: a forged report may carry megabytes here.
   const at = fields.search(/^Diagnostic-Code:/im);
-  const diagnostic = at < 0 ? undefined : fields.slice(at + 'Diagnostic-Code:'.length, at + 'Diagnostic-Code:'.length + 4 * BOUNDS.text).split('\n')[0]!.trim() || undefined;
-  return { type: 'bounce', recipient: message.recipient, status: code, permanent: code.startsWith('5'), ...(diagnostic ? { diagnostic: bounded(diagnostic, BOUNDS.text) } : {}) };
+  const diagnostic =
+    at < 0
+      ? undefined
+      : fields
+          .slice(at + 'Diagnostic-Code:'.length, at + 'Diagnostic-Code:'.length + 4 * BOUNDS.text)
+          .split('\n')[0]!
+          .trim() || undefined;
+  return {
+    type: 'bounce',
+    recipient: message.recipient,
+    status: code,
+    permanent: code.startsWith('5'),
+    ...(diagnostic ? { diagnostic: bounded(diagnostic, BOUNDS.text) } : {}),
+  };
 }

@@ -20,7 +20,10 @@ export type CalendarReply =
 
 /** An address from a calendar's mailto: value, lower-cased; undefined when it is not one. */
 export function mailtoAddress(value: unknown): string | undefined {
-  const address = String(value ?? '').replace(/^mailto:/i, '').trim().toLowerCase();
+  const address = String(value ?? '')
+    .replace(/^mailto:/i, '')
+    .trim()
+    .toLowerCase();
   return /^[^\s@<>"]{1,64}@[^\s@<>"]{1,255}$/.test(address) ? address : undefined;
 }
 
@@ -49,7 +52,8 @@ function readReplyIn(ics: string, check: ReplyCheck): CalendarReply {
     return { type: 'unreadable', reason: `a calendar that cannot be read (${String((error as Error).message).split('\n')[0]})` };
   }
   const method = String(calendar.getFirstPropertyValue('method') ?? '').toUpperCase();
-  if (method !== 'REPLY') return { type: 'skipped', reason: method ? `a calendar with METHOD:${method}, not a reply` : 'a calendar without METHOD, not a reply' };
+  if (method !== 'REPLY')
+    return { type: 'skipped', reason: method ? `a calendar with METHOD:${method}, not a reply` : 'a calendar without METHOD, not a reply' };
   const event = calendar.getFirstSubcomponent('vevent');
   if (!event) return { type: 'skipped', reason: 'a reply without an event' };
   const uid = String(event.getFirstPropertyValue('uid') ?? '');
@@ -62,7 +66,8 @@ function readReplyIn(ics: string, check: ReplyCheck): CalendarReply {
   const sentByParameter = property.getParameter('sent-by');
   const sentBy = sentByParameter === undefined ? undefined : mailtoAddress(sentByParameter);
   const partstat = String(property.getParameter('partstat') ?? '').toUpperCase();
-  if (!ANSWERS.has(partstat)) return { type: 'not-counted', attendee, reason: `PARTSTAT=${partstat || 'missing'} is no answer (only ACCEPTED, TENTATIVE and DECLINED are)` };
+  if (!ANSWERS.has(partstat))
+    return { type: 'not-counted', attendee, reason: `PARTSTAT=${partstat || 'missing'} is no answer (only ACCEPTED, TENTATIVE and DECLINED are)` };
   // SEQUENCE is an INTEGER; absent means 0 (RFC 5545 §3.8.7.4). It names a version that was sent, or it is a claim about none.
   const rawSequence = event.getFirstPropertyValue('sequence');
   const sequence = rawSequence === null || rawSequence === undefined ? 0 : Number(rawSequence);
@@ -75,6 +80,7 @@ function readReplyIn(ics: string, check: ReplyCheck): CalendarReply {
   if (!(stamp instanceof ICAL.Time) || stamp.isDate) return { type: 'not-counted', attendee, reason: 'no DTSTAMP date and time (when the answer was given)' };
   const when = stamp.toJSDate();
   if (Number.isNaN(when.getTime())) return { type: 'not-counted', attendee, reason: 'a DTSTAMP that is no date and time' };
-  if (when.getTime() > check.now.getTime() + CLOCK_SLACK_MS) return { type: 'not-counted', attendee, reason: `a DTSTAMP in the future (${when.toISOString()})` };
+  if (when.getTime() > check.now.getTime() + CLOCK_SLACK_MS)
+    return { type: 'not-counted', attendee, reason: `a DTSTAMP in the future (${when.toISOString()})` };
   return { type: 'reply', attendee, ...(sentBy ? { sentBy } : {}), partstat: partstat as PartStat, sequence, dtstamp: when.toISOString() };
 }

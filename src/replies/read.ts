@@ -48,7 +48,14 @@ function idOf(parsed: ParsedMail, raw: Buffer): string {
 }
 
 /** A journal line about mail that came back. */
-function entry(context: ReplyContext, messageId: string, kind: 'reply' | 'bounce' | 'unsubscribe', recipient: string, extra: Partial<Pick<ReceivedEntry, 'reply' | 'bounce' | 'reason'>>, counted: boolean): ReceivedEntry {
+function entry(
+  context: ReplyContext,
+  messageId: string,
+  kind: 'reply' | 'bounce' | 'unsubscribe',
+  recipient: string,
+  extra: Partial<Pick<ReceivedEntry, 'reply' | 'bounce' | 'reason'>>,
+  counted: boolean,
+): ReceivedEntry {
   return {
     time: context.now.toISOString(),
     campaign: context.campaign.id,
@@ -105,7 +112,17 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
     if (report.type === 'not-counted') return refuse('bounce', report.recipient, report.reason);
     if (authentication) return refuse('bounce', report.recipient, authentication);
     if (!report.permanent) return { type: 'temporary-bounce', recipient: report.recipient };
-    return { type: 'counted', entry: entry(context, id, 'bounce', report.recipient, { bounce: { status: report.status, ...(report.diagnostic ? { diagnostic: report.diagnostic } : {}), ...(date ? { date } : {}) } }, true) };
+    return {
+      type: 'counted',
+      entry: entry(
+        context,
+        id,
+        'bounce',
+        report.recipient,
+        { bounce: { status: report.status, ...(report.diagnostic ? { diagnostic: report.diagnostic } : {}), ...(date ? { date } : {}) } },
+        true,
+      ),
+    };
   }
 
   const unsubscribe = UNSUBSCRIBE.exec(parsed.subject ?? '');
@@ -137,7 +154,14 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
     if (authentication) return refuse('reply', reply.attendee, authentication);
     return {
       type: 'counted',
-      entry: entry(context, id, 'reply', reply.attendee, { reply: { partstat: reply.partstat, sequence: reply.sequence, dtstamp: reply.dtstamp, ...(date ? { date } : {}) } }, true),
+      entry: entry(
+        context,
+        id,
+        'reply',
+        reply.attendee,
+        { reply: { partstat: reply.partstat, sequence: reply.sequence, dtstamp: reply.dtstamp, ...(date ? { date } : {}) } },
+        true,
+      ),
     };
   }
   return unreadable ? { type: 'unreadable', reason: unreadable, where: mail.where } : { type: 'skipped', reason: skipped, where: mail.where };

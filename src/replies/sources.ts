@@ -33,7 +33,8 @@ export function* emlFiles(dir: string): Generator<Found> {
       throw new InputError({ file: shownPath(dir), message: 'folder not found', hint: 'pass --dir with the folder your mail client saved the replies to' });
     }
   })();
-  if (!stat.isDirectory()) throw new InputError({ file: shownPath(dir), message: 'is not a folder', hint: 'pass --dir with a folder; for one mailbox file use --mbox FILE' });
+  if (!stat.isDirectory())
+    throw new InputError({ file: shownPath(dir), message: 'is not a folder', hint: 'pass --dir with a folder; for one mailbox file use --mbox FILE' });
   yield* walk(dir, new Set([realpathSync(dir)]));
 }
 
@@ -53,7 +54,15 @@ function* walk(dir: string, seen: Set<string>): Generator<Found> {
       stat = statSync(full);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      yield { where, note: code === 'ELOOP' ? 'a link that loops' : code === 'ENOENT' && lstatSync(full).isSymbolicLink() ? 'a link to nothing' : `cannot be read (${code ?? 'error'})` };
+      yield {
+        where,
+        note:
+          code === 'ELOOP'
+            ? 'a link that loops'
+            : code === 'ENOENT' && lstatSync(full).isSymbolicLink()
+              ? 'a link to nothing'
+              : `cannot be read (${code ?? 'error'})`,
+      };
       continue;
     }
     if (stat.isDirectory()) {
@@ -84,7 +93,12 @@ export function* mboxMessages(file: string): Generator<Found> {
   } catch {
     throw new InputError({ file: shown, message: 'mbox file not found', hint: 'pass --mbox with the mailbox file your mail client keeps' });
   }
-  if (stat.isDirectory()) throw new InputError({ file: shown, message: 'is a folder, not an mbox file', hint: 'for a folder of .eml files use --dir; Thunderbird keeps each mailbox as a file beside its .msf' });
+  if (stat.isDirectory())
+    throw new InputError({
+      file: shown,
+      message: 'is a folder, not an mbox file',
+      hint: 'for a folder of .eml files use --dir; Thunderbird keeps each mailbox as a file beside its .msf',
+    });
   if (!stat.isFile()) throw new InputError({ file: shown, message: 'is not a regular file (a device or a pipe)', hint: 'pass --mbox with a mailbox file' });
   const fd = openSync(file, 'r');
   try {
@@ -93,7 +107,12 @@ export function* mboxMessages(file: string): Generator<Found> {
     const first = lines.next();
     if (first.done) return;
     if (!first.value.subarray(0, 5).equals(FROM)) {
-      throw new InputError({ file: shown, line: 1, message: 'is not an mbox file: it does not start with a "From " line', hint: 'an mbox file starts every message with a line "From sender date"; a single saved mail is an .eml: use --dir with its folder' });
+      throw new InputError({
+        file: shown,
+        line: 1,
+        message: 'is not an mbox file: it does not start with a "From " line',
+        hint: 'an mbox file starts every message with a line "From sender date"; a single saved mail is an .eml: use --dir with its folder',
+      });
     }
     let count = 0;
     let parts: Buffer[] = [];
@@ -109,7 +128,7 @@ export function* mboxMessages(file: string): Generator<Found> {
       tooLarge = false;
       return found;
     };
-    for (let line: Buffer | undefined = first.value; line !== undefined; ) {
+    for (let line: Buffer | undefined = first.value; line !== undefined;) {
       if (blank && line.subarray(0, 5).equals(FROM)) {
         const done = finish();
         if (done) yield done;
@@ -191,7 +210,8 @@ export async function* imapMessages(source: ImapSource): AsyncGenerator<Found> {
     throw new UsageError('IMAP_URL is not a valid URL', 'write it as imaps://imap.example.org (port 993) or imap://imap.example.org (port 143, with STARTTLS)');
   }
   const scheme = url.protocol.replace(/:$/, '');
-  if (scheme !== 'imap' && scheme !== 'imaps') throw new UsageError(`IMAP_URL must start with imaps:// or imap://, not ${scheme}://`, 'e.g. imaps://imap.example.org');
+  if (scheme !== 'imap' && scheme !== 'imaps')
+    throw new UsageError(`IMAP_URL must start with imaps:// or imap://, not ${scheme}://`, 'e.g. imaps://imap.example.org');
   const user = source.user || decodeURIComponent(url.username);
   const pass = source.pass || decodeURIComponent(url.password);
   if (!user || !pass) throw new UsageError('no IMAP login', 'set IMAP_USER and IMAP_PASS (or put the user in IMAP_URL and the password in IMAP_PASS)');
@@ -213,7 +233,12 @@ export async function* imapMessages(source: ImapSource): AsyncGenerator<Found> {
     const e = error as { authenticationFailed?: boolean; code?: string; message?: string };
     const text = printable(stripSecrets(String(e.message ?? error), { user, pass }));
     if (e.authenticationFailed) throw new UsageError(`the IMAP server ${where} refused the login for ${printable(user)}`, 'check IMAP_USER and IMAP_PASS');
-    throw new UsageError(`cannot read the mailbox on ${where}: ${text}`, scheme === 'imap' ? 'imap:// needs a server that offers STARTTLS; imaps:// is TLS from the first byte (port 993); a private CA goes in NODE_EXTRA_CA_CERTS' : 'check the host and port of IMAP_URL; a private CA goes in NODE_EXTRA_CA_CERTS');
+    throw new UsageError(
+      `cannot read the mailbox on ${where}: ${text}`,
+      scheme === 'imap'
+        ? 'imap:// needs a server that offers STARTTLS; imaps:// is TLS from the first byte (port 993); a private CA goes in NODE_EXTRA_CA_CERTS'
+        : 'check the host and port of IMAP_URL; a private CA goes in NODE_EXTRA_CA_CERTS',
+    );
   }
   try {
     let lock;
@@ -233,7 +258,11 @@ export async function* imapMessages(source: ImapSource): AsyncGenerator<Found> {
       const wanted: number[] = [];
       if (total > 0) {
         // UID after+1:* also answers the last message when nothing is newer: the UID decides.
-        for await (const m of client.fetch(`${after + 1}:*`, { uid: true, bodyStructure: true, envelope: true, size: true, headers: ['references'] }, { uid: true })) {
+        for await (const m of client.fetch(
+          `${after + 1}:*`,
+          { uid: true, bodyStructure: true, envelope: true, size: true, headers: ['references'] },
+          { uid: true },
+        )) {
           if (m.uid <= after) continue;
           highest = Math.max(highest, m.uid);
           const summary = summarise(m);

@@ -34,7 +34,10 @@ interface Result {
 
 /** Parses one Authentication-Results value: its authserv-id and its results (comments dropped). */
 export function parseAuthenticationResults(value: string): { authserv: string; results: Result[] } {
-  const text = value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = value
+    .replace(/\([^()]*\)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const [head, ...rest] = text.split(';');
   const authserv = (head ?? '').trim().split(' ')[0]!.toLowerCase();
   const results: Result[] = [];
@@ -64,7 +67,9 @@ export function notAuthenticated(headers: string[], authserv: string, from: stri
   const domain = domainOf(from);
   const dmarc = mine.results.find((r) => r.method === 'dmarc');
   if (dmarc?.result === 'pass' && (!dmarc.properties['header.from'] || dmarc.properties['header.from'].toLowerCase() === domain)) return undefined;
-  const dkim = mine.results.find((r) => r.method === 'dkim' && r.result === 'pass' && aligned(r.properties['header.d'] ?? r.properties['header.i']?.split('@').pop() ?? '', domain));
+  const dkim = mine.results.find(
+    (r) => r.method === 'dkim' && r.result === 'pass' && aligned(r.properties['header.d'] ?? r.properties['header.i']?.split('@').pop() ?? '', domain),
+  );
   if (dkim) return undefined;
   return `${authserv} did not authenticate ${domain}: ${dmarc ? `dmarc=${dmarc.result}` : 'no DMARC result'}${mine.results.some((r) => r.method === 'dkim') ? ', no aligned DKIM pass' : ''}`;
 }

@@ -13,10 +13,12 @@ export function breather(everyMs = EVERY_MS): () => Promise<void> | undefined {
   return () => {
     const now = Date.now();
     if (now - last < everyMs) return undefined;
-    return new Promise((resolve) => setImmediate(() => {
-      last = Date.now();
-      resolve();
-    }));
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        last = Date.now();
+        resolve();
+      }),
+    );
   };
 }
 

@@ -118,7 +118,12 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
       if (!(error instanceof JournalWriteError)) throw error;
       const accepted = entry.status === 'accepted';
       if (accepted) report.unrecorded.push({ email: message.to.email, messageId: message.messageId, line: JSON.stringify(entry) });
-      report.stopped ??= new DeliveryStop(error.message, accepted ? "free space or fix the journal's folder; see below for what was sent but not recorded" : "free space or fix the journal's folder, then run the same command again");
+      report.stopped ??= new DeliveryStop(
+        error.message,
+        accepted
+          ? "free space or fix the journal's folder; see below for what was sent but not recorded"
+          : "free space or fix the journal's folder, then run the same command again",
+      );
       stop.request();
     }
   };
@@ -150,7 +155,13 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
         // The reply code as the journal keeps it: a three-digit SMTP code, or none.
         const code = failure.responseCode !== undefined && failure.responseCode >= 100 && failure.responseCode <= 599 ? failure.responseCode : undefined;
         record(message, { status: 'failed', failure: { type: failure.permanent ? 'permanent' : 'temporary', code, message: bounded(failure.message) } });
-        const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
+        const outcome: Undelivered = {
+          email: message.to.email,
+          messageId: message.messageId,
+          reason: failure.message,
+          responseCode: failure.responseCode,
+          permanent: failure.permanent,
+        };
         report.failed.push(outcome);
         plan.onResult?.(outcome);
         if (silent) {

@@ -51,12 +51,12 @@ export interface SendingOptions extends CampaignOptions {
   as?: string[];
 }
 
-
 /**
  * Where the messages go, as the flags chose it. `server`: really sent, through the server --smtp
  * or SMTP_URL names, else invite.yaml's `smtp:` (settled once the campaign is read), else none.
  */
-export type Destination = { kind: 'dry-run'; everyMessage: boolean } | { kind: 'gallery'; dir: string } | { kind: 'eml'; dir: string } | { kind: 'server'; url?: string };
+export type Destination =
+  { kind: 'dry-run'; everyMessage: boolean } | { kind: 'gallery'; dir: string } | { kind: 'eml'; dir: string } | { kind: 'server'; url?: string };
 
 export interface Settled {
   destination: Destination;
@@ -79,14 +79,15 @@ export function settleOptions(options: SendingOptions, io: Io): Settled {
   const destination: Destination = options.gallery
     ? { kind: 'gallery', dir: path.resolve(options.gallery) }
     : options.dryRun
-    ? // Chosen recipients (--to, --limit) are shown in full; otherwise the first, unless --all.
-      { kind: 'dry-run', everyMessage: Boolean(options.all || options.to || options.limit) }
-    : options.out
-      ? { kind: 'eml', dir: path.resolve(options.out) }
-      : { kind: 'server', url };
+      ? // Chosen recipients (--to, --limit) are shown in full; otherwise the first, unless --all.
+        { kind: 'dry-run', everyMessage: Boolean(options.all || options.to || options.limit) }
+      : options.out
+        ? { kind: 'eml', dir: path.resolve(options.out) }
+        : { kind: 'server', url };
   // Read now: a bad URL is a usage error before the campaign, the lock and the question.
   if (url && destination.kind === 'server') readSmtpUrl(url);
-  if (options.as && options.proof === undefined) throw new UsageError('--as chooses whose messages a proof shows', 'add --proof YOUR-ADDRESS, e.g. --proof you@example.org --as info@cc-latvia.example.org');
+  if (options.as && options.proof === undefined)
+    throw new UsageError('--as chooses whose messages a proof shows', 'add --proof YOUR-ADDRESS, e.g. --proof you@example.org --as info@cc-latvia.example.org');
   const proof = options.proof === undefined ? undefined : settleProof(options);
   return {
     destination,
@@ -111,7 +112,11 @@ function settleProof(options: SendingOptions): { address: string; as: string[] }
       ['--resend', options.resend],
     ] as const
   ).find(([, given]) => given !== undefined && given !== false);
-  if (clash) throw new UsageError(`--proof cannot be used with ${clash[0]}`, '--proof ADDRESS sends the real messages of the contacts chosen with --as to ADDRESS alone; leave the other flag out');
+  if (clash)
+    throw new UsageError(
+      `--proof cannot be used with ${clash[0]}`,
+      '--proof ADDRESS sends the real messages of the contacts chosen with --as to ADDRESS alone; leave the other flag out',
+    );
   const address = options.proof!.trim();
   if (!email.safeParse(address).success) throw new UsageError(`--proof ${address}: not an e-mail address`, 'e.g. --proof you@example.org');
   return { address, as: (options.as ?? []).map((a) => a.trim()) };
@@ -141,7 +146,15 @@ export function deliverySettings(options: SendingOptions, settled: Settled, camp
 export type DeliverySettings = ReturnType<typeof deliverySettings>;
 
 /** The transport the destination names; undefined when no SMTP server is configured (a plan with nothing to send still runs). */
-export async function openTransport(settled: Settled, options: SendingOptions, delivery: DeliverySettings, campaign: Campaign, io: Io, server?: SmtpSettings, contacts?: ContactList): Promise<Transport | undefined> {
+export async function openTransport(
+  settled: Settled,
+  options: SendingOptions,
+  delivery: DeliverySettings,
+  campaign: Campaign,
+  io: Io,
+  server?: SmtpSettings,
+  contacts?: ContactList,
+): Promise<Transport | undefined> {
   const { destination } = settled;
   if (destination.kind === 'dry-run') {
     const stream = settled.json ? io.stderr : io.stdout;
@@ -157,9 +170,12 @@ export async function openTransport(settled: Settled, options: SendingOptions, d
     timeoutMs: delivery.timeoutMs,
     connections: delivery.connections,
   };
-  if (options.insecureTls) io.stderr.write("warning: --insecure-tls: the server's TLS certificate is not checked; anyone on the path could read the mail and the password\n");
+  if (options.insecureTls)
+    io.stderr.write("warning: --insecure-tls: the server's TLS certificate is not checked; anyone on the path could read the mail and the password\n");
   if (options.allowPlainAuth && smtp.auth !== 'none' && !smtp.secure) {
-    io.stderr.write(`warning: --allow-plain-auth: if ${smtp.host}:${smtp.port} offers no STARTTLS, the SMTP ${smtp.auth === 'oauth2' ? 'access token goes' : 'password goes'} over the network unencrypted; use it only for a relay on this machine or network\n`);
+    io.stderr.write(
+      `warning: --allow-plain-auth: if ${smtp.host}:${smtp.port} offers no STARTTLS, the SMTP ${smtp.auth === 'oauth2' ? 'access token goes' : 'password goes'} over the network unencrypted; use it only for a relay on this machine or network\n`,
+    );
   }
   const { smtpTransport } = await import('../transports/smtp.js');
   return smtpTransport(smtp, io.env, isInteractive(io) ? io.askSecret : undefined);

@@ -61,7 +61,13 @@ export interface Selection {
 }
 
 /** Who of the planned recipients gets a message this run: --to, less those already sent (unless --resend), capped by --limit and --max. */
-export function selectPending(batch: Batch, contacts: ContactList, campaign: Campaign, entries: JournalEntry[], options: { to?: string; limit?: number; max?: number; resend: boolean }): Selection {
+export function selectPending(
+  batch: Batch,
+  contacts: ContactList,
+  campaign: Campaign,
+  entries: JournalEntry[],
+  options: { to?: string; limit?: number; max?: number; resend: boolean },
+): Selection {
   const already = acceptedRecipients(entries, campaign.id, batch.kind, campaign.event.uid);
   let selected = batch.recipients;
   if (options.to) {
@@ -89,7 +95,10 @@ function notARecipient(batch: Batch, contacts: ContactList, given: string, wante
   }
   const rejected = contacts.rejected.find((r) => r.email.toLowerCase() === wanted);
   if (rejected) {
-    return new UsageError(`${given} is on ${contacts.file}:${rejected.line}, but that row is invalid: ${rejected.problems.map((p) => p.message).join('; ')}`, 'fix the row (invite validate lists every problem)');
+    return new UsageError(
+      `${given} is on ${contacts.file}:${rejected.line}, but that row is invalid: ${rejected.problems.map((p) => p.message).join('; ')}`,
+      'fix the row (invite validate lists every problem)',
+    );
   }
   return new UsageError(`${given} is not a contact: no row of ${contacts.file} has this address`, 'check the spelling, or list the contacts with --dry-run');
 }

@@ -40,7 +40,10 @@ export function resolveNow(value: string | undefined, zone: string, io: Io): Dat
   if (!given) return io.clock ? io.clock() : new Date();
   const parsed = DateTime.fromISO(given, { zone });
   if (!parsed.isValid) {
-    throw new UsageError(`--now "${given}" is not an ISO 8601 date and time`, 'e.g. --now 2027-04-18T09:00+02:00 (without an offset, the event\'s time zone is meant)');
+    throw new UsageError(
+      `--now "${given}" is not an ISO 8601 date and time`,
+      "e.g. --now 2027-04-18T09:00+02:00 (without an offset, the event's time zone is meant)",
+    );
   }
   return parsed.toJSDate();
 }
@@ -51,7 +54,13 @@ export function loadCampaignOnly(options: CampaignOptions): Campaign {
 
 function templatesOf(campaign: Campaign): [MailKind, Template][] {
   return (Object.entries(campaign.mails) as [MailKind, MailTemplates | undefined][]).flatMap(([kind, t]) =>
-    t ? ([[kind, t.subject], [kind, t.html], [kind, t.text]] as [MailKind, Template][]) : [],
+    t
+      ? ([
+          [kind, t.subject],
+          [kind, t.html],
+          [kind, t.text],
+        ] as [MailKind, Template][])
+      : [],
   );
 }
 
@@ -108,7 +117,15 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     // Called on the first walk only, the one that checks every row.
     onContact(contact) {
       if (contact.email.toLowerCase() === organiser) {
-        return [{ file: shownPath(contactsFile), line: contact.line, column: 'email', message: `${contact.email} is the organiser of the event`, hint: 'calendars reject an invitation to its own organiser; remove the row' }];
+        return [
+          {
+            file: shownPath(contactsFile),
+            line: contact.line,
+            column: 'email',
+            message: `${contact.email} is the organiser of the event`,
+            hint: 'calendars reject an invitation to its own organiser; remove the row',
+          },
+        ];
       }
       const fields = contact.fields;
       for (const column of watched) {
@@ -140,7 +157,14 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
 
   for (const builtIn of BUILT_IN_VARIABLES) {
     if (contacts.columns.includes(builtIn)) {
-      warnings.push({ file: contacts.file, line: 1, column: builtIn, message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, hint: 'rename the column to use it in templates', severity: 'warning' });
+      warnings.push({
+        file: contacts.file,
+        line: 1,
+        column: builtIn,
+        message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`,
+        hint: 'rename the column to use it in templates',
+        severity: 'warning',
+      });
     }
   }
   if (noZone.count > 0) {

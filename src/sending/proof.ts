@@ -24,7 +24,11 @@ export function proofContacts(contacts: ContactList, as: string[]): Contact[] {
     const found = contacts.contacts.find((c) => c.email.toLowerCase() === key);
     if (found) return found;
     const rejected = contacts.rejected.find((r) => r.email.toLowerCase() === key);
-    if (rejected) throw new UsageError(`--as ${wanted}: that row of ${contacts.file} (line ${rejected.line}) is invalid: ${rejected.problems.map((p) => p.message).join('; ')}`, 'fix the row (invite validate lists every problem)');
+    if (rejected)
+      throw new UsageError(
+        `--as ${wanted}: that row of ${contacts.file} (line ${rejected.line}) is invalid: ${rejected.problems.map((p) => p.message).join('; ')}`,
+        'fix the row (invite validate lists every problem)',
+      );
     throw new UsageError(`--as ${wanted}: no row of ${contacts.file} has this address`, 'give the address of a contact, as in the contacts file');
   });
 }
@@ -58,12 +62,26 @@ export async function sendProofs({ batch, contacts, campaign, proof, transport, 
   if (report.stopped && report.acceptedCount === 0) throw report.stopped;
   const whose = chosen.map((c) => printable(c.name ? `${c.name} <${c.email}>` : c.email)).join(', ');
   const say = json ? io.stderr : io.stdout;
-  say.write(`Sent ${report.acceptedCount} ${report.acceptedCount === 1 ? 'proof' : 'proofs'} (${batch.noun(chosen.length).replace(/^\d+ /, '')} of ${whose}) to ${printable(proof.address)} through ${transport.description}; nothing was recorded in the journal.\n`);
+  say.write(
+    `Sent ${report.acceptedCount} ${report.acceptedCount === 1 ? 'proof' : 'proofs'} (${batch.noun(chosen.length).replace(/^\d+ /, '')} of ${whose}) to ${printable(proof.address)} through ${transport.description}; nothing was recorded in the journal.\n`,
+  );
   for (const f of report.failed) io.stderr.write(`Not delivered: proof of ${f.email}: ${printable(f.reason)}\n`);
   if (report.stopped) io.stderr.write(`Stopped: ${printable(report.stopped.message)}\n`);
   if (json) {
     io.stdout.write(
-      JSON.stringify({ command, campaign: campaign.id, kind: batch.kind, proof: proof.address, as: chosen.map((c) => c.email), accepted: report.acceptedCount, failed: report.failed.map((f) => ({ email: f.email, reason: f.reason })) }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          command,
+          campaign: campaign.id,
+          kind: batch.kind,
+          proof: proof.address,
+          as: chosen.map((c) => c.email),
+          accepted: report.acceptedCount,
+          failed: report.failed.map((f) => ({ email: f.email, reason: f.reason })),
+        },
+        null,
+        2,
+      ) + '\n',
     );
   }
   return report.failed.length > 0 || report.stopped ? EXIT.someFailed : EXIT.ok;

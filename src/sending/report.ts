@@ -42,7 +42,13 @@ export interface RunSummary {
  * out in 64 kB pieces and waits for a slow reader (a pipe) rather than queue in memory. With
  * `keep`, each recipient is also kept there (for --json).
  */
-export async function writeRecipientTable(pending: Seq<Contact>, campaign: Campaign, colour: ChalkInstance, out: NodeJS.WritableStream, keep?: Recipient[]): Promise<void> {
+export async function writeRecipientTable(
+  pending: Seq<Contact>,
+  campaign: Campaign,
+  colour: ChalkInstance,
+  out: NodeJS.WritableStream,
+  keep?: Recipient[],
+): Promise<void> {
   const count = pending.length;
   const width = String(count).length;
   let column = 0;
@@ -110,15 +116,21 @@ export function summaryText(summary: RunSummary, input: ReportInput, colour: Cha
   const lines: string[] = [];
   if (summary.toSend === 0) lines.push(summary.alreadySent > 0 ? `Nothing to send: ${noun(summary.alreadySent)} already sent.` : 'Nothing to send.');
   else lines.push(input.transport.done(noun(summary.accepted), input.campaign.from.email));
-  for (const s of summary.skipped) lines.push(printable(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`));
-  for (const f of summary.failed) lines.push(colour.red(`Not delivered: ${f.email}: ${printable(f.reason)}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
+  for (const s of summary.skipped)
+    lines.push(printable(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`));
+  for (const f of summary.failed)
+    lines.push(colour.red(`Not delivered: ${f.email}: ${printable(f.reason)}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
   if (summary.stopped) lines.push(colour.red(`Stopped: ${printable(summary.stopped)}`));
   if (summary.stopped && input.delivery.stopped?.hint) lines.push(`hint: ${printable(input.delivery.stopped.hint)}`);
   if (summary.interrupted) lines.push(colour.yellow(`Interrupted: ${summary.notSent.length} not sent; run the same command again to send them.`));
   else if (summary.notSent.length > 0) lines.push(`Not sent (${summary.notSent.length}): run the same command again to send them.`);
   if (summary.unrecorded.length > 0) {
     const n = summary.unrecorded.length;
-    lines.push(colour.red(`${n === 1 ? '1 message was' : `${n} messages were`} accepted by the server but could not be recorded in the journal; a re-run would send ${n === 1 ? 'it' : 'them'} again:`));
+    lines.push(
+      colour.red(
+        `${n === 1 ? '1 message was' : `${n} messages were`} accepted by the server but could not be recorded in the journal; a re-run would send ${n === 1 ? 'it' : 'them'} again:`,
+      ),
+    );
     for (const u of summary.unrecorded) lines.push(colour.red(`  ${u.email} ${u.messageId}`));
     lines.push(`Before running again, free space and append ${n === 1 ? 'this line' : `these ${n} lines`} to ${summary.journal ?? 'the journal'}:`);
     for (const u of summary.unrecorded) lines.push(u.line);

@@ -64,7 +64,8 @@ export async function runSending(command: SendingCommand, options: SendingOption
     }
     const journal = readJournal(journalFile);
     if (journal.torn) io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
-    for (const bad of journal.skipped) io.stderr.write(`warning: ${journalShown}:${bad.line}: ${bad.problem}; it records mail that came back, and is skipped\n`);
+    for (const bad of journal.skipped)
+      io.stderr.write(`warning: ${journalShown}:${bad.line}: ${bad.problem}; it records mail that came back, and is skipped\n`);
     // The key of the Message-IDs: made at the first real send (or .eml files, which must be the
     // bytes SMTP would carry) when init did not make one. A dry run uses it when there is one.
     if (writer || transport?.mode === 'eml') {
@@ -83,15 +84,20 @@ export async function runSending(command: SendingCommand, options: SendingOption
     }
     if (!transport) throw noSmtpConfigured();
     // Who unsubscribed gets nothing more — but the cancellation: they still need to know the event is off.
-    const batch = command.name === 'cancel' ? plan.batch : withoutSuppressed(plan.batch, readSuppression(campaign.suppression), plan.notes, shownPath(campaign.suppression));
+    const batch =
+      command.name === 'cancel'
+        ? plan.batch
+        : withoutSuppressed(plan.batch, readSuppression(campaign.suppression), plan.notes, shownPath(campaign.suppression));
     for (const note of plan.notes) io.stderr.write(note + '\n');
-    if (settled.proof) return await sendProofs({ batch, contacts, campaign, proof: settled.proof, transport, delivery, json: settled.json, command: command.name, io });
+    if (settled.proof)
+      return await sendProofs({ batch, contacts, campaign, proof: settled.proof, transport, delivery, json: settled.json, command: command.name, io });
     const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
     const headline = headlineOf(selection, settled.selection.resend, delivery.max);
     if (headline) io.stderr.write(headline + '\n');
     // A dry run starts with who would get what: one line each, however many (--json lists them too).
     const recipients = transport.mode === 'dry-run' && settled.json ? ([] as Recipient[]) : undefined;
-    if (transport.mode === 'dry-run' && selection.pending.length > 0) await writeRecipientTable(selection.pending, campaign, colourFor(say, io.env), say, recipients);
+    if (transport.mode === 'dry-run' && selection.pending.length > 0)
+      await writeRecipientTable(selection.pending, campaign, colourFor(say, io.env), say, recipients);
 
     let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {
@@ -111,7 +117,10 @@ export async function runSending(command: SendingCommand, options: SendingOption
         writer?.close();
       } catch (error) {
         if (!(error instanceof JournalWriteError)) throw error;
-        report.stopped ??= new DeliveryStop(`${error.message} (flushing it to disk at the end of the run)`, "every line was written, but the disk did not confirm it; check the journal's disk before the next run");
+        report.stopped ??= new DeliveryStop(
+          `${error.message} (flushing it to disk at the end of the run)`,
+          "every line was written, but the disk did not confirm it; check the journal's disk before the next run",
+        );
       }
       // Nothing went out and the cause is the setup (a refused login, TLS): exit 2. A server that
       // stopped answering is no fault of the input: the summary lists what is left (exit 1).
@@ -119,7 +128,18 @@ export async function runSending(command: SendingCommand, options: SendingOption
     }
 
     // 5. Report.
-    const input = { campaign, command: command.name, batch, contacts, transport, journal: journalShown, selection, resend: settled.selection.resend, delivery: report, recipients };
+    const input = {
+      campaign,
+      command: command.name,
+      batch,
+      contacts,
+      transport,
+      journal: journalShown,
+      selection,
+      resend: settled.selection.resend,
+      delivery: report,
+      recipients,
+    };
     const summary = summarise(input);
     if (settled.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     say.write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
@@ -139,7 +159,11 @@ function withoutSuppressed(batch: Batch, suppressed: Set<string>, notes: string[
   let left = 0;
   for (const c of batch.recipients) if (on(c)) left++;
   if (left > 0) notes.push(`Left out ${plural(left, 'address', 'addresses')} that unsubscribed (${list}).`);
-  return { ...batch, recipients: batch.recipients.filter((c) => !on(c)), excluded: (c) => (on(c) ? `unsubscribed (${list})` : (batch.excluded?.(c) ?? 'not among the recipients')) };
+  return {
+    ...batch,
+    recipients: batch.recipients.filter((c) => !on(c)),
+    excluded: (c) => (on(c) ? `unsubscribed (${list})` : (batch.excluded?.(c) ?? 'not among the recipients')),
+  };
 }
 
 function headlineOf(selection: Selection, resend: boolean, max: number | undefined): string | undefined {
@@ -151,7 +175,14 @@ function headlineOf(selection: Selection, resend: boolean, max: number | undefin
 }
 
 /** Asks "Send 9 invitations through … as …?" on a terminal; --yes answers for a script; without a terminal, refuses. */
-async function confirmed(batch: Batch, selection: Selection, settled: ReturnType<typeof settleOptions>, transport: Transport, campaign: Campaign, io: Io): Promise<boolean> {
+async function confirmed(
+  batch: Batch,
+  selection: Selection,
+  settled: ReturnType<typeof settleOptions>,
+  transport: Transport,
+  campaign: Campaign,
+  io: Io,
+): Promise<boolean> {
   if (settled.yes) return true;
   const { pending, alreadySent } = selection;
   if (!isInteractive(io) || !io.confirm) {
@@ -160,7 +191,9 @@ async function confirmed(batch: Batch, selection: Selection, settled: ReturnType
       'pass --yes to send from a script or CI job, or preview first with --dry-run',
     );
   }
-  const verb = settled.selection.resend ? `Resend ${batch.noun(pending.length)} (${alreadySent.length} of them already sent)` : `Send ${batch.noun(pending.length)}`;
+  const verb = settled.selection.resend
+    ? `Resend ${batch.noun(pending.length)} (${alreadySent.length} of them already sent)`
+    : `Send ${batch.noun(pending.length)}`;
   return io.confirm(`${verb} through ${transport.description.replace(/:\d+$/, '')} as ${campaign.from.email}?`);
 }
 
@@ -220,7 +253,8 @@ async function deliverWatched(
         counts['reason' in outcome ? 'failed' : 'accepted']++;
         progress?.update(counts.accepted, counts.failed);
       },
-      onRetry: (message, attempt, reason, delayMs) => say(colour.yellow(`retry ${attempt} for ${message.to.email} in ${(delayMs / 1000).toFixed(1)}s: ${printable(reason)}`)),
+      onRetry: (message, attempt, reason, delayMs) =>
+        say(colour.yellow(`retry ${attempt} for ${message.to.email} in ${(delayMs / 1000).toFixed(1)}s: ${printable(reason)}`)),
     });
   } finally {
     if (graceTimer) clearTimeout(graceTimer);

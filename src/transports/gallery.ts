@@ -76,7 +76,9 @@ function calendarCard(message: Message, campaign: Campaign, composer: Composer):
   if (message.calendar.content === undefined) return '<p>No calendar entry: a reminder is a letter, not an invitation.</p>';
   const view = composer.eventView(message.contact.timezone);
   const cancelled = message.calendar.method === 'CANCEL';
-  const answers = cancelled ? '<div class="answers"><span>Remove from calendar</span></div>' : '<div class="answers"><span>Accept</span><span>Tentative</span><span>Decline</span></div>';
+  const answers = cancelled
+    ? '<div class="answers"><span>Remove from calendar</span></div>'
+    : '<div class="answers"><span>Accept</span><span>Tentative</span><span>Decline</span></div>';
   return `<div class="card${cancelled ? ' cancelled' : ''}" data-testid="calendar">
   <div class="title">${cancelled ? 'Cancelled: ' : ''}${escape(view.title)}</div>
   <div>${escape(view.date)}, ${escape(view.time)}${view.local_time ? ` <strong>(${escape(view.local_time)})</strong>` : ''}</div>
@@ -111,12 +113,18 @@ export function galleryTransport(dir: string, campaign: Campaign, rejected: Cont
         ['To', shownPerson(message.to)],
         ['Subject', message.subject],
         ['Date', message.date.toUTCString()],
-        ['Attachments', [...message.attachments.map((a) => `${a.filename} (${formatSize(a.size)})`), ...(message.calendar.content === undefined ? [] : ['invite.ics (calendar)'])].join(', ') || 'none'],
+        [
+          'Attachments',
+          [
+            ...message.attachments.map((a) => `${a.filename} (${formatSize(a.size)})`),
+            ...(message.calendar.content === undefined ? [] : ['invite.ics (calendar)']),
+          ].join(', ') || 'none',
+        ],
       ];
       const body = `<header class="bar"><a href="index.html">← All recipients</a> · message ${n}</header>
 <main>
 <h1>${escape(message.subject)}</h1>
-${recipient!.warnings.length ? `<p class="warning">⚠ ${escape(recipient!.warnings.join('; '))}</p>` : ''}
+${recipient.warnings.length ? `<p class="warning">⚠ ${escape(recipient.warnings.join('; '))}</p>` : ''}
 <dl class="headers">${headers.map(([k, v]) => `<dt>${k}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
 <h2>Calendar entry</h2>
 ${calendarCard(message, campaign, composer)}
@@ -128,17 +136,29 @@ ${calendarCard(message, campaign, composer)}
 </main>`;
       const script = `document.getElementById('remote').addEventListener('change', function (e) { var f = document.getElementById('letter'); f.srcdoc = e.target.checked ? f.dataset.remote : f.dataset.blocked; });`;
       writeFileSync(path.join(dir, file), page(`${message.to.email}: ${message.subject}`, body, script));
-      rows.push({ file, name: message.to.name, email: message.to.email, localTime: recipient!.localTime, subject: message.subject, attachments: message.attachments.map((a) => a.filename), warnings: recipient!.warnings });
+      rows.push({
+        file,
+        name: message.to.name,
+        email: message.to.email,
+        localTime: recipient.localTime,
+        subject: message.subject,
+        attachments: message.attachments.map((a) => a.filename),
+        warnings: recipient.warnings,
+      });
       return { response: `written ${file}` };
     },
     async close() {
       const list = rows
         .map(
-          (r, i) => `<tr><td>${i + 1}</td><td><a href="${escape(r.file)}">${escape(r.name || r.email)}</a></td><td>${escape(r.email)}</td><td>${escape(r.localTime)}</td><td>${escape(r.subject)}</td><td>${escape(r.attachments.join(', ') || '—')}</td><td class="warning">${escape(r.warnings.join('; '))}</td></tr>`,
+          (r, i) =>
+            `<tr><td>${i + 1}</td><td><a href="${escape(r.file)}">${escape(r.name || r.email)}</a></td><td>${escape(r.email)}</td><td>${escape(r.localTime)}</td><td>${escape(r.subject)}</td><td>${escape(r.attachments.join(', ') || '—')}</td><td class="warning">${escape(r.warnings.join('; '))}</td></tr>`,
         )
         .join('\n');
       const invalid = rejected
-        .map((r) => `<tr><td>${escape(`${contactsFile}:${r.line}`)}</td><td>${escape(r.email || '(no address)')}</td><td class="warning">${escape(r.problems.map((p) => `${p.column ? `${p.column}: ` : ''}${p.message}`).join('; '))}</td></tr>`)
+        .map(
+          (r) =>
+            `<tr><td>${escape(`${contactsFile}:${r.line}`)}</td><td>${escape(r.email || '(no address)')}</td><td class="warning">${escape(r.problems.map((p) => `${p.column ? `${p.column}: ` : ''}${p.message}`).join('; '))}</td></tr>`,
+        )
         .join('\n');
       const body = `<header class="bar">${escape(campaign.event.title)} — ${escape(campaign.id)}</header>
 <main>

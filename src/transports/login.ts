@@ -52,9 +52,18 @@ async function postForm(url: string, form: Record<string, string | undefined>, t
   for (const [k, v] of Object.entries(form)) if (v !== undefined) params.set(k, v);
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', body: params, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+    response = await fetch(url, {
+      method: 'POST',
+      body: params,
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
   } catch (error) {
-    throw new DeliveryStop(`could not reach ${new URL(url).host}: ${shown((error as Error).cause ?? (error as Error).message)}`, 'check the network (and the address, if you gave one)');
+    throw new DeliveryStop(
+      `could not reach ${new URL(url).host}: ${shown((error as Error).cause ?? (error as Error).message)}`,
+      'check the network (and the address, if you gave one)',
+    );
   }
   const text = await response.text();
   let body: unknown;
@@ -63,7 +72,11 @@ async function postForm(url: string, form: Record<string, string | undefined>, t
   } catch {
     body = undefined;
   }
-  if (!body || typeof body !== 'object') throw new DeliveryStop(`${new URL(url).host} answered ${response.status} without JSON: ${shown(text.slice(0, 200))}`, 'check the address of the authorisation server');
+  if (!body || typeof body !== 'object')
+    throw new DeliveryStop(
+      `${new URL(url).host} answered ${response.status} without JSON: ${shown(text.slice(0, 200))}`,
+      'check the address of the authorisation server',
+    );
   return { status: response.status, body: body as Record<string, unknown> };
 }
 
@@ -73,9 +86,13 @@ function errorText(body: OAuthErrorBody): string {
 
 /** A token answer checked: an access token and the refresh token invite keeps. */
 function tokensFrom(body: Record<string, unknown>, host: string): TokenResponse & { refresh_token: string } {
-  if (typeof body.access_token !== 'string' || !body.access_token) throw new LoginFailed(`${host} gave no access token`, 'try again; if it persists, check the client ID');
+  if (typeof body.access_token !== 'string' || !body.access_token)
+    throw new LoginFailed(`${host} gave no access token`, 'try again; if it persists, check the client ID');
   if (typeof body.refresh_token !== 'string' || !body.refresh_token) {
-    throw new LoginFailed(`${host} gave no refresh token, so invite could not send later without you`, 'the app registration must allow offline access (Microsoft: offline_access; Google: a "Desktop app" client)');
+    throw new LoginFailed(
+      `${host} gave no refresh token, so invite could not send later without you`,
+      'the app registration must allow offline access (Microsoft: offline_access; Google: a "Desktop app" client)',
+    );
   }
   return body as unknown as TokenResponse & { refresh_token: string };
 }
@@ -103,7 +120,10 @@ export async function deviceCodeLogin(endpoints: OAuthEndpoints, client: LoginCl
   const start = await postForm(deviceUrl, { client_id: client.clientId, scope: endpoints.scope }, io.timeoutMs);
   const device = start.body as { device_code?: string; user_code?: string; verification_uri?: string; expires_in?: number; interval?: number } & OAuthErrorBody;
   if (start.status !== 200 || !device.device_code || !device.user_code || !device.verification_uri) {
-    throw new LoginFailed(`${new URL(deviceUrl).host} refused to start the sign-in: ${errorText(device)}`, hintFor(device.error ?? '', device.error_description ?? ''));
+    throw new LoginFailed(
+      `${new URL(deviceUrl).host} refused to start the sign-in: ${errorText(device)}`,
+      hintFor(device.error ?? '', device.error_description ?? ''),
+    );
   }
   const expiresMs = Math.min(io.timeoutMs, (device.expires_in ?? 900) * 1000);
   io.say(`To sign in, open ${shown(device.verification_uri)} in a browser and enter the code ${shown(device.user_code)}`);
@@ -113,7 +133,12 @@ export async function deviceCodeLogin(endpoints: OAuthEndpoints, client: LoginCl
     await io.sleep(intervalMs);
     const poll = await postForm(
       endpoints.tokenUrl,
-      { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: client.clientId, client_secret: client.clientSecret, device_code: device.device_code },
+      {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        device_code: device.device_code,
+      },
       io.timeoutMs,
     );
     if (poll.status === 200) return tokensFrom(poll.body, host);
@@ -124,7 +149,8 @@ export async function deviceCodeLogin(endpoints: OAuthEndpoints, client: LoginCl
       intervalMs += 5000;
       continue;
     }
-    if (error.error === 'authorization_declined' || error.error === 'access_denied') throw new LoginFailed('the sign-in was declined in the browser', 'run `invite login microsoft` again and accept');
+    if (error.error === 'authorization_declined' || error.error === 'access_denied')
+      throw new LoginFailed('the sign-in was declined in the browser', 'run `invite login microsoft` again and accept');
     if (error.error === 'expired_token') throw new LoginFailed('the code expired before the sign-in finished', 'run `invite login microsoft` again');
     throw new LoginFailed(`${host} refused the sign-in: ${errorText(error)}`, hintFor(error.error ?? '', error.error_description ?? ''));
   }
@@ -133,11 +159,15 @@ export async function deviceCodeLogin(endpoints: OAuthEndpoints, client: LoginCl
 
 /** What to do about an error Microsoft's or Google's sign-in gives (AADSTS codes are Microsoft's). */
 function hintFor(error: string, description: string): string {
-  if (/AADSTS50194|AADSTS90002|not configured as a multi-tenant/i.test(description)) return 'the app is registered for one organisation only: pass --tenant with its tenant ID or domain';
-  if (/AADSTS7000218|client_assertion|client_secret/i.test(description)) return "the app registration must allow public client flows (Entra admin centre: the app, Authentication, 'Allow public client flows': Yes)";
-  if (/AADSTS700016|invalid_client|unauthorized_client/i.test(`${error} ${description}`)) return 'check --client-id: the application (client) ID of an app registered in your organisation';
+  if (/AADSTS50194|AADSTS90002|not configured as a multi-tenant/i.test(description))
+    return 'the app is registered for one organisation only: pass --tenant with its tenant ID or domain';
+  if (/AADSTS7000218|client_assertion|client_secret/i.test(description))
+    return "the app registration must allow public client flows (Entra admin centre: the app, Authentication, 'Allow public client flows': Yes)";
+  if (/AADSTS700016|invalid_client|unauthorized_client/i.test(`${error} ${description}`))
+    return 'check --client-id: the application (client) ID of an app registered in your organisation';
   if (/AADSTS65001|consent/i.test(description)) return 'an administrator must grant consent to the app (API permissions: SMTP.Send, offline_access)';
-  if (/invalid_scope/i.test(error)) return 'the app registration must allow the SMTP scope (Microsoft: SMTP.Send under Office 365 Exchange Online; Google: https://mail.google.com/)';
+  if (/invalid_scope/i.test(error))
+    return 'the app registration must allow the SMTP scope (Microsoft: SMTP.Send under Office 365 Exchange Online; Google: https://mail.google.com/)';
   return 'check --client-id (and --tenant for Microsoft); the README, "Sending from Microsoft 365 or Google", says how to register the app';
 }
 
@@ -148,7 +178,12 @@ const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>invite</title><p>
 const FAILED_PAGE = '<!doctype html><meta charset="utf-8"><title>invite</title><p>The sign-in did not finish. The terminal says why.</p>';
 
 /** Google: the loopback redirect with PKCE. Opens the browser (or prints the address), waits on 127.0.0.1 for it to come back with a code. */
-export async function loopbackLogin(endpoints: OAuthEndpoints, client: LoginClient, io: LoginIo, loginHint?: string): Promise<TokenResponse & { refresh_token: string }> {
+export async function loopbackLogin(
+  endpoints: OAuthEndpoints,
+  client: LoginClient,
+  io: LoginIo,
+  loginHint?: string,
+): Promise<TokenResponse & { refresh_token: string }> {
   const verifier = base64url(randomBytes(32));
   const challenge = base64url(createHash('sha256').update(verifier).digest());
   const state = base64url(randomBytes(16));
@@ -168,7 +203,16 @@ export async function loopbackLogin(endpoints: OAuthEndpoints, client: LoginClie
       return;
     }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', connection: 'close' }).end(code ? DONE_PAGE : FAILED_PAGE);
-    finish(code ? { code } : { error: new LoginFailed(error === 'access_denied' ? 'the sign-in was declined in the browser' : `the sign-in failed: ${shown(error)}`, 'run `invite login google` again') });
+    finish(
+      code
+        ? { code }
+        : {
+            error: new LoginFailed(
+              error === 'access_denied' ? 'the sign-in was declined in the browser' : `the sign-in failed: ${shown(error)}`,
+              'run `invite login google` again',
+            ),
+          },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -204,10 +248,21 @@ export async function loopbackLogin(endpoints: OAuthEndpoints, client: LoginClie
     const host = new URL(endpoints.tokenUrl).host;
     const exchange = await postForm(
       endpoints.tokenUrl,
-      { grant_type: 'authorization_code', code: outcome.code, redirect_uri: redirectUri, client_id: client.clientId, client_secret: client.clientSecret, code_verifier: verifier },
+      {
+        grant_type: 'authorization_code',
+        code: outcome.code,
+        redirect_uri: redirectUri,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        code_verifier: verifier,
+      },
       io.timeoutMs,
     );
-    if (exchange.status !== 200) throw new LoginFailed(`${host} refused the code: ${errorText(exchange.body as OAuthErrorBody)}`, hintFor(String(exchange.body.error ?? ''), String(exchange.body.error_description ?? '')));
+    if (exchange.status !== 200)
+      throw new LoginFailed(
+        `${host} refused the code: ${errorText(exchange.body)}`,
+        hintFor(String(exchange.body.error ?? ''), String(exchange.body.error_description ?? '')),
+      );
     return tokensFrom(exchange.body, host);
   } finally {
     server.closeAllConnections?.();

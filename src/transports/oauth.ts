@@ -125,11 +125,17 @@ export function oauthFailure(error: unknown, oauth: OAuthSettings, strip: (text:
     return new UsageError(`${server} refused the refresh token (invalid_grant: it expired, was revoked, or the password changed): ${text}`, again);
   }
   if (/^(invalid_client|unauthorized_client)\b/.test(text)) {
-    return new UsageError(`${server} refused the client: ${text}`, 'check SMTP_OAUTH_CLIENT_ID (and SMTP_OAUTH_CLIENT_SECRET), or the client ID `invite login` was given');
+    return new UsageError(
+      `${server} refused the client: ${text}`,
+      'check SMTP_OAUTH_CLIENT_ID (and SMTP_OAUTH_CLIENT_SECRET), or the client ID `invite login` was given',
+    );
   }
   if (/^[a-z_]+(:|$)/.test(text) && e.code === 'EOAUTH2') return new UsageError(`${server} refused to give an access token: ${text}`, again);
   if (e.code === 'EOAUTH2' && !oauth.refreshToken) {
-    return new UsageError(`the access token in SMTP_OAUTH_ACCESS_TOKEN was refused and cannot be refreshed: ${text}`, 'set SMTP_OAUTH_REFRESH_TOKEN (with SMTP_OAUTH_CLIENT_ID) instead, so invite can get new ones');
+    return new UsageError(
+      `the access token in SMTP_OAUTH_ACCESS_TOKEN was refused and cannot be refreshed: ${text}`,
+      'set SMTP_OAUTH_REFRESH_TOKEN (with SMTP_OAUTH_CLIENT_ID) instead, so invite can get new ones',
+    );
   }
   return new DeliveryStop(`could not get an access token from ${server}: ${text}`, 'check the network, and SMTP_OAUTH_TOKEN_URL if it is set');
 }
@@ -160,7 +166,12 @@ export class AccessTokens {
       if (login) saveLogin(env, { ...login, refreshToken: token, savedAt: new Date().toISOString() });
     };
     class KeptXOAuth2 extends XOAuth2Class {
-      override postRequest(url: string, payload: Parameters<XOAuth2['postRequest']>[1], params: Parameters<XOAuth2['postRequest']>[2], callback: (err: Error | null, buff?: Buffer) => void): void {
+      override postRequest(
+        url: string,
+        payload: Parameters<XOAuth2['postRequest']>[1],
+        params: Parameters<XOAuth2['postRequest']>[2],
+        callback: (err: Error | null, buff?: Buffer) => void,
+      ): void {
         // XOAuth2 always sends client_secret, empty for a public client; Microsoft refuses a
         // public client that presents one (AADSTS700025), so an empty one is left out.
         if (typeof payload === 'object' && !Buffer.isBuffer(payload) && payload.client_secret === '') delete payload.client_secret;

@@ -17,7 +17,8 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
     mode: 'dry-run',
     needs: { journal: false, retries: false, progress: false },
     connections: 1,
-    done: (what) => `Dry run: ${what} rendered for ${campaignId}; nothing sent.${!everyMessage && count > 1 ? ` The first is shown in full; --all shows every one, --to ADDRESS one of them.` : ''}`,
+    done: (what) =>
+      `Dry run: ${what} rendered for ${campaignId}; nothing sent.${!everyMessage && count > 1 ? ` The first is shown in full; --all shows every one, --to ADDRESS one of them.` : ''}`,
     async send(message) {
       count += 1;
       if (!everyMessage && count > 1) return { response: 'previewed' };
@@ -36,7 +37,9 @@ export function previewTransport(out: NodeJS.WritableStream, chalk: ChalkInstanc
         '',
         chalk.bold('Attachments:'),
         ...message.attachments.map((a) => `  ${printable(a.filename)} (${formatSize(a.size)})`),
-        ...(message.calendar.content === undefined ? [] : [`  invite.ics (calendar, METHOD:${message.calendar.method}, SEQUENCE:${message.calendar.sequence})`]),
+        ...(message.calendar.content === undefined
+          ? []
+          : [`  invite.ics (calendar, METHOD:${message.calendar.method}, SEQUENCE:${message.calendar.sequence})`]),
         `${chalk.bold('Event:')} ${message.calendar.method === 'CANCEL' ? 'CANCELLED: ' : ''}${printable(message.eventSummary)}`,
         '',
       ];

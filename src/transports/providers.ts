@@ -72,7 +72,8 @@ const OAUTH_PRESETS: Record<string, { service: string; name: string; oauth: (ten
     service: 'Gmail',
     name: 'google',
     oauth: googleEndpoints,
-    limits: 'Google Workspace accepts about 2,000 messages a day per user (500 for a trial account or a gmail.com account): use sending.max to spread a long list over several days',
+    limits:
+      'Google Workspace accepts about 2,000 messages a day per user (500 for a trial account or a gmail.com account): use sending.max to spread a long list over several days',
   },
 };
 

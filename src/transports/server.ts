@@ -38,7 +38,13 @@ export function readSmtpUrl(url: string): Server {
 
 /** A problem with invite.yaml's `smtp:` section: an InputError naming the file, line and key. */
 export function smtpProblem(file: string | undefined, smtp: CampaignSmtp, key: keyof CampaignSmtp['lines'], message: string, hint: string): InputError {
-  return new InputError({ file: file && shownPath(file), line: smtp.lines[key] ?? smtp.lines.smtp, column: key === 'smtp' ? 'smtp' : `smtp.${key}`, message, hint });
+  return new InputError({
+    file: file && shownPath(file),
+    line: smtp.lines[key] ?? smtp.lines.smtp,
+    column: key === 'smtp' ? 'smtp' : `smtp.${key}`,
+    message,
+    hint,
+  });
 }
 
 /** What `invite validate` finds wrong in invite.yaml's `smtp:` (the same checks a send makes). */
@@ -61,7 +67,13 @@ export function campaignServer(smtp: CampaignSmtp, file?: string): { server?: Se
   if (smtp.provider) {
     provider = findProvider(smtp.provider);
     if (!provider) {
-      throw smtpProblem(file, smtp, 'provider', `unknown provider "${smtp.provider}"`, 'microsoft365 or google, a service nodemailer knows (e.g. fastmail, icloud, zoho), or leave it out and give host, port and security');
+      throw smtpProblem(
+        file,
+        smtp,
+        'provider',
+        `unknown provider "${smtp.provider}"`,
+        'microsoft365 or google, a service nodemailer knows (e.g. fastmail, icloud, zoho), or leave it out and give host, port and security',
+      );
     }
   }
   const host = smtp.host ?? provider?.host;

@@ -73,7 +73,11 @@ export function resolveSmtp(sources: SmtpSources): SmtpSettings | undefined {
   const tokenInEnv = Boolean(oauthEnv.refreshToken || oauthEnv.accessToken);
   const stored = user && !tokenInEnv && (campaign?.auth === 'oauth2' || (!pass && campaign?.auth !== 'password')) ? readLogin(env, user) : undefined;
   const auth: SmtpSettings['auth'] =
-    campaign?.auth === 'oauth2' || tokenInEnv || (stored && campaign?.auth !== 'password') ? 'oauth2' : pass || user || campaign?.auth === 'password' ? 'password' : 'none';
+    campaign?.auth === 'oauth2' || tokenInEnv || (stored && campaign?.auth !== 'password')
+      ? 'oauth2'
+      : pass || user || campaign?.auth === 'password'
+        ? 'password'
+        : 'none';
   const settings: SmtpSettings = {
     ...server,
     user,
@@ -120,9 +124,16 @@ function oauthSettings(
     );
   }
   if (oauth.refreshToken) {
-    if (!oauth.clientId) throw new UsageError('a refresh token needs the client ID it was issued to, and SMTP_OAUTH_CLIENT_ID is not set', `set SMTP_OAUTH_CLIENT_ID (\`${login} --print\` shows it)`);
+    if (!oauth.clientId)
+      throw new UsageError(
+        'a refresh token needs the client ID it was issued to, and SMTP_OAUTH_CLIENT_ID is not set',
+        `set SMTP_OAUTH_CLIENT_ID (\`${login} --print\` shows it)`,
+      );
     if (!oauth.tokenUrl) {
-      throw new UsageError('the authorisation server is not known, so the refresh token cannot be used', 'set SMTP_OAUTH_TOKEN_URL, or smtp.provider (microsoft365, google) in invite.yaml');
+      throw new UsageError(
+        'the authorisation server is not known, so the refresh token cannot be used',
+        'set SMTP_OAUTH_TOKEN_URL, or smtp.provider (microsoft365, google) in invite.yaml',
+      );
     }
     oauth.tokenUrl = checkEndpoint(oauth.tokenUrl, 'SMTP_OAUTH_TOKEN_URL');
   }

@@ -39,7 +39,9 @@ export async function settleLogin(settings: SmtpSettings, env: NodeJS.ProcessEnv
     return { method: 'oauth2', tokens };
   }
   if (settings.pass) return { method: 'password', pass: settings.pass };
-  const oauthHint = settings.provider?.oauth ? `; ${settings.provider.description} also takes OAuth: \`invite login ${settings.provider.name === 'google' ? 'google' : 'microsoft'}\`` : '';
+  const oauthHint = settings.provider?.oauth
+    ? `; ${settings.provider.description} also takes OAuth: \`invite login ${settings.provider.name === 'google' ? 'google' : 'microsoft'}\``
+    : '';
   if (!settings.user) throw new UsageError('no SMTP user for the password login (smtp.auth: password)', `set SMTP_USER and SMTP_PASS${oauthHint}`);
   if (!askPassword) {
     throw new UsageError(
@@ -84,7 +86,10 @@ export function factsOf(connection: SMTPConnection, settings: SmtpSettings, { lo
   const c = connection as unknown as ConnectionInternals;
   const protocol = c._socket?.getProtocol?.() ?? undefined;
   return {
-    name: ehlo.split('\n')[0]!.replace(/^250[- ]/, '').trim(),
+    name: ehlo
+      .split('\n')[0]!
+      .replace(/^250[- ]/, '')
+      .trim(),
     tls: protocol || undefined,
     cipher: protocol ? c._socket?.getCipher?.().name : undefined,
     tlsBy: protocol ? (settings.secure ? 'implicit TLS' : 'STARTTLS') : undefined,
@@ -153,7 +158,7 @@ export function openConnection(connection: SMTPConnection, settings: SmtpSetting
         login.method === 'oauth2'
           ? { user: settings.user, oauth2: login.tokens!.xoauth2, method: 'XOAUTH2' }
           : { credentials: { user: settings.user ?? '', pass: login.pass ?? '' } };
-      connection.login(auth as never, (error) => {
+      connection.login(auth, (error) => {
         // Settled first: closing emits 'end', which would report a closed connection instead.
         settle(error ?? undefined, !error);
         if (error) {
@@ -283,7 +288,8 @@ function plainAuthRefused(settings: SmtpSettings): boolean {
 }
 
 /** Codes of a certificate that could not be verified (Node's TLS, OpenSSL). */
-const CERTIFICATE = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(_LOCALLY)?)|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+const CERTIFICATE =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(_LOCALLY)?)|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 /** The server cannot be reached at all. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** The connection failed, not the message: worth another try. */
@@ -316,7 +322,10 @@ export function classifySmtpError(error: unknown, settings: SmtpSettings, login?
   // STARTTLS failures reach us as ETLS with only the text left of the certificate error.
   const certificate = CERTIFICATE.test(e.originalCode ?? '') || (e.code === 'ETLS' && /certificate|self[- ]signed|unable to verify/i.test(text));
   if (certificate) {
-    return new DeliveryStop(`the TLS certificate of ${where} could not be verified: ${text}`, "use the server's real host name, add its CA with NODE_EXTRA_CA_CERTS, or (only for a test server) pass --insecure-tls");
+    return new DeliveryStop(
+      `the TLS certificate of ${where} could not be verified: ${text}`,
+      "use the server's real host name, add its CA with NODE_EXTRA_CA_CERTS, or (only for a test server) pass --insecure-tls",
+    );
   }
   if (e.code === 'ETLS' && plainAuthRefused(settings) && /STARTTLS/.test(text)) {
     return new DeliveryStop(
@@ -326,7 +335,10 @@ export function classifySmtpError(error: unknown, settings: SmtpSettings, login?
   }
   // smtps:// to a port that speaks plain SMTP: OpenSSL reads the greeting as a broken TLS record.
   if (settings.secure && (/^ERR_SSL_/.test(e.originalCode ?? '') || /wrong version number|packet length too long|unknown protocol/i.test(text))) {
-    return new DeliveryStop(`TLS with ${where} failed: the server does not speak TLS on this port (${text})`, 'smtps:// is for TLS from the first byte (usually port 465); for port 587 or 25 use smtp://, which upgrades with STARTTLS');
+    return new DeliveryStop(
+      `TLS with ${where} failed: the server does not speak TLS on this port (${text})`,
+      'smtps:// is for TLS from the first byte (usually port 465); for port 587 or 25 use smtp://, which upgrades with STARTTLS',
+    );
   }
   if (e.code === 'ETLS' || e.code === 'EREQUIRETLS') {
     return new DeliveryStop(`TLS with ${where} failed: ${text}`, 'smtps:// is usually port 465, smtp:// with STARTTLS port 587');

@@ -47,7 +47,9 @@ describe('loadCampaign', () => {
   it('rejects an event that ends before it starts', () => {
     const file = campaignWith((y) => y.replace('end: 2027-05-06T12:00', 'end: 2027-05-06T08:00'));
     // Reported with every other check (invite validate), not instead of them.
-    expect(loadCampaign(file).problems).toEqual([expect.objectContaining({ line: 7, column: 'event.end', message: expect.stringContaining('before it starts') })]);
+    expect(loadCampaign(file).problems).toEqual([
+      expect.objectContaining({ line: 7, column: 'event.end', message: expect.stringContaining('before it starts') }),
+    ]);
     expect(checkTiming(loadCampaign(file), new Date('2027-01-01T00:00:00Z'))).toHaveLength(1);
   });
 

@@ -9,7 +9,10 @@ import { checkVariables, compileTemplate, type Shape } from '../../src/campaign/
 import { problemsOf } from '../helpers/problems.js';
 
 /** Columns (text values) plus the invitation's built-ins. */
-const columns = (...names: string[]): Record<string, Shape> => ({ ...Object.fromEntries(names.map((n) => [n, 'value' as const])), ...builtInsFor('invitation') });
+const columns = (...names: string[]): Record<string, Shape> => ({
+  ...Object.fromEntries(names.map((n) => [n, 'value' as const])),
+  ...builtInsFor('invitation'),
+});
 
 describe('checkVariables', () => {
   it('names file, line, column and variable for a name no column or built-in provides', () => {
@@ -34,9 +37,27 @@ describe('checkVariables', () => {
   it('follows every path to its end: {{event.titel}} is as wrong as {{nmae}}', () => {
     const template = compileTemplate('{{event.titel}} {{event.title}} {{name.first}} {{registration.url}} {{organiser.mail}}', 'invite.yaml', 9, 'header');
     expect(checkVariables(template, columns('name'), '')).toEqual([
-      { file: 'invite.yaml', line: 10, column: 3, message: 'the template uses "{{event.titel}}", but "event" has no "titel"', hint: expect.stringMatching(/^event has: title, description, .*when$/) },
-      { file: 'invite.yaml', line: 10, column: 35, message: 'the template uses "{{name.first}}", but "name" is a text value with no parts', hint: 'write {{name}}' },
-      { file: 'invite.yaml', line: 10, column: 71, message: 'the template uses "{{organiser.mail}}", but "organiser" has no "mail"', hint: 'organiser has: name, email' },
+      {
+        file: 'invite.yaml',
+        line: 10,
+        column: 3,
+        message: 'the template uses "{{event.titel}}", but "event" has no "titel"',
+        hint: expect.stringMatching(/^event has: title, description, .*when$/),
+      },
+      {
+        file: 'invite.yaml',
+        line: 10,
+        column: 35,
+        message: 'the template uses "{{name.first}}", but "name" is a text value with no parts',
+        hint: 'write {{name}}',
+      },
+      {
+        file: 'invite.yaml',
+        line: 10,
+        column: 71,
+        message: 'the template uses "{{organiser.mail}}", but "organiser" has no "mail"',
+        hint: 'organiser has: name, email',
+      },
     ]);
   });
 
@@ -61,7 +82,13 @@ describe('compileTemplate', () => {
 
   it('reports partials and decorators, which no template can use', () => {
     expect(problemsOf(() => compileTemplate('a {{> footer}}', 'x.hbs', 0, 'text'))).toEqual([
-      { file: 'x.hbs', line: 1, column: 3, message: 'partials are not supported ({{> footer}})', hint: expect.stringContaining('write the text into the template') },
+      {
+        file: 'x.hbs',
+        line: 1,
+        column: 3,
+        message: 'partials are not supported ({{> footer}})',
+        hint: expect.stringContaining('write the text into the template'),
+      },
     ]);
     expect(problemsOf(() => compileTemplate('{{#> layout}}x{{/layout}}', 'x.hbs', 0, 'text'))[0]?.message).toBe('partials are not supported ({{> layout}})');
   });
@@ -102,7 +129,9 @@ describe('<style> blocks are inlined (Gmail and Outlook drop them)', () => {
   it('each rule lands in the style attributes of the message; media queries stay in <style>', () => {
     const dir = campaignWithHtml(styled('<p>Dear {{name}},</p>\n<a class="button" href="{{registration.url}}">Register</a>'));
     const campaign = loadCampaign(path.join(dir, 'invite.yaml'));
-    const html = campaign.mails.invitation.html.render({ ...new Composer(campaign).templateContext({ line: 2, email: 'a@example.org', name: 'Ada', attachments: [], fields: { name: 'Ada', organisation: 'O' } }) });
+    const html = campaign.mails.invitation.html.render({
+      ...new Composer(campaign).templateContext({ line: 2, email: 'a@example.org', name: 'Ada', attachments: [], fields: { name: 'Ada', organisation: 'O' } }),
+    });
     expect(html).toMatch(/<p style="color: #123456;">Dear Ada,<\/p>/);
     expect(html).toMatch(/<a class="button" href="https:\/\/events\.example\.org\/test\/register" style="background: #0b5fa5;">/);
     expect(html).toContain('@media (max-width: 480px)');

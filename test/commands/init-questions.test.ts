@@ -132,7 +132,9 @@ describe('init’s questions', () => {
   it('a deadline after the event is refused; an organiser who is a sample contact too', () => {
     const questions = initQuestions(sampleAnswers(NOW), NOW, ['ada.lovelace@example.org']);
     const deadline = questions.find((q) => q.name === 'deadline')!;
-    expect(deadline.check('2027-03-05', { date: '2027-03-04', timezone: 'UTC' })).toEqual({ reason: 'the deadline must be on or before the event (2027-03-04)' });
+    expect(deadline.check('2027-03-05', { date: '2027-03-04', timezone: 'UTC' })).toEqual({
+      reason: 'the deadline must be on or before the event (2027-03-04)',
+    });
     expect(deadline.check('2027-03-04', { date: '2027-03-04', timezone: 'UTC' })).toEqual({ value: '2027-03-04' });
     const organiser = questions.find((q) => q.name === 'organiserEmail')!;
     expect(organiser.check('Ada.Lovelace@example.org', {})).toHaveProperty('reason');

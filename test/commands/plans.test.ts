@@ -18,7 +18,17 @@ const contacts = loadContacts(campaign.contacts.file);
 const everyone = contacts.contacts.map((c) => c.email);
 
 function accepted(kind: string, recipients: string[], sequence: number, event = snapshotOf(campaign)): JournalEntry[] {
-  return recipients.map((recipient) => ({ time: '2026-12-01T10:00:00Z', campaign: campaign.id, kind, recipient, messageId: `<${kind}.${recipient}>`, uid: campaign.event.uid, sequence, status: 'accepted' as const, event }));
+  return recipients.map((recipient) => ({
+    time: '2026-12-01T10:00:00Z',
+    campaign: campaign.id,
+    kind,
+    recipient,
+    messageId: `<${kind}.${recipient}>`,
+    uid: campaign.event.uid,
+    sequence,
+    status: 'accepted' as const,
+    event,
+  }));
 }
 
 function context(entries: JournalEntry[], now: string, extra: Partial<PlanContext> = {}): PlanContext {
@@ -62,7 +72,10 @@ describe('planReminder', () => {
 
   it('before the first stage: nothing, and when the next is due', () => {
     const plan = planReminder(context(invited, '2027-04-10T09:00Z'));
-    expect(plan).toEqual({ nothing: 'No reminder due yet: the next reminder (week-before) is due on Sunday 18 April 2027, 09:00 CEST.', json: { due: null, closed: false, next: { stage: 'week-before', at: '2027-04-18T07:00:00.000Z' } } });
+    expect(plan).toEqual({
+      nothing: 'No reminder due yet: the next reminder (week-before) is due on Sunday 18 April 2027, 09:00 CEST.',
+      json: { due: null, closed: false, next: { stage: 'week-before', at: '2027-04-18T07:00:00.000Z' } },
+    });
   });
 
   it('after the deadline day: nothing, registration closed', () => {
@@ -85,7 +98,9 @@ describe('planReminder', () => {
   });
 
   it('no invitation in the journal: a real send refuses naming the journal; a preview goes to every unregistered contact', () => {
-    expect(() => planReminder(context([], '2027-04-18T07:00Z'))).toThrow(/the reminder "week-before" is due, but the journal \.invite\/journal\.jsonl records no invitation/);
+    expect(() => planReminder(context([], '2027-04-18T07:00Z'))).toThrow(
+      /the reminder "week-before" is due, but the journal \.invite\/journal\.jsonl records no invitation/,
+    );
     const preview = planReminder(context([], '2027-04-18T07:00Z', { preview: true, registered: new Set([everyone[0]!.toLowerCase()]) }));
     expect(batchOf(preview).recipients.map((c) => c.email)).toEqual(everyone.slice(1));
     expect((preview as { notes: string[] }).notes[0]).toMatch(/^Preview: no invitation has been sent yet/);
@@ -98,7 +113,10 @@ describe('planEventUpdate', () => {
   });
 
   it('the event as calendars hold it: nothing changed', () => {
-    expect(planEventUpdate(context(accepted('invitation', everyone, 0), '2026-12-01T10:00Z'))).toMatchObject({ nothing: expect.stringMatching(/^Nothing changed/), json: { sequence: 0 } });
+    expect(planEventUpdate(context(accepted('invitation', everyone, 0), '2026-12-01T10:00Z'))).toMatchObject({
+      nothing: expect.stringMatching(/^Nothing changed/),
+      json: { sequence: 0 },
+    });
   });
 
   it('moved: SEQUENCE 1 to the invited, with what changed', () => {
@@ -135,6 +153,8 @@ describe('planCancellation', () => {
 
   it('names invited addresses the contacts no longer list', () => {
     const plan = planCancellation(context(accepted('invitation', [...everyone, 'gone@example.org'], 0), '2026-12-03T10:00Z'));
-    expect((plan as { notes: string[] }).notes).toEqual(['warning: 1 invited address is no longer in the contacts and will not get the cancellation: gone@example.org']);
+    expect((plan as { notes: string[] }).notes).toEqual([
+      'warning: 1 invited address is no longer in the contacts and will not get the cancellation: gone@example.org',
+    ]);
   });
 });

@@ -15,7 +15,6 @@ import { ROOT } from '../helpers/cli.js';
 /** A message as a run composes it (one Composer per call: the tests share no state). */
 const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
 
-
 // Debian's python3 (not a pyenv one) is where apt installs the package.
 const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import icalendar']).status === 0);
 // CI sets this so that a missing parser fails the run instead of skipping the check.
@@ -25,12 +24,19 @@ const campaign = loadCampaign(path.join(ROOT, 'invite.yaml'));
 const names = ['Žydrūnė Šalčiūtė', 'Małgorzata "Gosia" Wąsowska-Łęcka, Polish Competence Centre for Social Innovation', 'Åsa Öberg'];
 
 function contact(name: string, i: number): Contact {
-  return { line: i + 2, email: `p${i}@example.org`, name, timezone: 'Europe/Vilnius', attachments: [], fields: { name, organisation: 'Centre', email: `p${i}@example.org` } };
+  return {
+    line: i + 2,
+    email: `p${i}@example.org`,
+    name,
+    timezone: 'Europe/Vilnius',
+    attachments: [],
+    fields: { name, organisation: 'Centre', email: `p${i}@example.org` },
+  };
 }
 
 describe.skipIf(!PYTHON && !required)('calendars read alike by ical.js and Python icalendar', () => {
   it('has Python icalendar', () => {
-    expect(PYTHON, 'install Debian\'s python3-icalendar (apt-get install python3-icalendar)').toBeDefined();
+    expect(PYTHON, "install Debian's python3-icalendar (apt-get install python3-icalendar)").toBeDefined();
   });
 
   it.each(names.map((n, i) => [n, i] as const))('invitation for %s', (name, i) => {

@@ -42,9 +42,22 @@ describe('foldLine', () => {
 
 describe('buildCalendar', () => {
   it('writes a REQUEST that ical.js reads back to the same values', () => {
-    const text = buildCalendar({ event, method: 'REQUEST', sequence: 3, organiser, attendee: { name: 'Žydrūnė Šalčiūtė', email: 'z@example.org' }, now: new Date('2026-11-27T12:00:00Z') });
+    const text = buildCalendar({
+      event,
+      method: 'REQUEST',
+      sequence: 3,
+      organiser,
+      attendee: { name: 'Žydrūnė Šalčiūtė', email: 'z@example.org' },
+      now: new Date('2026-11-27T12:00:00Z'),
+    });
     const parsed = readEvent(text);
-    expect(parsed).toMatchObject({ method: 'REQUEST', uid: 'uid-1@example.org', sequence: 3, start: '2027-05-06T07:00:00.000Z', end: '2027-05-06T10:00:00.000Z' });
+    expect(parsed).toMatchObject({
+      method: 'REQUEST',
+      uid: 'uid-1@example.org',
+      sequence: 3,
+      start: '2027-05-06T07:00:00.000Z',
+      end: '2027-05-06T10:00:00.000Z',
+    });
     expect(parsed.summary).toBe(event.title);
     expect(parsed.attendee?.cn).toBe('Žydrūnė Šalčiūtė');
     for (const line of physicalLines(text)) expect(Buffer.byteLength(line, 'utf8')).toBeLessThanOrEqual(75);
@@ -54,9 +67,18 @@ describe('buildCalendar', () => {
   });
 
   it('writes the token parameters bare, as Google and Exchange do; the name quoted because it must be, its " as RFC 6868 ^\'', () => {
-    const text = buildCalendar({ event, method: 'REQUEST', sequence: 0, organiser, attendee: { name: 'Ada; Lovelace, "AL"', email: 'ada@example.org' }, now: new Date('2026-11-27T12:00:00Z') });
+    const text = buildCalendar({
+      event,
+      method: 'REQUEST',
+      sequence: 0,
+      organiser,
+      attendee: { name: 'Ada; Lovelace, "AL"', email: 'ada@example.org' },
+      now: new Date('2026-11-27T12:00:00Z'),
+    });
     const attendeeLine = unfold(text).find((l) => l.startsWith('ATTENDEE'));
-    expect(attendeeLine).toBe(`ATTENDEE;RSVP=TRUE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN="Ada; Lovelace, ^'AL^'":mailto:ada@example.org`);
+    expect(attendeeLine).toBe(
+      `ATTENDEE;RSVP=TRUE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN="Ada; Lovelace, ^'AL^'":mailto:ada@example.org`,
+    );
     expect(readEvent(text).attendee).toMatchObject({ cn: 'Ada; Lovelace, "AL"', rsvp: 'TRUE', partstat: 'NEEDS-ACTION' });
   });
 
@@ -78,7 +100,14 @@ describe('buildCalendar', () => {
     expect(parameterValue('Søren Møller')).toBe('Søren Møller');
     expect(parameterValue('Centre, Riga')).toBe('"Centre, Riga"');
     expect(parameterValue('a^b\nc\u0007d')).toBe('a^^b^nc d');
-    const text = buildCalendar({ event, method: 'REQUEST', sequence: 0, organiser, attendee: { name: 'Anna "Ania" Nowak', email: 'anna@example.org' }, now: new Date('2026-11-27T12:00:00Z') });
+    const text = buildCalendar({
+      event,
+      method: 'REQUEST',
+      sequence: 0,
+      organiser,
+      attendee: { name: 'Anna "Ania" Nowak', email: 'anna@example.org' },
+      now: new Date('2026-11-27T12:00:00Z'),
+    });
     expect(readEvent(text).attendee?.cn).toBe('Anna "Ania" Nowak');
   });
 });
@@ -87,7 +116,14 @@ describe('ORGANIZER when someone else sends', () => {
   it('From ≠ organiser: ORGANIZER carries SENT-BY with the sender, as ical.js reads it; the same address: none', async () => {
     const ICAL = (await import('ical.js')).default;
     const organizerOf = (ics: string) => new ICAL.Component(ICAL.parse(ics)).getFirstSubcomponent('vevent')!.getFirstProperty('organizer')!;
-    const base = { event, method: 'REQUEST' as const, sequence: 0, organiser, attendee: { name: 'Ada', email: 'ada@example.com' }, now: new Date(Date.UTC(2026, 10, 27)) };
+    const base = {
+      event,
+      method: 'REQUEST' as const,
+      sequence: 0,
+      organiser,
+      attendee: { name: 'Ada', email: 'ada@example.com' },
+      now: new Date(Date.UTC(2026, 10, 27)),
+    };
     const delegated = organizerOf(buildCalendar({ ...base, sentBy: 'events-office@example.org' }));
     expect(delegated.getParameter('sent-by')).toBe('mailto:events-office@example.org');
     expect(delegated.getFirstValue()).toBe('mailto:org@example.org');

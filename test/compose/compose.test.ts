@@ -14,7 +14,6 @@ import { physicalLines, readEvent } from '../helpers/ical.js';
 /** A message as a run composes it (one Composer per call: the tests share no state). */
 const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
 
-
 const campaign = loadCampaign(path.join(import.meta.dirname, '../fixtures/campaign/invite.yaml'));
 const now = new Date('2026-11-27T12:00:00Z');
 
@@ -57,7 +56,7 @@ describe('compose', () => {
     ['Asia/Tokyo', 'Thursday 6 May 2027, 09:00–12:00 CEST (16:00–19:00 in Tokyo)'],
     ['America/New_York', 'Thursday 6 May 2027, 09:00–12:00 CEST (03:00–06:00 in New York)'],
     [undefined, 'Thursday 6 May 2027, 09:00–12:00 CEST'],
-  ])('shows the time in the contact\'s zone %s', (zone, when) => {
+  ])("shows the time in the contact's zone %s", (zone, when) => {
     expect(eventView(campaign, zone).when).toBe(when);
   });
 
@@ -101,7 +100,7 @@ describe('compose', () => {
     }
   });
 
-  it('is independent of the machine\'s time zone', () => {
+  it("is independent of the machine's time zone", () => {
     const before = process.env.TZ;
     try {
       process.env.TZ = 'Pacific/Kiritimati';
@@ -126,4 +125,3 @@ describe('strict templates', () => {
     }
   });
 });
-

@@ -16,7 +16,12 @@ describe('hmacSha256', () => {
 });
 
 describe('CampaignKeys', () => {
-  const campaign = { id: 'c', organiser: { name: 'O', email: 'o@example.org' }, from: { name: 'O', email: 'o@example.org' }, event: { uid: 'u@example.org' } } as ConstructorParameters<typeof CampaignKeys>[0];
+  const campaign = {
+    id: 'c',
+    organiser: { name: 'O', email: 'o@example.org' },
+    from: { name: 'O', email: 'o@example.org' },
+    event: { uid: 'u@example.org' },
+  } as ConstructorParameters<typeof CampaignKeys>[0];
   it('a secret set after the keys were made is used from then on; another secret makes other Message-IDs and tokens', () => {
     const keys = new CampaignKeys(campaign);
     const unkeyed = keys.messageIdFor('invitation', 'ada@example.com');
@@ -28,6 +33,8 @@ describe('CampaignKeys', () => {
     campaign.secret = 'b'.repeat(32);
     expect(keys.messageIdFor('invitation', 'ada@example.com')).not.toBe(keyed);
     expect(keys.unsubscribeToken('ada@example.com')).not.toBe(token);
-    expect(keys.listUnsubscribe('Ada@Example.com')).toBe(`<mailto:o@example.org?subject=unsubscribe%20ada%40example.com%20${keys.unsubscribeToken('ada@example.com')}>`);
+    expect(keys.listUnsubscribe('Ada@Example.com')).toBe(
+      `<mailto:o@example.org?subject=unsubscribe%20ada%40example.com%20${keys.unsubscribeToken('ada@example.com')}>`,
+    );
   });
 });

@@ -17,9 +17,15 @@ const rowsOf = (text: string | Iterable<string>) => {
 
 describe('reading a CSV in chunks', () => {
   it('chunks cut anywhere, even inside a quoted field with line breaks or "" quotes, give the same rows and lines', () => {
-    const text = '\ufeffemail,name,note\r\na@example.org,"Ada ""A"" L",plain\r\n\r\nb@example.org,Bea,"two\r\nlines, and\r\n""more"""\r\nc@example.org,Cy,last\r\n';
+    const text =
+      '\ufeffemail,name,note\r\na@example.org,"Ada ""A"" L",plain\r\n\r\nb@example.org,Bea,"two\r\nlines, and\r\n""more"""\r\nc@example.org,Cy,last\r\n';
     const whole = rowsOf(text);
-    expect(whole.map((r) => [r.line, r.fields[0]])).toEqual([[1, 'email'], [2, 'a@example.org'], [4, 'b@example.org'], [7, 'c@example.org']]);
+    expect(whole.map((r) => [r.line, r.fields[0]])).toEqual([
+      [1, 'email'],
+      [2, 'a@example.org'],
+      [4, 'b@example.org'],
+      [7, 'c@example.org'],
+    ]);
     for (let size = 1; size <= 20; size++) {
       const chunks: string[] = [];
       for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));

@@ -81,9 +81,7 @@ describe('contacts as spreadsheets export them', () => {
   });
 
   it('a name with CR/LF and "Bcc:" is rejected: no header can be injected', () => {
-    expect(rowProblems('header-injection.csv')).toEqual([
-      [shown('header-injection.csv'), 2, 'name', '"name" contains a line break or control character'],
-    ]);
+    expect(rowProblems('header-injection.csv')).toEqual([[shown('header-injection.csv'), 2, 'name', '"name" contains a line break or control character']]);
   });
 
   it('a column used in the subject may not hold a line break either', () => {

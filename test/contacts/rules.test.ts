@@ -7,7 +7,7 @@ import { problemsOf } from '../helpers/problems.js';
 const contactProblems = (text: string) => problemsOf(() => parseContacts(text, 'c.csv').rejected.flatMap((r) => r.problems));
 
 describe('parseContacts', () => {
-  it('reads names with the region\'s letters, and reaches columns by identifier and header', () => {
+  it("reads names with the region's letters, and reaches columns by identifier and header", () => {
     const list = parseContacts('E-mail,Name,First name,Country\nz@example.org,Žydrūnė Šalčiūtė,Žydrūnė,Lithuania\n', 'c.csv');
     expect(list.contacts).toHaveLength(1);
     const [z] = list.contacts;
@@ -19,7 +19,10 @@ describe('parseContacts', () => {
 
   it('keeps line numbers right after a quoted field with newlines, and skips blank lines', () => {
     const list = parseContacts('email,name,note\na@example.org,A,"two\nlines, with comma"\n\nb@example.org,B,x\n', 'c.csv');
-    expect(list.contacts.map((c) => [c.email, c.line])).toEqual([['a@example.org', 2], ['b@example.org', 5]]);
+    expect(list.contacts.map((c) => [c.email, c.line])).toEqual([
+      ['a@example.org', 2],
+      ['b@example.org', 5],
+    ]);
     expect(list.contacts.first()?.fields.note).toBe('two\nlines, with comma');
   });
 
@@ -62,7 +65,7 @@ describe('columnIdentifier', () => {
   ])('%s → %s', (header, id) => expect(columnIdentifier(header)).toBe(id));
 });
 
-describe('the region\'s column names', () => {
+describe("the region's column names", () => {
   it.each([
     ['Latvian', 'E-pasts;Vārds;Organizācija'],
     ['Lithuanian', 'El. paštas;Vardas;Organizacija'],

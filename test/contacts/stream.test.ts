@@ -11,7 +11,14 @@ import { ContactsChanged } from '../../src/contacts/csv.js';
 import { loadContacts, type Contact } from '../../src/contacts/rules.js';
 
 const fixtures = path.join(import.meta.dirname, '../fixtures/contacts');
-const seen = (c: Contact) => ({ line: c.line, email: c.email, name: c.name, timezone: c.timezone, fields: c.fields, attachments: c.attachments.map((a) => a.filename) });
+const seen = (c: Contact) => ({
+  line: c.line,
+  email: c.email,
+  name: c.name,
+  timezone: c.timezone,
+  fields: c.fields,
+  attachments: c.attachments.map((a) => a.filename),
+});
 
 function bigFile(rows: number): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-stream-'));
@@ -64,7 +71,7 @@ describe('contacts read again at each walk', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('p400@example.org', 'q400@example.org'));
     const emails: string[] = [];
     expect(() => {
-      for (let step = walk.next(); !step.done; step = walk.next()) emails.push((step.value as Contact).email);
+      for (let step = walk.next(); !step.done; step = walk.next()) emails.push((step.value).email);
     }).toThrow(ContactsChanged);
     expect(emails).not.toContain('q400@example.org');
     expect(emails.length).toBeGreaterThan(300);
@@ -74,7 +81,7 @@ describe('contacts read again at each walk', () => {
 
   it('a file cut short or grown after the check is a changed file too', () => {
     const file = bigFile(50);
-    const text = readFileSync(file, 'utf8') as string;
+    const text = readFileSync(file, 'utf8');
     const list = loadContacts(file, { stream: true, chunkBytes: 256 });
     writeFileSync(file, text + 'new@example.org,New,Latvia,x\n');
     expect(() => [...list.contacts]).toThrow(ContactsChanged);
@@ -106,7 +113,10 @@ describe('contacts read again at each walk', () => {
     writeFileSync(cp1250, iconv.encode(text, 'windows-1250'));
     const utf16 = path.join(dir, 'utf16.csv');
     writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
-    for (const [file, encoding] of [[cp1250, 'windows-1250'], [utf16, undefined]] as const) {
+    for (const [file, encoding] of [
+      [cp1250, 'windows-1250'],
+      [utf16, undefined],
+    ] as const) {
       const kept = loadContacts(file, { encoding, delimiter: ';' }).contacts.map(seen);
       const streamed = loadContacts(file, { encoding, delimiter: ';', stream: true, chunkBytes: 301 });
       expect(kept).toHaveLength(300);

@@ -10,13 +10,18 @@ import { describe, expect, it } from 'vitest';
 import { campaignCopy } from '../helpers/campaign.js';
 import { runCli } from '../helpers/cli.js';
 
-const withColumn = (file = 'contacts/partner.csv') => (y: string) =>
-  y.replace('contacts: contacts/competence-centres.csv', `contacts:\n  file: ${file}\n  attachment_column: file`);
+const withColumn =
+  (file = 'contacts/partner.csv') =>
+  (y: string) =>
+    y.replace('contacts: contacts/competence-centres.csv', `contacts:\n  file: ${file}\n  attachment_column: file`);
 
 /** A campaign whose contacts name `files`, one row each, addresses r1@example.org, r2@… */
 function campaignNaming(files: string[], edit: (y: string) => string = (y) => y): string {
   const dir = campaignCopy((y) => edit(withColumn()(y)));
-  writeFileSync(path.join(dir, 'contacts', 'partner.csv'), ['email,name,organisation,file', ...files.map((f, i) => `r${i + 1}@example.org,Row ${i + 1},Partner,"${f}"`)].join('\n') + '\n');
+  writeFileSync(
+    path.join(dir, 'contacts', 'partner.csv'),
+    ['email,name,organisation,file', ...files.map((f, i) => `r${i + 1}@example.org,Row ${i + 1},Partner,"${f}"`)].join('\n') + '\n',
+  );
   return dir;
 }
 
@@ -99,14 +104,16 @@ describe('attachments named by a row', () => {
     expect(allowed.code).toBe(0);
   });
 
-  it('a message over sending.max_message_size is refused for that row, counting the campaign\'s own attachments', async () => {
+  it("a message over sending.max_message_size is refused for that row, counting the campaign's own attachments", async () => {
     const dir = campaignNaming(['files/a.bin', 'files/b.bin'], (y) => `${y}sending:\n  max_message_size: 400 KB\n`);
     mkdirSync(path.join(dir, 'files'));
     writeFileSync(path.join(dir, 'files', 'a.bin'), Buffer.alloc(100 * 1024));
     writeFileSync(path.join(dir, 'files', 'b.bin'), Buffer.alloc(300 * 1024));
     const result = await runCli(['validate'], { cwd: dir });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/contacts\/partner\.csv:3:file: with its attachments \(Programme – Social Innovation in BSR 2nd workshop\.pdf [\d.]+ KB, b\.bin 300\.0 KB\) the message would be about [\d.]+ KB, over the limit of 400\.0 KB/);
+    expect(result.stdout).toMatch(
+      /contacts\/partner\.csv:3:file: with its attachments \(Programme – Social Innovation in BSR 2nd workshop\.pdf [\d.]+ KB, b\.bin 300\.0 KB\) the message would be about [\d.]+ KB, over the limit of 400\.0 KB/,
+    );
     expect(result.stdout).not.toContain('partner.csv:2:');
   });
 });

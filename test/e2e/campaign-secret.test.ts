@@ -67,7 +67,10 @@ describe('the campaign secret', () => {
     expect(journalLines(journal())).toHaveLength(4);
 
     // The way on the hint names: a key of one's own; then the rest go out.
-    const made = await runCli(['send', '--smtp', each.smtp.url, '--yes', '--now', NOW], { cwd: each.dir, env: { INVITE_SECRET: '0123456789abcdef0123456789abcdef' } });
+    const made = await runCli(['send', '--smtp', each.smtp.url, '--yes', '--now', NOW], {
+      cwd: each.dir,
+      env: { INVITE_SECRET: '0123456789abcdef0123456789abcdef' },
+    });
     expect(made.code, made.stderr).toBe(0);
     await whenReceived(each.smtp, 9);
   });

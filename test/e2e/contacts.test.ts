@@ -112,14 +112,19 @@ describe('contacts end to end', () => {
     expect(result.code).toBe(0);
     await smtp.close();
     const files = (to: string) =>
-      smtp.received.find((m) => m.envelope.to[0] === to)!.parsed.attachments.filter((a) => a.contentDisposition === 'attachment').map((a) => [a.filename, a.contentType]);
+      smtp.received
+        .find((m) => m.envelope.to[0] === to)!
+        .parsed.attachments.filter((a) => a.contentDisposition === 'attachment')
+        .map((a) => [a.filename, a.contentType]);
     expect(files('dk@example.org')).toContainEqual(['agenda-dk.pdf', 'application/pdf']);
     expect(files('ee@example.org')).toContainEqual(['notes-ee.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document']);
     expect(files('fi@example.org').map(([name]) => name)).toEqual(['Programme – Social Innovation in BSR 2nd workshop.pdf', 'invite.ics']);
   });
 
   it('a per-row attachment that does not exist is an error naming the row', async () => {
-    const dir = campaignCopy((y) => y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/with-files.csv\n  attachment_column: file'));
+    const dir = campaignCopy((y) =>
+      y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/with-files.csv\n  attachment_column: file'),
+    );
     writeFileSync(path.join(dir, 'contacts/with-files.csv'), 'email,name,organisation,file\ndk@example.org,Søren,DK,files/missing.pdf\n');
     const result = await send([], dir);
     expect(result.code).toBe(2);
@@ -137,9 +142,7 @@ describe('invite validate', () => {
 
   it('prints every problem as file:line:column: message (hint), errors and warnings apart, and exits 1', async () => {
     const dir = campaignCopy((y) =>
-      y
-        .replace('deadline: 2027-04-25', 'deadline: 2027-05-20')
-        .replace('contacts: contacts/competence-centres.csv', 'contacts: contacts/bad.csv'),
+      y.replace('deadline: 2027-04-25', 'deadline: 2027-05-20').replace('contacts: contacts/competence-centres.csv', 'contacts: contacts/bad.csv'),
     );
     writeFileSync(
       path.join(dir, 'contacts/bad.csv'),
@@ -185,10 +188,17 @@ describe('invite validate', () => {
 describe('a contact whose country has no known time zone', () => {
   it('is a warning naming the country and the line, once for the file; the letter keeps the event time', async () => {
     const dir = campaignCopy();
-    edit(path.join(dir, 'contacts/competence-centres.csv'), (csv) => csv.replace('info@cc-estonia.example.org,Tõnu Põld,Estonian Competence Centre for Social Innovation,Estonia,', 'info@cc-estonia.example.org,Tõnu Põld,Estonian Competence Centre for Social Innovation,Narnia,'));
+    edit(path.join(dir, 'contacts/competence-centres.csv'), (csv) =>
+      csv.replace(
+        'info@cc-estonia.example.org,Tõnu Põld,Estonian Competence Centre for Social Innovation,Estonia,',
+        'info@cc-estonia.example.org,Tõnu Põld,Estonian Competence Centre for Social Innovation,Narnia,',
+      ),
+    );
     const validate = await runCli(['validate'], { cwd: dir });
     expect(validate.code).toBe(0);
-    expect(validate.stdout).toContain('contacts/competence-centres.csv:country: no time zone known for "Narnia" (line 3): those letters show only the event\'s own time (add a timezone column');
+    expect(validate.stdout).toContain(
+      'contacts/competence-centres.csv:country: no time zone known for "Narnia" (line 3): those letters show only the event\'s own time (add a timezone column',
+    );
     const dry = await runCli(['send', '--dry-run', '--to', 'info@cc-estonia.example.org'], { cwd: dir });
     expect(dry.stderr).toContain('warning: contacts/competence-centres.csv:country: no time zone known for "Narnia"');
     // The table of recipients marks the row, beside the event's own time.
@@ -200,7 +210,10 @@ describe('a contact whose country has no known time zone', () => {
 describe('a Latvian export', () => {
   it('E-pasts;Vārds;Organizācija: validate passes and the letters use the name and organisation', async () => {
     const dir = campaignCopy();
-    writeFileSync(path.join(dir, 'contacts/competence-centres.csv'), 'E-pasts;Vārds;Organizācija\ninfo@cc-latvia.example.org;Māra Bērziņa;Latvijas Sociālās inovācijas centrs\n');
+    writeFileSync(
+      path.join(dir, 'contacts/competence-centres.csv'),
+      'E-pasts;Vārds;Organizācija\ninfo@cc-latvia.example.org;Māra Bērziņa;Latvijas Sociālās inovācijas centrs\n',
+    );
     const validate = await runCli(['validate'], { cwd: dir });
     expect(validate.stdout).toContain('✓ 1 contact ready');
     const dry = await runCli(['send', '--dry-run'], { cwd: dir });

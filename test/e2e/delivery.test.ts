@@ -58,9 +58,11 @@ describe('faults during a run, then a re-run', () => {
     expect(first.stdout.match(/^Not delivered:/gm)).toHaveLength(1);
     await smtp.close();
     expect(smtp.received.map((m) => m.envelope.to[0]).sort()).toEqual(NINE.filter((e) => e !== 'info@cc-sweden.example.org').sort());
-    expect(journalLines(journal).filter((l) => l.status === 'failed').map((f) => [f.recipient, f.failure?.type, f.failure?.code ?? null])).toEqual([
-      ['info@cc-sweden.example.org', 'temporary', null],
-    ]);
+    expect(
+      journalLines(journal)
+        .filter((l) => l.status === 'failed')
+        .map((f) => [f.recipient, f.failure?.type, f.failure?.code ?? null]),
+    ).toEqual([['info@cc-sweden.example.org', 'temporary', null]]);
     const healed = await server();
     const second = await send(healed, journal);
     expect(second.code).toBe(0);
@@ -133,4 +135,3 @@ describe('faults during a run, then a re-run', () => {
     expect(smtp.received).toHaveLength(9);
   });
 });
-

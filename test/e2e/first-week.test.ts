@@ -16,7 +16,8 @@ const SENT = '2026-11-27T12:00';
 
 const each = serverAndCampaignEachTest();
 
-const invite = (command: string, now: string, extra: string[] = []) => runCli([command, '--smtp', each.smtp.url, '--yes', '--now', now, ...extra], { cwd: each.dir });
+const invite = (command: string, now: string, extra: string[] = []) =>
+  runCli([command, '--smtp', each.smtp.url, '--yes', '--now', now, ...extra], { cwd: each.dir });
 const calendarOf = (mail: Received) => readEvent(mail.parsed.attachments.find((a) => a.contentType === 'text/calendar')!.content.toString('utf8'));
 
 /** An iTIP REPLY as Apple Calendar sends it, into a folder `invite replies --dir` reads. */
@@ -34,7 +35,9 @@ describe('invalid rows, settled once', () => {
 
   it('contacts.skip_invalid in invite.yaml: send leaves the row out and lists it; validate warns instead of failing', async () => {
     breakRow();
-    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) =>
+      y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'),
+    );
     const sent = await invite('send', SENT);
     expect(sent.code).toBe(0);
     expect(sent.stdout).toMatch(/^Skipped \(invalid\): contacts\/competence-centres\.csv:3 not-an-address: /m);
@@ -59,7 +62,9 @@ describe('invalid rows, settled once', () => {
 describe('invite status says what it means', () => {
   it('"accepted by the server" apart from "said yes"; who was left out on purpose, and why; a cancelled event first; invalid rows counted', async () => {
     edit(path.join(each.dir, 'contacts/competence-centres.csv'), (csv) => csv.trimEnd() + '\nbroken-row\n');
-    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) =>
+      y.replace('contacts: contacts/competence-centres.csv', 'contacts:\n  file: contacts/competence-centres.csv\n  skip_invalid: true'),
+    );
     expect((await invite('send', SENT)).code).toBe(0);
     await whenReceived(each.smtp, 9);
     const replies = path.join(each.dir, 'replies');
@@ -74,7 +79,9 @@ describe('invite status says what it means', () => {
     const text = status.stdout;
     expect(text).toContain('contacts: 9 valid rows, 1 invalid row left out');
     expect(text).toMatch(/invitation\n {2}accepted by the server {2}9 /);
-    expect(text).toMatch(/reminder:week-before\n {2}accepted by the server {2}7 [^\n]*\n {2}failed {18}0\n {2}left out: registered {4}1: info@cc-latvia\.example\.org\n {2}left out: declined {6}1: info@cc-finland\.example\.org\n {2}not yet sent {12}0\n/);
+    expect(text).toMatch(
+      /reminder:week-before\n {2}accepted by the server {2}7 [^\n]*\n {2}failed {18}0\n {2}left out: registered {4}1: info@cc-latvia\.example\.org\n {2}left out: declined {6}1: info@cc-finland\.example\.org\n {2}not yet sent {12}0\n/,
+    );
     expect(text).toMatch(/ {2}said yes {16}1: info@cc-denmark\.example\.org/);
     expect(text).toMatch(/ {2}said no {17}1: info@cc-finland\.example\.org/);
     expect(text).not.toMatch(/^ {2}accepted {2,}\d/m);
@@ -82,7 +89,9 @@ describe('invite status says what it means', () => {
     expect((await invite('cancel', '2027-04-19T09:00')).code).toBe(0);
     const after = await runCli(['status', '--json', '--now', '2027-04-19T10:00'], { cwd: each.dir });
     expect(JSON.parse(after.stdout)).toMatchObject({ cancelled: { sequence: 1 }, contacts: { valid: 9, invalid: 1 } });
-    expect((await runCli(['status', '--now', '2027-04-19T10:00'], { cwd: each.dir })).stdout.split('\n')[1]).toMatch(/^CANCELLED: the cancellation went out on /);
+    expect((await runCli(['status', '--now', '2027-04-19T10:00'], { cwd: each.dir })).stdout.split('\n')[1]).toMatch(
+      /^CANCELLED: the cancellation went out on /,
+    );
   });
 });
 
@@ -109,7 +118,12 @@ describe('re-inviting after a cancellation', () => {
     expect((await invite('cancel', '2026-12-01T12:00')).code).toBe(0);
     await whenReceived(each.smtp, 18);
     const old = each.smtp.received.slice(0, 9).map((m) => m.parsed.messageId);
-    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('  url: https://events.example.org/bsr-social-innovation-2027\n', '  url: https://events.example.org/bsr-social-innovation-2027\n  uid: bsr-social-innovation-2027-b@example.org\n'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) =>
+      y.replace(
+        '  url: https://events.example.org/bsr-social-innovation-2027\n',
+        '  url: https://events.example.org/bsr-social-innovation-2027\n  uid: bsr-social-innovation-2027-b@example.org\n',
+      ),
+    );
     const again = await invite('send', '2026-12-02T12:00');
     expect(again.stderr).not.toContain('already sent');
     expect(again.code).toBe(0);
@@ -151,7 +165,9 @@ describe('updates that respect answers (RFC 5546)', () => {
     // Run again: the minor update is not sent twice.
     expect((await invite('update', '2026-12-01T13:00')).stderr).toContain('9 already sent, 0 to send.');
 
-    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('start: 2027-05-06T09:00', 'start: 2027-05-06T10:00').replace('end: 2027-05-06T12:00', 'end: 2027-05-06T13:00'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) =>
+      y.replace('start: 2027-05-06T09:00', 'start: 2027-05-06T10:00').replace('end: 2027-05-06T12:00', 'end: 2027-05-06T13:00'),
+    );
     const moved = await invite('update', '2027-04-26T12:00');
     expect(moved.code).toBe(0);
     expect(moved.stderr).toContain('Update to SEQUENCE 1 (the time or the place changed: everyone is asked to answer again)');

@@ -34,7 +34,9 @@ describe('a full disk under the journal', () => {
     const first = await send(smtp, journal, ['--contacts', contacts, '--connections', '2', '--retries', '3']);
     expect(first.code).toBe(2);
     expect(first.stdout).toMatch(/Stopped: the journal .*journal\.jsonl could not be written: ENOSPC/);
-    const recorded = journalLines(journal).filter((l) => l.status === 'accepted').map((l) => l.recipient);
+    const recorded = journalLines(journal)
+      .filter((l) => l.status === 'accepted')
+      .map((l) => l.recipient);
     expect(recorded.length).toBeGreaterThan(0);
     expect(recorded.length).toBeLessThan(40);
     const told = first.stdout.split('\n').filter((l) => l.startsWith('{'));

@@ -30,7 +30,10 @@ async function keepJournalStep(workflowFile: string, cwd: string): Promise<void>
   expect(step?.run).toBeDefined();
   const env = Object.fromEntries(Object.entries(workflow.env ?? {}).filter(([, v]) => !String(v).includes('${{')));
   // As the runner runs it: bash -e -o pipefail, with the variables Actions sets.
-  await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step!.run!], { cwd, env: { ...GIT_ENV, ...env, GITHUB_REF_NAME: 'main', GITHUB_TOKEN: 'ghs_test' } });
+  await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step!.run!], {
+    cwd,
+    env: { ...GIT_ENV, ...env, GITHUB_REF_NAME: 'main', GITHUB_TOKEN: 'ghs_test' },
+  });
 }
 
 let smtp: TestSmtp;
@@ -100,7 +103,12 @@ describe.each(layouts)('scheduled reminders through git: $name', ({ make }) => {
     await whenReceived(smtp, 2 * contacts);
     const reminders = smtp.received.slice(contacts);
     expect(reminders).toHaveLength(contacts);
-    expect(reminders.map((m) => m.envelope.to[0]).sort()).toEqual(smtp.received.slice(0, contacts).map((m) => m.envelope.to[0]).sort());
+    expect(reminders.map((m) => m.envelope.to[0]).sort()).toEqual(
+      smtp.received
+        .slice(0, contacts)
+        .map((m) => m.envelope.to[0])
+        .sort(),
+    );
     for (const m of reminders) expect(m.parsed.subject).toMatch(/^Reminder: register by /);
 
     // The job commits its journal back; the next day's job, in another fresh clone, sends nothing twice.

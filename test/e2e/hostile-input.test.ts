@@ -16,7 +16,8 @@ describe('hostile input', () => {
     const dir = campaignCopy();
     writeFileSync(
       path.join(dir, 'contacts', 'competence-centres.csv'),
-      ['email,name,organisation,country,timezone', `ada@example.org,Ada,Centre ${OSC52}${ESC}[2J,Latvia,`, `bad${ESC}[31m@example,Bob,Org,Latvia,`].join('\n') + '\n',
+      ['email,name,organisation,country,timezone', `ada@example.org,Ada,Centre ${OSC52}${ESC}[2J,Latvia,`, `bad${ESC}[31m@example,Bob,Org,Latvia,`].join('\n') +
+        '\n',
     );
     const dry = await runCli(['send', '--dry-run', '--skip-invalid'], { cwd: dir });
     expect(dry.code).toBe(0);
@@ -33,7 +34,10 @@ describe('hostile input', () => {
     const dir = campaignCopy((y) =>
       y
         .replace('title: Social Innovation in BSR – 2nd workshop', 'title: "Social Innovation \\e]52;c;aGk=\\a"')
-        .replace('  name: BISER – Baltic Sea Region Social Innovation\n  email: biser@example.org', '  name: "BISER\\nBcc: everyone@example.org"\n  email: biser@example.org'),
+        .replace(
+          '  name: BISER – Baltic Sea Region Social Innovation\n  email: biser@example.org',
+          '  name: "BISER\\nBcc: everyone@example.org"\n  email: biser@example.org',
+        ),
     );
     const result = await runCli(['send', '--dry-run'], { cwd: dir });
     expect(result.code).toBe(2);
@@ -43,7 +47,10 @@ describe('hostile input', () => {
   });
 
   it('a YAML alias bomb is an input error, not a stack trace or a full memory', async () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+    ].join('\n');
     const dir = campaignCopy((y) => `${bomb}\n${y}`);
     const result = await runCli(['send', '--dry-run'], { cwd: dir });
     expect(result.code).toBe(2);
@@ -59,12 +66,16 @@ describe('hostile input', () => {
     mkdirSync(path.join(dir, '.invite', 'journal.jsonl'), { recursive: true });
     const status = await runCli(['status'], { cwd: dir });
     expect(status.code).toBe(2);
-    expect(status.stderr).toBe('invite: .invite/journal.jsonl: the journal is a folder (the journal is a file of JSON lines; pass --journal FILE with a file name, or move what is there away)\n');
+    expect(status.stderr).toBe(
+      'invite: .invite/journal.jsonl: the journal is a folder (the journal is a file of JSON lines; pass --journal FILE with a file name, or move what is there away)\n',
+    );
     const send = await runCli(['send', '--smtp', 'smtp://127.0.0.1:9', '--yes', '--now', '2027-04-01T09:00:00Z'], { cwd: dir });
     expect(send.code).toBe(2);
     expect(send.stderr).toContain('the journal is a folder');
     expect(named.code).toBe(2);
-    expect(named.stderr).toBe('invite: a-folder: the journal is a folder (the journal is a file of JSON lines; pass --journal FILE with a file name, or move what is there away)\n');
+    expect(named.stderr).toBe(
+      'invite: a-folder: the journal is a folder (the journal is a file of JSON lines; pass --journal FILE with a file name, or move what is there away)\n',
+    );
   });
 
   it('UTF-16 contacts: with a byte-order mark they are read; without one the file is named as UTF-16LE with the flag that reads it', async () => {

@@ -86,9 +86,24 @@ describe('invite init DIR --yes', () => {
 
   it.each([
     ['a file', (cwd: string) => writeFileSync(path.join(cwd, 'target'), 'x'), 'target', /target is a file, not a folder/],
-    ['a link to nothing', (cwd: string) => symlinkSync(path.join(cwd, 'gone'), path.join(cwd, 'target')), 'target', /target is a link to nothing, not a folder/],
-    ['a dangling invite.yaml link', (cwd: string) => (mkdirSync(path.join(cwd, 'target')), symlinkSync('nowhere.yaml', path.join(cwd, 'target/invite.yaml'))), 'target', /not overwriting what is already in target: invite\.yaml/],
-    ['a file where templates/ goes', (cwd: string) => (mkdirSync(path.join(cwd, 'target')), writeFileSync(path.join(cwd, 'target/templates'), 'x')), 'target', /target\/templates is a file where invite init puts a folder/],
+    [
+      'a link to nothing',
+      (cwd: string) => symlinkSync(path.join(cwd, 'gone'), path.join(cwd, 'target')),
+      'target',
+      /target is a link to nothing, not a folder/,
+    ],
+    [
+      'a dangling invite.yaml link',
+      (cwd: string) => (mkdirSync(path.join(cwd, 'target')), symlinkSync('nowhere.yaml', path.join(cwd, 'target/invite.yaml'))),
+      'target',
+      /not overwriting what is already in target: invite\.yaml/,
+    ],
+    [
+      'a file where templates/ goes',
+      (cwd: string) => (mkdirSync(path.join(cwd, 'target')), writeFileSync(path.join(cwd, 'target/templates'), 'x')),
+      'target',
+      /target\/templates is a file where invite init puts a folder/,
+    ],
   ])('into %s: exit 2 naming it, nothing written', async (_, make, dir, message) => {
     const cwd = emptyFolder();
     make(cwd);

@@ -29,7 +29,10 @@ describe('the journal', () => {
     expect(result.code).toBe(0);
     const text = readFileSync(journal, 'utf8');
     expect(text).not.toContain(TEST_PASS);
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     // Two connections: the two may be accepted in either order.
     expect(lines.map((l) => l.recipient).sort()).toEqual(['info@cc-denmark.example.org', 'info@cc-estonia.example.org']);
@@ -106,17 +109,29 @@ describe('the journal', () => {
     await send(smtp, journal, ['--limit', '7']);
     const status = await runCli(['status', '--journal', journal, '--now', NOW]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/invitation\n {2}accepted by the server {2}6 \(last .*\)\n {2}failed {18}1\n {4}info@cc-poland\.example\.org: permanent 550: .*Mailbox unavailable/);
+    expect(status.stdout).toMatch(
+      /invitation\n {2}accepted by the server {2}6 \(last .*\)\n {2}failed {18}1\n {4}info@cc-poland\.example\.org: permanent 550: .*Mailbox unavailable/,
+    );
     expect(status.stdout).toContain('not yet sent            2: info@cc-sweden.example.org, info@cc-europe.example.org');
     const json = JSON.parse((await runCli(['status', '--json', '--journal', journal, '--now', NOW])).stdout);
     expect(json.kinds[0]).toMatchObject({ kind: 'invitation', accepted: 6, notYetSent: ['info@cc-sweden.example.org', 'info@cc-europe.example.org'] });
     expect(json.kinds[0].failed).toEqual([expect.objectContaining({ email: 'info@cc-poland.example.org', type: 'permanent', code: 550 })]);
   });
 
-  it('invite status shows times to the minute in the event\'s zone (or --tz), named; --json keeps ISO UTC', async () => {
+  it("invite status shows times to the minute in the event's zone (or --tz), named; --json keeps ISO UTC", async () => {
     const journal = tmpJournal();
     const line = (recipient: string, time: string) =>
-      JSON.stringify({ time, campaign: 'bsr-social-innovation-2027', kind: 'invitation', recipient, messageId: `<${recipient}>`, uid: 'bsr-social-innovation-2027@example.org', sequence: 0, status: 'accepted', response: '250 OK' }) + '\n';
+      JSON.stringify({
+        time,
+        campaign: 'bsr-social-innovation-2027',
+        kind: 'invitation',
+        recipient,
+        messageId: `<${recipient}>`,
+        uid: 'bsr-social-innovation-2027@example.org',
+        sequence: 0,
+        status: 'accepted',
+        response: '250 OK',
+      }) + '\n';
     writeFileSync(journal, line('info@cc-denmark.example.org', '2026-12-01T09:10:00.000Z') + line('info@cc-estonia.example.org', '2026-12-01T09:14:03.120Z'));
     const status = await runCli(['status', '--journal', journal, '--now', NOW]);
     expect(status.stdout).toContain('accepted by the server  2 (last Tue 1 Dec 2026, 10:14 CET)');
@@ -170,7 +185,9 @@ describe('Ctrl-C', () => {
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('Stopping: no new messages');
     expect(result.stdout).toMatch(/Interrupted: \d+ not sent; run the same command again/);
-    const accepted = journalLines(journal).filter((l) => l.status === 'accepted').map((l) => l.recipient);
+    const accepted = journalLines(journal)
+      .filter((l) => l.status === 'accepted')
+      .map((l) => l.recipient);
     // The server parses what it accepted after answering: the last replies can precede their parse.
     await whenReceived(smtp, accepted.length);
     expect(new Set(accepted)).toEqual(new Set(smtp.received.map((m) => m.envelope.to[0])));

@@ -42,21 +42,33 @@ const cases: Case[] = [
   },
   {
     name: 'a javascript: registration link',
-    change: (dir) => edit(path.join(dir, 'invite.yaml'), (y) => y.replace('url: https://events.example.org/bsr-social-innovation-2027/register', 'url: "javascript:alert(1)"')),
+    change: (dir) =>
+      edit(path.join(dir, 'invite.yaml'), (y) =>
+        y.replace('url: https://events.example.org/bsr-social-innovation-2027/register', 'url: "javascript:alert(1)"'),
+      ),
     problem: /invite\.yaml:\d+:registration\.url: expected a web address starting with https:\/\//,
   },
   {
     name: 'an event link with capitals in the host (refused by the calendar library before)',
-    change: (dir) => edit(path.join(dir, 'invite.yaml'), (y) => y.replace('url: https://events.example.org/bsr-social-innovation-2027\n', 'url: HTTPS://Events.Example.org/bsr-social-innovation-2027\n')),
+    change: (dir) =>
+      edit(path.join(dir, 'invite.yaml'), (y) =>
+        y.replace('url: https://events.example.org/bsr-social-innovation-2027\n', 'url: HTTPS://Events.Example.org/bsr-social-innovation-2027\n'),
+      ),
   },
   {
     name: 'a mailto: event link',
-    change: (dir) => edit(path.join(dir, 'invite.yaml'), (y) => y.replace('url: https://events.example.org/bsr-social-innovation-2027\n', 'url: "mailto:biser@example.org"\n')),
+    change: (dir) =>
+      edit(path.join(dir, 'invite.yaml'), (y) =>
+        y.replace('url: https://events.example.org/bsr-social-innovation-2027\n', 'url: "mailto:biser@example.org"\n'),
+      ),
     problem: /invite\.yaml:\d+:event\.url: expected a web address starting with https:\/\//,
   },
   {
     name: 'an event link with a space (written percent-encoded, as the calendar needs it)',
-    change: (dir) => edit(path.join(dir, 'invite.yaml'), (y) => y.replace('url: https://events.example.org/bsr-social-innovation-2027\n', 'url: https://events.example.org/bsr social\n')),
+    change: (dir) =>
+      edit(path.join(dir, 'invite.yaml'), (y) =>
+        y.replace('url: https://events.example.org/bsr-social-innovation-2027\n', 'url: https://events.example.org/bsr social\n'),
+      ),
     url: 'URL:https://events.example.org/bsr%20social',
   },
 ];

@@ -33,7 +33,10 @@ describe('the packed package', () => {
     expect(tarballs[0]).toMatch(/^invite-mailmerge-\d+\.\d+\.\d+\.tgz$/);
 
     const prefix = tmp('prefix');
-    await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(packs, tarballs[0]!)], { cwd: packs, env });
+    await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(packs, tarballs[0]!)], {
+      cwd: packs,
+      env,
+    });
     const invite = path.join(prefix, 'bin', 'invite');
     expect(existsSync(invite)).toBe(true);
     // Its own licence and those of the packages bundled into it go with it.

@@ -44,7 +44,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
   let browser: Browser;
   beforeAll(async () => {
     // One renderer process, no GPU: the suite shares two cores with this browser.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-extensions', '--renderer-process-limit=1'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-extensions', '--renderer-process-limit=1'],
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -57,7 +60,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Open ${path.join(out, 'index.html')} in a browser`);
-    const pages = readdirSync(out).filter((f) => f !== 'index.html').sort();
+    const pages = readdirSync(out)
+      .filter((f) => f !== 'index.html')
+      .sort();
     expect(pages).toHaveLength(9);
     const shots = process.env.INVITE_SCREENSHOTS ?? mkdtempSync(path.join(os.tmpdir(), 'invite-shots-'));
     mkdirSync(shots, { recursive: true });
@@ -95,7 +100,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
         // The letter meets WCAG AA contrast, and its registration button is a real button.
         const letter = page.frames().find((f) => f !== page.mainFrame())!;
         expect(await letter.evaluate(CONTRAST_FAILURES), `${file} at ${width} px`).toEqual([]);
-        expect(await frame.getByRole('link', { name: 'Register now' }).getAttribute('href')).toBe('https://events.example.org/bsr-social-innovation-2027/register');
+        expect(await frame.getByRole('link', { name: 'Register now' }).getAttribute('href')).toBe(
+          'https://events.example.org/bsr-social-innovation-2027/register',
+        );
         if (file.includes('lithuania')) {
           expect(text).toContain('Žydrūnė Šalčiūtė <info@cc-lithuania.example.org>');
           expect(await page.getByTestId('calendar').innerText()).toContain('(10:00–13:00 in Vilnius)');
@@ -126,7 +133,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('invite preview, in Chromium
 });
 
 describe('invite preview --open', () => {
-  it('--open hands index.html to the desktop\'s opener (xdg-open on Linux), and prints no path to open', async () => {
+  it("--open hands index.html to the desktop's opener (xdg-open on Linux), and prints no path to open", async () => {
     const dir = campaignCopy();
     const bin = mkdtempSync(path.join(os.tmpdir(), 'invite-opener-'));
     const opened = path.join(bin, 'opened');

@@ -49,7 +49,10 @@ describe('cancel and send at the same time', () => {
     const firstCancel = arrived.findIndex((m) => m.kind === 'cancel');
     if (firstCancel >= 0) expect(arrived.slice(firstCancel).filter((m) => m.kind === 'invitation')).toEqual([]);
     // In the journal, in the order the server accepted them: the same.
-    const journal = readFileSync(path.join(dir, '.invite/journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; recipient: string; status: string });
+    const journal = readFileSync(path.join(dir, '.invite/journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; recipient: string; status: string });
     const cancelAt = journal.findIndex((e) => e.kind === 'cancel' && e.status === 'accepted');
     if (cancelAt >= 0) {
       expect(journal.slice(cancelAt).filter((e) => e.kind === 'invitation')).toEqual([]);

@@ -20,7 +20,9 @@ describe('invite remind with no invitation in the journal', () => {
     const result = await runCli(['remind', '--dry-run', '--all', '--now', DUE, '--registered', 'registrations.csv'], { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Recipients (8):');
-    expect(result.stderr).toContain('Preview: no invitation has been sent yet (the journal .invite/journal.jsonl records none); this is what the 8 contacts who have not registered would receive as the reminder "week-before"');
+    expect(result.stderr).toContain(
+      'Preview: no invitation has been sent yet (the journal .invite/journal.jsonl records none); this is what the 8 contacts who have not registered would receive as the reminder "week-before"',
+    );
     expect(result.stdout.match(/^Subject: Reminder: register by Sunday 25 April 2027/gm)).toHaveLength(8);
     expect(result.stdout).not.toContain('info@cc-denmark.example.org');
     expect(result.stdout).toContain('Dry run: 8 reminders rendered');
@@ -52,9 +54,13 @@ describe('invite remind with no invitation in the journal', () => {
     expect(stranger.code).toBe(2);
     expect(stranger.stderr).toContain('someone@example.com is not a contact: no row of contacts/competence-centres.csv has this address');
 
-    const registered = await runCli(['remind', '--dry-run', '--now', DUE, '--to', 'info@cc-denmark.example.org', '--registered', 'registrations.csv'], { cwd: dir });
+    const registered = await runCli(['remind', '--dry-run', '--now', DUE, '--to', 'info@cc-denmark.example.org', '--registered', 'registrations.csv'], {
+      cwd: dir,
+    });
     expect(registered.code).toBe(2);
-    expect(registered.stderr).toMatch(/info@cc-denmark\.example\.org is a contact \(contacts\/competence-centres\.csv:2\), but gets no reminder in this run: has registered/);
+    expect(registered.stderr).toMatch(
+      /info@cc-denmark\.example\.org is a contact \(contacts\/competence-centres\.csv:2\), but gets no reminder in this run: has registered/,
+    );
   });
 });
 
@@ -69,16 +75,21 @@ describe('invite remind for real with no invitation in the journal', () => {
 
   it.each([
     ['a missing', () => path.join(dir, 'no-such', 'journal.jsonl')],
-    ['an empty', () => {
-      const file = tmpJournal();
-      writeFileSync(file, '');
-      return file;
-    }],
+    [
+      'an empty',
+      () => {
+        const file = tmpJournal();
+        writeFileSync(file, '');
+        return file;
+      },
+    ],
   ])('%s journal: exit 2, the journal named with the likely cause, nothing sent', async (_, journal) => {
     const file = journal();
     const result = await runCli(['remind', '--yes', '--smtp', smtp.url, '--now', DUE, '--journal', file], { cwd: dir });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`the reminder "week-before" is due, but the journal ${path.relative(dir, file)} records no invitation for bsr-social-innovation-2027`);
+    expect(result.stderr).toContain(
+      `the reminder "week-before" is due, but the journal ${path.relative(dir, file)} records no invitation for bsr-social-innovation-2027`,
+    );
     expect(result.stderr).toMatch(/hint: .*commit .* after `invite send`, and let a scheduled job commit it back/);
     expect(result.stdout).not.toContain('Nothing to send');
     await expectNothingArrived(smtp);

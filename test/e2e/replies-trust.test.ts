@@ -116,7 +116,12 @@ const replies = async (extra: string[] = [], env: Record<string, string | undefi
   const result = await runCli(['replies', '--dir', 'mails', '--json', '--now', '2026-12-02T12:00:00Z', ...extra], { cwd: dir, env });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as { new: Record<string, number>; notCounted: { where: string; reason: string }[]; skipped: { where: string; reason: string }[]; unreadable: { where: string; reason: string }[] };
+  return JSON.parse(result.stdout) as {
+    new: Record<string, number>;
+    notCounted: { where: string; reason: string }[];
+    skipped: { where: string; reason: string }[];
+    unreadable: { where: string; reason: string }[];
+  };
 };
 const reasons = (list: { where: string; reason: string }[]) => list.map((l) => [path.basename(l.where), l.reason]);
 const status = async () => JSON.parse((await runCli(['status', '--json', '--now', '2026-12-02T13:00'], { cwd: dir })).stdout);
@@ -124,13 +129,20 @@ const status = async () => JSON.parse((await runCli(['status', '--json', '--now'
 describe('who may answer', () => {
   it("a stranger's reply for a partner does not count; the partner's own does, and so does its delegate (SENT-BY)", async () => {
     reply('forged', { from: 'mallory@evil.example', attendee: DENMARK });
-    reply('delegate', { from: 'assistant@cc-estonia.example.org', attendee: 'info@cc-estonia.example.org', partstat: 'ACCEPTED', sentBy: 'assistant@cc-estonia.example.org' });
+    reply('delegate', {
+      from: 'assistant@cc-estonia.example.org',
+      attendee: 'info@cc-estonia.example.org',
+      partstat: 'ACCEPTED',
+      sentBy: 'assistant@cc-estonia.example.org',
+    });
     const read = await replies();
     expect(reasons(read.notCounted)).toEqual([['forged.eml', `From: mallory@evil.example is not the attendee ${DENMARK}`]]);
     expect(read.new).toMatchObject({ accepted: 1, declined: 0 });
     const s = await status();
     expect(s.attendees.declined).toEqual([]);
-    expect(s.notCounted).toEqual([expect.objectContaining({ kind: 'reply', recipient: DENMARK, reason: `From: mallory@evil.example is not the attendee ${DENMARK}` })]);
+    expect(s.notCounted).toEqual([
+      expect.objectContaining({ kind: 'reply', recipient: DENMARK, reason: `From: mallory@evil.example is not the attendee ${DENMARK}` }),
+    ]);
     // Denmark is still reminded.
     const remind = await runCli(['remind', '--dry-run', '--now', '2027-04-18T09:30'], { cwd: dir });
     expect(remind.stdout).toContain(`<${DENMARK}>`);
@@ -141,21 +153,32 @@ describe('who may answer', () => {
     const ar = (result: string, domain: string) => `Authentication-Results: mx.example.org;\n dkim=none;\n dmarc=${result} (p=none) header.from=${domain}\n`;
     reply('pass', { from: DENMARK, attendee: DENMARK, headers: ar('pass', 'cc-denmark.example.org') });
     reply('fail', { from: 'info@cc-latvia.example.org', attendee: 'info@cc-latvia.example.org', headers: ar('fail', 'cc-latvia.example.org') });
-    reply('elsewhere', { from: 'info@cc-poland.example.org', attendee: 'info@cc-poland.example.org', headers: 'Authentication-Results: mx.attacker.example; dmarc=pass header.from=example.org\n' });
-    reply('aligned-dkim', { from: 'info@cc-sweden.example.org', attendee: 'info@cc-sweden.example.org', headers: 'Authentication-Results: mx.example.org; dmarc=none; dkim=pass header.d=cc-sweden.example.org\n' });
+    reply('elsewhere', {
+      from: 'info@cc-poland.example.org',
+      attendee: 'info@cc-poland.example.org',
+      headers: 'Authentication-Results: mx.attacker.example; dmarc=pass header.from=example.org\n',
+    });
+    reply('aligned-dkim', {
+      from: 'info@cc-sweden.example.org',
+      attendee: 'info@cc-sweden.example.org',
+      headers: 'Authentication-Results: mx.example.org; dmarc=none; dkim=pass header.d=cc-sweden.example.org\n',
+    });
     const read = await replies();
     expect(read.new.declined).toBe(2);
     expect(reasons(read.notCounted)).toEqual([
       ['elsewhere.eml', 'no Authentication-Results from mx.example.org (the receiving server invite.yaml trusts)'],
-      ["fail.eml", "mx.example.org did not authenticate cc-latvia.example.org: dmarc=fail, no aligned DKIM pass"],
+      ['fail.eml', 'mx.example.org did not authenticate cc-latvia.example.org: dmarc=fail, no aligned DKIM pass'],
     ]);
   });
 });
 
 describe('bounces nobody else can make', () => {
-  it("bounces quoting Message-IDs computed as invite once made them (an unkeyed hash, with or without the UID) are not ours; Finland is still told of a cancellation", async () => {
+  it('bounces quoting Message-IDs computed as invite once made them (an unkeyed hash, with or without the UID) are not ours; Finland is still told of a cancellation', async () => {
     const digest = (data: string) => createHash('sha256').update(data).digest('hex').slice(0, 32);
-    const guesses = [`<invitation.${digest(`bsr-social-innovation-2027\u0000invitation\u0000${FINLAND}`)}@example.org>`, `<invitation.${digest(`bsr-social-innovation-2027\u0000${UID}\u0000invitation\u0000${FINLAND}`)}@example.org>`];
+    const guesses = [
+      `<invitation.${digest(`bsr-social-innovation-2027\u0000invitation\u0000${FINLAND}`)}@example.org>`,
+      `<invitation.${digest(`bsr-social-innovation-2027\u0000${UID}\u0000invitation\u0000${FINLAND}`)}@example.org>`,
+    ];
     for (const guess of guesses) expect(guess).not.toBe(idOf(FINLAND));
     guesses.forEach((guess, i) => bounce(`forged-${i}`, FINLAND, guess));
     const read = await replies();
@@ -169,7 +192,9 @@ describe('bounces nobody else can make', () => {
     bounce('real-id', FINLAND, idOf(FINLAND));
     const read = await replies([], { INVITE_SECRET: 'another-secret-of-sixteen-or-more' });
     expect(read.new.bounced).toBe(0);
-    expect(reasons(read.notCounted)).toEqual([['real-id.eml', `the quoted Message-ID ${idOf(FINLAND)} does not verify (not made with this campaign's secret for ${FINLAND})`]]);
+    expect(reasons(read.notCounted)).toEqual([
+      ['real-id.eml', `the quoted Message-ID ${idOf(FINLAND)} does not verify (not made with this campaign's secret for ${FINLAND})`],
+    ]);
     // With the right secret it counts.
     const counted = await replies();
     expect(counted.new.bounced).toBe(0); // recorded once already, as not counted: the same mail is not read twice
@@ -189,7 +214,16 @@ describe('bounces nobody else can make', () => {
 
 describe('answers in order, and a journal no mail can lock', () => {
   it('a journal an older invite wrote with a 50 MB line is read in linear time: the line is reported and skipped, status answers', async () => {
-    const huge = { time: '2026-12-01T10:00:00.000Z', campaign: 'bsr-social-innovation-2027', kind: 'bounce', recipient: FINLAND, messageId: '<old@x>', uid: UID, status: 'received', bounce: { status: '5.1.1', diagnostic: 'A'.repeat(50 * 1024 * 1024) } };
+    const huge = {
+      time: '2026-12-01T10:00:00.000Z',
+      campaign: 'bsr-social-innovation-2027',
+      kind: 'bounce',
+      recipient: FINLAND,
+      messageId: '<old@x>',
+      uid: UID,
+      status: 'received',
+      bounce: { status: '5.1.1', diagnostic: 'A'.repeat(50 * 1024 * 1024) },
+    };
     writeFileSync(journal(), readFileSync(journal(), 'utf8') + JSON.stringify(huge) + '\n');
     // Quadratic in the line's length, this took 34 s; that the reader copies each byte a bounded
     // number of times is test/journal.test.ts's (no test here asserts a time).
@@ -206,14 +240,30 @@ describe('answers in order, and a journal no mail can lock', () => {
     reply('sequence', { from: DENMARK, attendee: DENMARK, sequence });
     const read = await replies();
     expect(reasons(read.notCounted)).toEqual([['sequence.eml', reason]]);
-    for (const command of [['status'], ['send', '--dry-run'], ['remind', '--dry-run'], ['update', '--dry-run'], ['cancel', '--dry-run'], ['replies', '--dir', 'mails']]) {
+    for (const command of [
+      ['status'],
+      ['send', '--dry-run'],
+      ['remind', '--dry-run'],
+      ['update', '--dry-run'],
+      ['cancel', '--dry-run'],
+      ['replies', '--dir', 'mails'],
+    ]) {
       const result = await runCli([...command, '--now', '2026-12-02T13:00'], { cwd: dir });
       expect(result.code, command.join(' ')).toBe(0);
     }
   });
 
   it('a bad reply line an older invite wrote is reported and skipped, not fatal; a bad line of what was sent stays fatal', async () => {
-    const bad = { time: '2026-12-01T10:00:00.000Z', campaign: 'bsr-social-innovation-2027', kind: 'reply', recipient: DENMARK, messageId: '<old@x>', uid: UID, status: 'received', reply: { partstat: 'DECLINED', sequence: -1 } };
+    const bad = {
+      time: '2026-12-01T10:00:00.000Z',
+      campaign: 'bsr-social-innovation-2027',
+      kind: 'reply',
+      recipient: DENMARK,
+      messageId: '<old@x>',
+      uid: UID,
+      status: 'received',
+      reply: { partstat: 'DECLINED', sequence: -1 },
+    };
     writeFileSync(journal(), readFileSync(journal(), 'utf8') + JSON.stringify(bad) + '\n');
     const s = await runCli(['status', '--now', '2026-12-02T13:00'], { cwd: dir });
     expect(s.code).toBe(0);
@@ -221,7 +271,10 @@ describe('answers in order, and a journal no mail can lock', () => {
     const dry = await runCli(['remind', '--dry-run', '--now', '2027-04-18T09:30'], { cwd: dir });
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain('journal.jsonl:10: this journal line is not a journal entry');
-    writeFileSync(journal(), readFileSync(journal(), 'utf8') + JSON.stringify({ ...bad, kind: 'invitation', status: 'accepted', reply: undefined, sequence: -1 }) + '\n');
+    writeFileSync(
+      journal(),
+      readFileSync(journal(), 'utf8') + JSON.stringify({ ...bad, kind: 'invitation', status: 'accepted', reply: undefined, sequence: -1 }) + '\n',
+    );
     expect((await runCli(['status'], { cwd: dir })).code).toBe(2);
   });
 
@@ -230,7 +283,12 @@ describe('answers in order, and a journal no mail can lock', () => {
     reply('b-date-stamp', { from: DENMARK, attendee: DENMARK, dtstamp: ';VALUE=DATE:20261201' });
     reply('c-future', { from: DENMARK, attendee: DENMARK, dtstamp: ':20271201T101500Z' });
     writeFileSync(path.join(mails, 'd-empty-part.eml'), CRLF(`From: <${DENMARK}>\nMessage-ID: <d@x>\nContent-Type: text/calendar; method=REPLY\n\n`));
-    writeFileSync(path.join(mails, 'e-bad-base64.eml'), CRLF(`From: <${DENMARK}>\nMessage-ID: <e@x>\nContent-Type: text/calendar; method=REPLY\nContent-Transfer-Encoding: base64\n\n!!!!not base64 at all@@@@\n`));
+    writeFileSync(
+      path.join(mails, 'e-bad-base64.eml'),
+      CRLF(
+        `From: <${DENMARK}>\nMessage-ID: <e@x>\nContent-Type: text/calendar; method=REPLY\nContent-Transfer-Encoding: base64\n\n!!!!not base64 at all@@@@\n`,
+      ),
+    );
     reply('f-good', { from: 'info@cc-latvia.example.org', attendee: 'info@cc-latvia.example.org', partstat: 'ACCEPTED' });
     const read = await replies();
     expect(read.new.accepted).toBe(1);
@@ -249,7 +307,12 @@ describe('answers in order, and a journal no mail can lock', () => {
 describe('nothing raw reaches the terminal', () => {
   it('escape sequences in a UID, a METHOD or an address are shown escaped by replies and status', async () => {
     reply('osc52', { from: DENMARK, attendee: 'x\u001b]52;c;cGF5bG9hZA==\u0007@evil.example', uid: `evil\u001b[2J${UID}` });
-    writeFileSync(path.join(mails, 'method.eml'), CRLF(`From: <${DENMARK}>\nMessage-ID: <m@x>\nContent-Type: text/calendar\n\nBEGIN:VCALENDAR\nMETHOD:\u001b[2JREPLY\nBEGIN:VEVENT\nUID:${UID}\nEND:VEVENT\nEND:VCALENDAR\n`));
+    writeFileSync(
+      path.join(mails, 'method.eml'),
+      CRLF(
+        `From: <${DENMARK}>\nMessage-ID: <m@x>\nContent-Type: text/calendar\n\nBEGIN:VCALENDAR\nMETHOD:\u001b[2JREPLY\nBEGIN:VEVENT\nUID:${UID}\nEND:VEVENT\nEND:VCALENDAR\n`,
+      ),
+    );
     reply('attendee', { from: 'mallory@evil.example', attendee: `info\u001b[31m@cc-denmark.example.org` });
     const text = await runCli(['replies', '--dir', 'mails', '--now', '2026-12-02T12:00:00Z'], { cwd: dir });
     expect(text.code).toBe(0);
@@ -273,7 +336,11 @@ describe('sources that do not crash or hang', () => {
   });
 
   it.each([
-    ['a file without a leading From line', () => (writeFileSync(path.join(dir, 'inbox'), 'Subject: hi\n\nbody\n'), 'inbox'), /is not an mbox file: it does not start with a "From " line/],
+    [
+      'a file without a leading From line',
+      () => (writeFileSync(path.join(dir, 'inbox'), 'Subject: hi\n\nbody\n'), 'inbox'),
+      /is not an mbox file: it does not start with a "From " line/,
+    ],
     ['a folder', () => 'mails', /mails: is a folder, not an mbox file/],
     ['/dev/zero', () => '/dev/zero', /is not a regular file \(a device or a pipe\)/],
   ])('--mbox on %s: exit 2 saying what it is', async (_, make, message) => {
@@ -284,7 +351,7 @@ describe('sources that do not crash or hang', () => {
 });
 
 describe.skipIf(!dovecotAvailable())('unsubscribe', () => {
-  it("the List-Unsubscribe mail, read over IMAP: no more reminders or updates to that address, but the cancellation; a forged one does not count", async () => {
+  it('the List-Unsubscribe mail, read over IMAP: no more reminders or updates to that address, but the cancellation; a forged one does not count', async () => {
     const header = smtp.received.find((m) => m.envelope.to[0] === DENMARK)!.parsed.headers.get('list-unsubscribe') as { mail?: string; url?: string } | string;
     const raw = smtp.received.find((m) => m.envelope.to[0] === DENMARK)!.raw.toString();
     const link = /List-Unsubscribe:\s*<mailto:([^?>]+)\?subject=([^>]+)>/.exec(raw.replace(/\r\n\s+/g, ' '))!;
@@ -295,16 +362,31 @@ describe.skipIf(!dovecotAvailable())('unsubscribe', () => {
     const imap = await startImap();
     try {
       const u = new URL(imap.url);
-      const client = new ImapFlow({ host: u.hostname, port: Number(u.port), secure: false, doSTARTTLS: true, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false, tls: { ca: [readFileSync(imap.caFile)] } });
+      const client = new ImapFlow({
+        host: u.hostname,
+        port: Number(u.port),
+        secure: false,
+        doSTARTTLS: true,
+        auth: { user: IMAP_USER, pass: IMAP_PASS },
+        logger: false,
+        tls: { ca: [readFileSync(imap.caFile)] },
+      });
       await client.connect();
       await client.append('INBOX', CRLF(`From: <${DENMARK}>\nTo: biser@example.org\nSubject: ${subject}\nMessage-ID: <unsub@cc-denmark.example.org>\n\n`));
-      await client.append('INBOX', CRLF(`From: <mallory@evil.example>\nTo: biser@example.org\nSubject: unsubscribe info@cc-latvia.example.org 0123456789abcdef0123\nMessage-ID: <unsub2@evil.example>\n\n`));
+      await client.append(
+        'INBOX',
+        CRLF(
+          `From: <mallory@evil.example>\nTo: biser@example.org\nSubject: unsubscribe info@cc-latvia.example.org 0123456789abcdef0123\nMessage-ID: <unsub2@evil.example>\n\n`,
+        ),
+      );
       await client.logout();
       const env = { IMAP_URL: imap.url, IMAP_USER, IMAP_PASS, NODE_EXTRA_CA_CERTS: imap.caFile };
       const read = JSON.parse((await runCli(['replies', '--json', '--now', '2026-12-02T12:00:00Z'], { cwd: dir, env })).stdout);
       expect(read.new.unsubscribed).toBe(1);
       expect(reasons(read.notCounted)).toEqual([['INBOX UID 2', 'an unsubscribe request for info@cc-latvia.example.org whose token does not verify']]);
-      expect(readFileSync(path.join(dir, '.invite/unsubscribed.csv'), 'utf8')).toMatch(new RegExp(`^email,date,campaign\\n${DENMARK},2026-12-02T12:00:00.000Z,bsr-social-innovation-2027\\n$`));
+      expect(readFileSync(path.join(dir, '.invite/unsubscribed.csv'), 'utf8')).toMatch(
+        new RegExp(`^email,date,campaign\\n${DENMARK},2026-12-02T12:00:00.000Z,bsr-social-innovation-2027\\n$`),
+      );
 
       const remind = await runCli(['remind', '--dry-run', '--now', '2027-04-18T09:30'], { cwd: dir });
       expect(remind.stdout).not.toContain(`<${DENMARK}>`);

@@ -207,18 +207,23 @@ Message-ID: ${messageId}
 /** The replies of the test, as files: three clients' answers, a bounce and a delay, and mail to skip. */
 function replyMails(idOf: (address: string) => string): [string, string][] {
   return [
-      ['outlook/accept.eml', outlook({ attendee: 'info@cc-denmark.example.org', partstat: 'ACCEPTED' }, 'a1')],
-      // Denmark changes its mind later (a newer DTSTAMP): the latest answer wins.
-      ['outlook/decline-later.eml', outlook({ attendee: 'info@cc-denmark.example.org', partstat: 'DECLINED', dtstamp: '20261205T090000Z' }, 'a2')],
-      ['google.eml', google({ attendee: 'info@cc-latvia.example.org', partstat: 'DECLINED' }, 'g1')],
-      ['apple.eml', apple({ attendee: 'info@cc-estonia.example.org', partstat: 'TENTATIVE' }, 'p1')],
-      ['nested/deeper/lithuania.eml', apple({ attendee: 'info@cc-lithuania.example.org', partstat: 'ACCEPTED' }, 'p2')],
-      ['bounce-finland.eml', bounce('info@cc-finland.example.org', idOf('info@cc-finland.example.org'), '5.1.1', 'd1')],
-      ['delay-poland.eml', bounce('info@cc-poland.example.org', idOf('info@cc-poland.example.org'), '4.4.1', 'd2')],
-      ['other-event.eml', google({ attendee: 'info@cc-sweden.example.org', partstat: 'ACCEPTED', uid: 'another-event@example.org' }, 'x1')],
-      ['stranger.eml', outlook({ attendee: 'stranger@example.com', partstat: 'ACCEPTED' }, 'x2')],
-      ['malformed.eml', CRLF(`From: someone@example.com\nMessage-ID: <x3@example.com>\nContent-Type: text/calendar; method=REPLY\n\nBEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nthis is not a property\n`)],
-      ['newsletter.eml', CRLF(`From: news@example.com\nTo: ${ORGANISER}\nSubject: News\nMessage-ID: <x4@example.com>\n\nHello.\n`)],
+    ['outlook/accept.eml', outlook({ attendee: 'info@cc-denmark.example.org', partstat: 'ACCEPTED' }, 'a1')],
+    // Denmark changes its mind later (a newer DTSTAMP): the latest answer wins.
+    ['outlook/decline-later.eml', outlook({ attendee: 'info@cc-denmark.example.org', partstat: 'DECLINED', dtstamp: '20261205T090000Z' }, 'a2')],
+    ['google.eml', google({ attendee: 'info@cc-latvia.example.org', partstat: 'DECLINED' }, 'g1')],
+    ['apple.eml', apple({ attendee: 'info@cc-estonia.example.org', partstat: 'TENTATIVE' }, 'p1')],
+    ['nested/deeper/lithuania.eml', apple({ attendee: 'info@cc-lithuania.example.org', partstat: 'ACCEPTED' }, 'p2')],
+    ['bounce-finland.eml', bounce('info@cc-finland.example.org', idOf('info@cc-finland.example.org'), '5.1.1', 'd1')],
+    ['delay-poland.eml', bounce('info@cc-poland.example.org', idOf('info@cc-poland.example.org'), '4.4.1', 'd2')],
+    ['other-event.eml', google({ attendee: 'info@cc-sweden.example.org', partstat: 'ACCEPTED', uid: 'another-event@example.org' }, 'x1')],
+    ['stranger.eml', outlook({ attendee: 'stranger@example.com', partstat: 'ACCEPTED' }, 'x2')],
+    [
+      'malformed.eml',
+      CRLF(
+        `From: someone@example.com\nMessage-ID: <x3@example.com>\nContent-Type: text/calendar; method=REPLY\n\nBEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nthis is not a property\n`,
+      ),
+    ],
+    ['newsletter.eml', CRLF(`From: news@example.com\nTo: ${ORGANISER}\nSubject: News\nMessage-ID: <x4@example.com>\n\nHello.\n`)],
   ];
 }
 
@@ -246,10 +251,16 @@ describe('invite replies', () => {
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout);
     expect(summary).toMatchObject({ read: 11, new: { accepted: 2, tentative: 1, declined: 2, bounced: 1 }, alreadyRecorded: 0, temporaryBounces: 1, other: 1 });
-    expect(summary.skipped.map((s: { where: string; reason: string }) => [path.basename(s.where), s.reason])).toEqual([['other-event.eml', 'a reply for another event (UID another-event@example.org)']]);
-    expect(summary.unreadable.map((s: { where: string; reason: string }) => [path.basename(s.where), s.reason])).toEqual([['malformed.eml', expect.stringMatching(/^a calendar that cannot be read/)]]);
+    expect(summary.skipped.map((s: { where: string; reason: string }) => [path.basename(s.where), s.reason])).toEqual([
+      ['other-event.eml', 'a reply for another event (UID another-event@example.org)'],
+    ]);
+    expect(summary.unreadable.map((s: { where: string; reason: string }) => [path.basename(s.where), s.reason])).toEqual([
+      ['malformed.eml', expect.stringMatching(/^a calendar that cannot be read/)],
+    ]);
     // A reply for this event from someone never invited is a claim about it: not counted, and said.
-    expect(summary.notCounted.map((s: { where: string; reason: string }) => [path.basename(s.where), s.reason])).toEqual([['stranger.eml', 'stranger@example.com was not invited']]);
+    expect(summary.notCounted.map((s: { where: string; reason: string }) => [path.basename(s.where), s.reason])).toEqual([
+      ['stranger.eml', 'stranger@example.com was not invited'],
+    ]);
 
     const again = await runCli(['replies', '--dir', 'replies'], { cwd: dir });
     expect(again.code).toBe(0);
@@ -257,7 +268,10 @@ describe('invite replies', () => {
 
     // The same mail as one mbox file, read against the journal as it was before: the same counts.
     const mbox = path.join(dir, 'Inbox.mbox');
-    writeFileSync(mbox, mails.map(([, text]) => `From MAILER-DAEMON Tue Dec  1 10:00:00 2026\n${text.replace(/\r\n/g, '\n').replace(/^From /gm, '>From ')}\n`).join(''));
+    writeFileSync(
+      mbox,
+      mails.map(([, text]) => `From MAILER-DAEMON Tue Dec  1 10:00:00 2026\n${text.replace(/\r\n/g, '\n').replace(/^From /gm, '>From ')}\n`).join(''),
+    );
     const fresh = path.join(dir, 'fresh-journal.jsonl');
     writeFileSync(fresh, before);
     const fromMbox = JSON.parse((await runCli(['replies', '--mbox', mbox, '--journal', fresh, '--json'], { cwd: dir })).stdout);
@@ -280,9 +294,19 @@ describe('invite replies', () => {
     expect(remind.code).toBe(0);
     expect(remind.stderr).toContain('9 invited, 0 registered, 2 declined, 1 bounced');
     await whenReceived(smtp, mark + 6);
-    const reminded = smtp.received.slice(mark).map((m) => m.envelope.to[0]).sort();
+    const reminded = smtp.received
+      .slice(mark)
+      .map((m) => m.envelope.to[0])
+      .sort();
     expect(reminded).toEqual(
-      ['info@cc-estonia.example.org', 'info@cc-germany.example.org', 'info@cc-lithuania.example.org', 'info@cc-poland.example.org', 'info@cc-sweden.example.org', 'info@cc-europe.example.org'].sort(),
+      [
+        'info@cc-estonia.example.org',
+        'info@cc-germany.example.org',
+        'info@cc-lithuania.example.org',
+        'info@cc-poland.example.org',
+        'info@cc-sweden.example.org',
+        'info@cc-europe.example.org',
+      ].sort(),
     );
 
     // A cancellation still tells those who declined (it is their calendar entry too), never the bounced address.
@@ -311,54 +335,77 @@ describe('invite replies', () => {
     );
   });
 
-  it.skipIf(!dovecotAvailable())('over IMAP (Dovecot, STARTTLS): the same counts, read-only (nothing flagged or moved), 0 new the second time; a wrong password exits 2 without showing it', async () => {
-    const dir = campaignCopy();
-    const smtp = await server();
-    expect((await runCli(['send', '--smtp', smtp.url, '--yes', '--now', '2026-11-27T12:00:00Z'], { cwd: dir })).code).toBe(0);
-    const journal = path.join(dir, '.invite', 'journal.jsonl');
-    const idOf = (address: string) => journalLines(journal).find((l) => l.recipient === address)!.messageId;
-    const imap = await startImap();
-    try {
-      const u = new URL(imap.url);
-      const client = new ImapFlow({ host: u.hostname, port: Number(u.port), secure: false, doSTARTTLS: true, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false, tls: { ca: [readFileSync(imap.caFile)] } });
-      await client.connect();
-      const mails = replyMails(idOf);
-      for (const [, text] of mails) await client.append('INBOX', text);
+  it.skipIf(!dovecotAvailable())(
+    'over IMAP (Dovecot, STARTTLS): the same counts, read-only (nothing flagged or moved), 0 new the second time; a wrong password exits 2 without showing it',
+    async () => {
+      const dir = campaignCopy();
+      const smtp = await server();
+      expect((await runCli(['send', '--smtp', smtp.url, '--yes', '--now', '2026-11-27T12:00:00Z'], { cwd: dir })).code).toBe(0);
+      const journal = path.join(dir, '.invite', 'journal.jsonl');
+      const idOf = (address: string) => journalLines(journal).find((l) => l.recipient === address)!.messageId;
+      const imap = await startImap();
+      try {
+        const u = new URL(imap.url);
+        const client = new ImapFlow({
+          host: u.hostname,
+          port: Number(u.port),
+          secure: false,
+          doSTARTTLS: true,
+          auth: { user: IMAP_USER, pass: IMAP_PASS },
+          logger: false,
+          tls: { ca: [readFileSync(imap.caFile)] },
+        });
+        await client.connect();
+        const mails = replyMails(idOf);
+        for (const [, text] of mails) await client.append('INBOX', text);
 
-      const env = { IMAP_URL: imap.url, IMAP_USER, IMAP_PASS, NODE_EXTRA_CA_CERTS: imap.caFile };
-      const first = await runCli(['replies', '--json'], { cwd: dir, env });
-      expect(first.stderr).toBe('');
-      expect(first.code).toBe(0);
-      // The newsletter cannot be a reply (no calendar, no report, not in reply to ours): never downloaded.
-      expect(JSON.parse(first.stdout)).toMatchObject({ read: 10, new: { accepted: 2, tentative: 1, declined: 2, bounced: 1 }, alreadyRecorded: 0, temporaryBounces: 1, other: 0, mailbox: { name: 'INBOX', uid: 11, reread: false } });
-      // The next run looks only at what came after UID 11: nothing.
-      const again = await runCli(['replies'], { cwd: dir, env });
-      expect(again.stdout.split('\n').slice(0, 2)).toEqual(['Read 0 messages: 0 new; 0 already recorded; 0 skipped; 0 other mails.', 'Read INBOX up to UID 11; the next run starts after it.']);
-      // Another UIDVALIDITY (the mailbox was recreated, or moved to another server): read again from the start, once; nothing twice.
-      writeFileSync(journal, readFileSync(journal, 'utf8').replace(/"uidValidity":\d+/g, '"uidValidity":1'));
-      const reread = JSON.parse((await runCli(['replies', '--json'], { cwd: dir, env })).stdout);
-      expect(reread).toMatchObject({ read: 10, new: { accepted: 0, declined: 0, bounced: 0 }, alreadyRecorded: 7, mailbox: { uid: 11, reread: true } });
-      expect((await runCli(['replies'], { cwd: dir, env })).stdout.split('\n')[0]).toBe('Read 0 messages: 0 new; 0 already recorded; 0 skipped; 0 other mails.');
+        const env = { IMAP_URL: imap.url, IMAP_USER, IMAP_PASS, NODE_EXTRA_CA_CERTS: imap.caFile };
+        const first = await runCli(['replies', '--json'], { cwd: dir, env });
+        expect(first.stderr).toBe('');
+        expect(first.code).toBe(0);
+        // The newsletter cannot be a reply (no calendar, no report, not in reply to ours): never downloaded.
+        expect(JSON.parse(first.stdout)).toMatchObject({
+          read: 10,
+          new: { accepted: 2, tentative: 1, declined: 2, bounced: 1 },
+          alreadyRecorded: 0,
+          temporaryBounces: 1,
+          other: 0,
+          mailbox: { name: 'INBOX', uid: 11, reread: false },
+        });
+        // The next run looks only at what came after UID 11: nothing.
+        const again = await runCli(['replies'], { cwd: dir, env });
+        expect(again.stdout.split('\n').slice(0, 2)).toEqual([
+          'Read 0 messages: 0 new; 0 already recorded; 0 skipped; 0 other mails.',
+          'Read INBOX up to UID 11; the next run starts after it.',
+        ]);
+        // Another UIDVALIDITY (the mailbox was recreated, or moved to another server): read again from the start, once; nothing twice.
+        writeFileSync(journal, readFileSync(journal, 'utf8').replace(/"uidValidity":\d+/g, '"uidValidity":1'));
+        const reread = JSON.parse((await runCli(['replies', '--json'], { cwd: dir, env })).stdout);
+        expect(reread).toMatchObject({ read: 10, new: { accepted: 0, declined: 0, bounced: 0 }, alreadyRecorded: 7, mailbox: { uid: 11, reread: true } });
+        expect((await runCli(['replies'], { cwd: dir, env })).stdout.split('\n')[0]).toBe(
+          'Read 0 messages: 0 new; 0 already recorded; 0 skipped; 0 other mails.',
+        );
 
-      // Read-only: the same 11 messages, none marked \Seen or anything else.
-      const lock = await client.getMailboxLock('INBOX', { readOnly: true });
-      const flags: string[][] = [];
-      for await (const m of client.fetch('1:*', { flags: true })) flags.push([...(m.flags ?? [])]);
-      lock.release();
-      expect(flags).toEqual(mails.map(() => ['\\Recent']));
-      await client.logout();
+        // Read-only: the same 11 messages, none marked \Seen or anything else.
+        const lock = await client.getMailboxLock('INBOX', { readOnly: true });
+        const flags: string[][] = [];
+        for await (const m of client.fetch('1:*', { flags: true })) flags.push([...(m.flags ?? [])]);
+        lock.release();
+        expect(flags).toEqual(mails.map(() => ['\\Recent']));
+        await client.logout();
 
-      const wrong = await runCli(['replies'], { cwd: dir, env: { ...env, IMAP_PASS: 'not the password 4d1' } });
-      expect(wrong.code).toBe(2);
-      expect(wrong.stderr).toContain(`invite: the IMAP server 127.0.0.1:${u.port} refused the login for ${IMAP_USER}`);
-      expect(wrong.stderr + wrong.stdout).not.toContain('not the password 4d1');
+        const wrong = await runCli(['replies'], { cwd: dir, env: { ...env, IMAP_PASS: 'not the password 4d1' } });
+        expect(wrong.code).toBe(2);
+        expect(wrong.stderr).toContain(`invite: the IMAP server 127.0.0.1:${u.port} refused the login for ${IMAP_USER}`);
+        expect(wrong.stderr + wrong.stdout).not.toContain('not the password 4d1');
 
-      // Without the CA the certificate is not trusted: exit 2, nothing read.
-      const untrusted = await runCli(['replies'], { cwd: dir, env: { ...env, NODE_EXTRA_CA_CERTS: undefined } });
-      expect(untrusted.code).toBe(2);
-      expect(untrusted.stderr).toMatch(/cannot read the mailbox on 127\.0\.0\.1:\d+: .*(certificate|self.signed)/i);
-    } finally {
-      await imap.close();
-    }
-  });
+        // Without the CA the certificate is not trusted: exit 2, nothing read.
+        const untrusted = await runCli(['replies'], { cwd: dir, env: { ...env, NODE_EXTRA_CA_CERTS: undefined } });
+        expect(untrusted.code).toBe(2);
+        expect(untrusted.stderr).toMatch(/cannot read the mailbox on 127\.0\.0\.1:\d+: .*(certificate|self.signed)/i);
+      } finally {
+        await imap.close();
+      }
+    },
+  );
 });

@@ -66,7 +66,10 @@ describe('invite remind, replayed day by day', () => {
 
     // status counts a reminder against the invited only (the European centre was never invited).
     const status = JSON.parse((await runCli(['status', '--json', '--now', '2027-04-18T10:00'], { cwd: each.dir })).stdout);
-    expect(status.kinds.find((k: { kind: string }) => k.kind === 'reminder:week-before')).toMatchObject({ accepted: 7, notYetSent: ['info@cc-denmark.example.org'] });
+    expect(status.kinds.find((k: { kind: string }) => k.kind === 'reminder:week-before')).toMatchObject({
+      accepted: 7,
+      notYetSent: ['info@cc-denmark.example.org'],
+    });
 
     mark = each.smtp.received.length;
     const again = await remind('2027-04-18T16:00');
@@ -132,7 +135,9 @@ describe('invite update and invite cancel', () => {
     expect(each.smtp.received).toHaveLength(9);
 
     // The workshop moves an hour later.
-    edit(path.join(each.dir, 'invite.yaml'), (y) => y.replace('start: 2027-05-06T09:00', 'start: 2027-05-06T10:00').replace('end: 2027-05-06T12:00', 'end: 2027-05-06T13:00'));
+    edit(path.join(each.dir, 'invite.yaml'), (y) =>
+      y.replace('start: 2027-05-06T09:00', 'start: 2027-05-06T10:00').replace('end: 2027-05-06T12:00', 'end: 2027-05-06T13:00'),
+    );
     const moved = await invite('update', '2026-12-01T12:00');
     expect(moved.code).toBe(0);
     await whenReceived(each.smtp, 18);
@@ -140,7 +145,13 @@ describe('invite update and invite cancel', () => {
     expect(recipients(update1)).toEqual([...NINE].sort());
     for (const m of update1) {
       const { event, mimeMethod, text } = calendarOf(m);
-      expect(event).toMatchObject({ method: 'REQUEST', uid: 'bsr-social-innovation-2027@example.org', sequence: 1, start: '2027-05-06T08:00:00.000Z', end: '2027-05-06T11:00:00.000Z' });
+      expect(event).toMatchObject({
+        method: 'REQUEST',
+        uid: 'bsr-social-innovation-2027@example.org',
+        sequence: 1,
+        start: '2027-05-06T08:00:00.000Z',
+        end: '2027-05-06T11:00:00.000Z',
+      });
       expect(event.stamp).toBe('2026-12-01T11:00:00.000Z');
       expect(mimeMethod).toBe('REQUEST');
       for (const line of physicalLines(text)) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(75);

@@ -50,7 +50,14 @@ async function campaignInGit(smtp: TestSmtp) {
 
 /** What the machine gives the job besides the secrets: the test's clock, npm's cache. */
 function machine(remindAt: string, extra: Record<string, string> = {}) {
-  return { INVITE_NOW: remindAt, npm_config_cache: path.join(os.homedir(), '.npm'), npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', ...extra };
+  return {
+    INVITE_NOW: remindAt,
+    npm_config_cache: path.join(os.homedir(), '.npm'),
+    npm_config_prefer_offline: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    ...extra,
+  };
 }
 
 /** The journal as the origin holds it after the job. */
@@ -81,7 +88,12 @@ describe('the scheduled job init writes, run step by step', () => {
     await whenReceived(smtp, 2 * CONTACTS.length);
     expect(reminded(smtp)).toEqual(CONTACTS);
     const journal = await originJournal(origin);
-    expect(journal.filter((l) => l.kind === 'reminder:week-before').map((l) => l.recipient).sort()).toEqual(CONTACTS);
+    expect(
+      journal
+        .filter((l) => l.kind === 'reminder:week-before')
+        .map((l) => l.recipient)
+        .sort(),
+    ).toEqual(CONTACTS);
     // The upload of the journal is for a failed push only.
     expect(run.steps.find((s) => s.name.startsWith('Upload'))?.ran).toBe(false);
   });
@@ -89,12 +101,19 @@ describe('the scheduled job init writes, run step by step', () => {
   it('with REGISTRATIONS_URL served from 127.0.0.1: the person who registered gets nothing', async () => {
     const smtp = await startSmtp({ plain: true });
     closers.push(smtp.close);
-    const http = createServer((_, response) => response.writeHead(200, { 'content-type': 'text/csv' }).end('Timestamp,E-mail address,Name\n2026-12-01,Grace.Hopper@example.org,Grace\n'));
+    const http = createServer((_, response) =>
+      response.writeHead(200, { 'content-type': 'text/csv' }).end('Timestamp,E-mail address,Name\n2026-12-01,Grace.Hopper@example.org,Grace\n'),
+    );
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => http.close(() => resolve())));
     const { origin, remindAt } = await campaignInGit(smtp);
     const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/export.csv`;
-    const run = await runWorkflow({ workflow: WORKFLOW, origin, secrets: { SMTP_URL: smtp.url, REGISTRATIONS_URL: url, GITHUB_TOKEN: 'ghs_test' }, machine: machine(remindAt) });
+    const run = await runWorkflow({
+      workflow: WORKFLOW,
+      origin,
+      secrets: { SMTP_URL: smtp.url, REGISTRATIONS_URL: url, GITHUB_TOKEN: 'ghs_test' },
+      machine: machine(remindAt),
+    });
     expect(run.failed, run.log).toBe(false);
     await smtp.close();
     expect(reminded(smtp)).toEqual(['ada.lovelace@example.org', 'marie.curie@example.org']);
@@ -107,7 +126,15 @@ describe('the scheduled job init writes, run step by step', () => {
     closers.push(imap.close);
     const { origin, remindAt, uid } = await campaignInGit(smtp);
     const u = new URL(imap.url);
-    const client = new ImapFlow({ host: u.hostname, port: Number(u.port), secure: false, doSTARTTLS: true, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false, tls: { ca: [readFileSync(imap.caFile)] } });
+    const client = new ImapFlow({
+      host: u.hostname,
+      port: Number(u.port),
+      secure: false,
+      doSTARTTLS: true,
+      auth: { user: IMAP_USER, pass: IMAP_PASS },
+      logger: false,
+      tls: { ca: [readFileSync(imap.caFile)] },
+    });
     await client.connect();
     const ics = `BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nPRODID:-//Apple Inc.//macOS 15.1//EN\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nATTENDEE;PARTSTAT=DECLINED;CN=Marie Curie:mailto:marie.curie@example.org\r\nDTSTAMP:20261201T101500Z\r\nSEQUENCE:0\r\nUID:${uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n`;
     await client.append(
@@ -126,7 +153,9 @@ describe('the scheduled job init writes, run step by step', () => {
     await smtp.close();
     expect(reminded(smtp)).toEqual(['ada.lovelace@example.org', 'grace.hopper@example.org']);
     // The Decline is in the journal the job pushed, for tomorrow's run.
-    expect((await originJournal(origin)).filter((l) => l.kind === 'reply').map((l) => [l.recipient, l.reply?.partstat])).toEqual([['marie.curie@example.org', 'DECLINED']]);
+    expect((await originJournal(origin)).filter((l) => l.kind === 'reply').map((l) => [l.recipient, l.reply?.partstat])).toEqual([
+      ['marie.curie@example.org', 'DECLINED'],
+    ]);
   });
 
   it('the organiser pushes meanwhile (a new contact invited, its journal line with it): the job pulls, and the journal lands with both', async () => {
@@ -153,7 +182,12 @@ describe('the scheduled job init writes, run step by step', () => {
     expect(run.failed, run.log).toBe(false);
     expect(run.log).toContain('The push was refused (try 1 of 3)');
     const journal = await originJournal(origin);
-    expect(journal.filter((l) => l.kind === 'invitation').map((l) => l.recipient).sort()).toEqual([...CONTACTS, 'alan.turing@example.org'].sort());
+    expect(
+      journal
+        .filter((l) => l.kind === 'invitation')
+        .map((l) => l.recipient)
+        .sort(),
+    ).toEqual([...CONTACTS, 'alan.turing@example.org'].sort());
     expect(journal.filter((l) => l.kind === 'reminder:week-before')).toHaveLength(CONTACTS.length);
     // The merged journal is one the reader accepts: the next day's status reads it.
     const next = tmp('next');
@@ -173,7 +207,12 @@ describe('the workflows pass @action-validator/cli', () => {
   it('the validator can fail: a misspelt key is refused', async () => {
     const bad = path.join(tmp('bad'), 'bad.yml');
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(bad, readFileSync(path.join(ROOT, 'starter/github/workflows/reminders.yml'), 'utf8').replace('persist-credentials: false', 'persist-credentials: false\n          presist: true').replace('timeout-minutes:', 'timeout-minute:'));
+    writeFileSync(
+      bad,
+      readFileSync(path.join(ROOT, 'starter/github/workflows/reminders.yml'), 'utf8')
+        .replace('persist-credentials: false', 'persist-credentials: false\n          presist: true')
+        .replace('timeout-minutes:', 'timeout-minute:'),
+    );
     await expect(exec(path.join(ROOT, 'node_modules/.bin/action-validator'), [bad], { env: cleanEnv() })).rejects.toMatchObject({ code: 1 });
   });
 });

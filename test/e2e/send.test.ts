@@ -45,7 +45,9 @@ describe('invite send --dry-run', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe('Recipients (9):');
-    CONTACTS.forEach((contact, i) => expect(lines[i + 1]).toMatch(new RegExp(`^  ${i + 1}  ${contact.name} <${contact.email.replace(/\./g, '\\.')}> +\\d\\d:\\d\\d–`)));
+    CONTACTS.forEach((contact, i) =>
+      expect(lines[i + 1]).toMatch(new RegExp(`^  ${i + 1}  ${contact.name} <${contact.email.replace(/\./g, '\\.')}> +\\d\\d:\\d\\d–`)),
+    );
     expect(result.stdout).toMatch(/^ {2}6 {2}Žydrūnė Šalčiūtė <info@cc-lithuania\.example\.org> +10:00–13:00 in Vilnius$/m);
     expect(result.stdout).toMatch(/^ {2}1 {2}Søren Møller <info@cc-denmark\.example\.org> +09:00–12:00 CEST$/m);
     // One message in full: the first.
@@ -53,7 +55,9 @@ describe('invite send --dry-run', () => {
     expect(result.stdout).toContain(`To: ${CONTACTS[0]!.name} <${CONTACTS[0]!.email}>`);
     expect(result.stdout.indexOf('Recipients (9):')).toBeLessThan(result.stdout.indexOf('── message 1'));
     expect(result.stdout).toContain('invite.ics (calendar, METHOD:REQUEST');
-    expect(result.stdout).toMatch(/Dry run: 9 invitations rendered for bsr-social-innovation-2027; nothing sent\. The first is shown in full; --all shows every one/);
+    expect(result.stdout).toMatch(
+      /Dry run: 9 invitations rendered for bsr-social-innovation-2027; nothing sent\. The first is shown in full; --all shows every one/,
+    );
   });
 
   it('--all prints every message in full; --limit 3 those three; --to the one', async () => {
@@ -72,7 +76,9 @@ describe('invite send --dry-run', () => {
     expect(one.stderr.match(/^To: /gm)).toHaveLength(1);
     expect(one.stderr).toContain(`To: ${CONTACTS[5]!.name} <${CONTACTS[5]!.email}>`);
     expect(one.stderr).toContain('Recipients (1):');
-    expect(JSON.parse(one.stdout).recipients).toEqual([{ email: 'info@cc-lithuania.example.org', name: 'Žydrūnė Šalčiūtė', localTime: '10:00–13:00 in Vilnius', warnings: [] }]);
+    expect(JSON.parse(one.stdout).recipients).toEqual([
+      { email: 'info@cc-lithuania.example.org', name: 'Žydrūnė Šalčiūtė', localTime: '10:00–13:00 in Vilnius', warnings: [] },
+    ]);
     const misuse = await runCli(['send', '--all', '--now', NOW]);
     expect(misuse.code).toBe(2);
     expect(misuse.stderr).toContain('--all is for --dry-run');
@@ -109,10 +115,15 @@ describe('memory', () => {
   it('the launcher leaves V8 alone; a heap cap in NODE_OPTIONS applies as given', async () => {
     expect(readFileSync(BIN, 'utf8')).not.toMatch(/setFlagsFromString|node:v8/);
     const probe = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-heap-')), 'heap.mjs');
-    writeFileSync(probe, "import v8 from 'node:v8';\nprocess.on('exit', () => process.stderr.write(`heap limit: ${v8.getHeapStatistics().heap_size_limit}\\n`));\n");
+    writeFileSync(
+      probe,
+      "import v8 from 'node:v8';\nprocess.on('exit', () => process.stderr.write(`heap limit: ${v8.getHeapStatistics().heap_size_limit}\\n`));\n",
+    );
     const limit = (stderr: string) => Number(/heap limit: (\d+)/.exec(stderr)?.[1]);
     const own = await runCli(['send', '--dry-run', '--now', NOW], { env: { NODE_OPTIONS: `--import=${probe}` } });
-    const capped = await runCli(['send', '--dry-run', '--now', NOW], { env: { NODE_OPTIONS: `--import=${probe} --max-old-space-size=96 --max-semi-space-size=1` } });
+    const capped = await runCli(['send', '--dry-run', '--now', NOW], {
+      env: { NODE_OPTIONS: `--import=${probe} --max-old-space-size=96 --max-semi-space-size=1` },
+    });
     expect([own.code, capped.code]).toEqual([0, 0]);
     expect(limit(capped.stderr)).toBeLessThan(110 * 1024 * 1024);
     expect(limit(own.stderr)).toBeGreaterThan(500 * 1024 * 1024);
@@ -120,15 +131,18 @@ describe('memory', () => {
 });
 
 describe('start-up', () => {
-  it.runIf(typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function')('Node.js 22.1 and later: the compiled code is kept in the user\'s cache folder for the next run', async () => {
-    const cache = mkdtempSync(path.join(os.tmpdir(), 'invite-cache-'));
-    expect((await runCli(['--help'], { env: { XDG_CACHE_HOME: cache } })).code).toBe(0);
-    expect(readdirSync(path.join(cache, 'invite', 'compile-cache')).length).toBeGreaterThan(0);
-    // Turned off as for any Node.js program.
-    const off = mkdtempSync(path.join(os.tmpdir(), 'invite-cache-'));
-    expect((await runCli(['--help'], { env: { XDG_CACHE_HOME: off, NODE_DISABLE_COMPILE_CACHE: '1' } })).code).toBe(0);
-    expect(readdirSync(off)).toEqual([]);
-  });
+  it.runIf(typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function')(
+    "Node.js 22.1 and later: the compiled code is kept in the user's cache folder for the next run",
+    async () => {
+      const cache = mkdtempSync(path.join(os.tmpdir(), 'invite-cache-'));
+      expect((await runCli(['--help'], { env: { XDG_CACHE_HOME: cache } })).code).toBe(0);
+      expect(readdirSync(path.join(cache, 'invite', 'compile-cache')).length).toBeGreaterThan(0);
+      // Turned off as for any Node.js program.
+      const off = mkdtempSync(path.join(os.tmpdir(), 'invite-cache-'));
+      expect((await runCli(['--help'], { env: { XDG_CACHE_HOME: off, NODE_DISABLE_COMPILE_CACHE: '1' } })).code).toBe(0);
+      expect(readdirSync(off)).toEqual([]);
+    },
+  );
 });
 
 describe('invite send --out', () => {
@@ -136,7 +150,9 @@ describe('invite send --out', () => {
     const dir = tmp();
     const result = await runCli(['send', '--out', dir, '--now', NOW]);
     expect(result.code).toBe(0);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.eml'))
+      .sort();
     expect(files).toHaveLength(9);
     for (const [index, file] of files.entries()) {
       const contact = CONTACTS[index]!;
@@ -180,7 +196,10 @@ describe('invite send through SMTP', () => {
     await smtp.close();
 
     expect(smtp.received).toHaveLength(9);
-    const recipients = smtp.received.map((m) => m.envelope.to).flat().sort();
+    const recipients = smtp.received
+      .map((m) => m.envelope.to)
+      .flat()
+      .sort();
     expect(recipients).toEqual(CONTACTS.map((c) => c.email).sort());
     for (const message of smtp.received) {
       expect(message.secure).toBe(true); // STARTTLS happened before AUTH and DATA
@@ -260,7 +279,9 @@ describe('invite send through SMTP', () => {
   });
 
   it('verifies the certificate: an untrusted server stops the run with exit 2 and nothing sent', async () => {
-    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], { env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS } });
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], {
+      env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/certificate/);
     expect(result.stderr).toContain('--insecure-tls');
@@ -289,7 +310,9 @@ describe('invite send through SMTP', () => {
 
   it('takes the credentials from the URL when SMTP_USER and SMTP_PASS are not set', async () => {
     const url = `smtp://${encodeURIComponent(TEST_USER)}:${encodeURIComponent(TEST_PASS)}@127.0.0.1:${smtp.port}`;
-    const result = await runCli(['send', '--yes', '--limit', '2', '--journal', tmpJournal(), '--now', NOW], { env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_URL: url } });
+    const result = await runCli(['send', '--yes', '--limit', '2', '--journal', tmpJournal(), '--now', NOW], {
+      env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_URL: url },
+    });
     expect(result.code).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(encodeURIComponent(TEST_PASS));
     await smtp.close();

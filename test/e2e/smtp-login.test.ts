@@ -29,7 +29,10 @@ describe('the password', () => {
     const smtp = await smtpServer();
     const secret = 'correct horse battery staple';
     expect(secret).toBe(TEST_PASS);
-    const t = runInTerminal(['send', '--smtp', smtp.url, '--limit', '1', '--journal', tmpJournal(), '--now', NOW], { cwd: campaignCopy(), env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER } });
+    const t = runInTerminal(['send', '--smtp', smtp.url, '--limit', '1', '--journal', tmpJournal(), '--now', NOW], {
+      cwd: campaignCopy(),
+      env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER },
+    });
     await t.waitFor(`SMTP password for ${TEST_USER} at 127.0.0.1:`);
     t.type(`${secret}\r`);
     await t.waitFor('Send 1 invitation through 127.0.0.1 as biser@example.org?');
@@ -45,7 +48,9 @@ describe('the password', () => {
 
   it('without a terminal: exit 2 naming SMTP_PASS; nothing was tried, so nothing says the server refused', async () => {
     const smtp = await smtpServer();
-    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], { env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER } });
+    const result = await runCli(['send', '--smtp', smtp.url, '--yes', '--journal', tmpJournal(), '--now', NOW], {
+      env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`no SMTP password for ${TEST_USER}: SMTP_PASS is not set`);
     expect(result.stderr).not.toMatch(/refused|rejected/);
@@ -72,7 +77,9 @@ describe('invite check-smtp', () => {
 
   it('a wrong password: exit 2 with the reason, the password nowhere', async () => {
     const smtp = await smtpServer();
-    const result = await runCli(['check-smtp', '--smtp', smtp.url], { env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: 'wrong-pass-77' } });
+    const result = await runCli(['check-smtp', '--smtp', smtp.url], {
+      env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_USER: TEST_USER, SMTP_PASS: 'wrong-pass-77' },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/refused the login: Invalid login: 535 Invalid username or password/);
     expect(result.stdout + result.stderr).not.toContain('wrong-pass-77');
@@ -93,7 +100,11 @@ describe('invite check-smtp', () => {
     const dir = campaignCopy((yaml) => `${yaml}\nsmtp:\n  host: 127.0.0.1\n  port: ${smtp.port}\n  security: tls\n  user: ${TEST_USER}\n`);
     const result = await runCli(['check-smtp', '--json'], { cwd: dir, env: { NODE_EXTRA_CA_CERTS: smtp.caFile, SMTP_PASS: TEST_PASS } });
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ server: `127.0.0.1:${smtp.port}`, tls: { by: 'implicit TLS', certificateVerified: true }, login: { user: TEST_USER, method: 'PLAIN', accepted: true } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      server: `127.0.0.1:${smtp.port}`,
+      tls: { by: 'implicit TLS', certificateVerified: true },
+      login: { user: TEST_USER, method: 'PLAIN', accepted: true },
+    });
   });
 });
 
@@ -103,21 +114,45 @@ describe('--proof: the real messages, to yourself', () => {
     const dir = campaignCopy();
     const journal = path.join(dir, 'journal.jsonl');
     // One real invitation first, so the journal has something to keep.
-    expect((await runCli(['send', '--smtp', smtp.url, '--yes', '--to', 'info@cc-denmark.example.org', '--journal', journal, '--now', NOW], { cwd: dir })).code).toBe(0);
+    expect(
+      (await runCli(['send', '--smtp', smtp.url, '--yes', '--to', 'info@cc-denmark.example.org', '--journal', journal, '--now', NOW], { cwd: dir })).code,
+    ).toBe(0);
     await whenReceived(smtp, 1);
     const before = readFileSync(journal);
     const real = smtp.received[0]!;
-    const proof = await runCli(['send', '--smtp', smtp.url, '--proof', 'me@example.com', '--as', 'info@cc-latvia.example.org', '--as', 'info@cc-poland.example.org', '--journal', journal, '--now', NOW], { cwd: dir });
+    const proof = await runCli(
+      [
+        'send',
+        '--smtp',
+        smtp.url,
+        '--proof',
+        'me@example.com',
+        '--as',
+        'info@cc-latvia.example.org',
+        '--as',
+        'info@cc-poland.example.org',
+        '--journal',
+        journal,
+        '--now',
+        NOW,
+      ],
+      { cwd: dir },
+    );
     expect(proof.stderr).toBe('');
     expect(proof.code).toBe(0);
-    expect(proof.stdout).toMatch(/^Sent 2 proofs \(invitations of .+ <info@cc-latvia\.example\.org>, .+ <info@cc-poland\.example\.org>\) to me@example\.com through 127\.0\.0\.1:\d+; nothing was recorded in the journal\.$/m);
+    expect(proof.stdout).toMatch(
+      /^Sent 2 proofs \(invitations of .+ <info@cc-latvia\.example\.org>, .+ <info@cc-poland\.example\.org>\) to me@example\.com through 127\.0\.0\.1:\d+; nothing was recorded in the journal\.$/m,
+    );
     await smtp.close();
     const proofs = smtp.received.slice(1);
     expect(proofs.map((m) => m.envelope.to)).toEqual([['me@example.com'], ['me@example.com']]);
     expect(proofs.map((m) => m.parsed.subject)).toEqual(smtp.received.slice(1).map(() => expect.stringMatching(/^\[Proof\] Invitation: /)));
     // The letter is the contact's own (their name), the calendar a separate event.
     expect(proofs[0]!.parsed.text).toContain('Latvia');
-    const uidOf = (raw: Buffer) => new ICAL.Component(ICAL.parse(/BEGIN:VCALENDAR[\s\S]*?END:VCALENDAR/.exec(raw.toString().replace(/=\r\n/g, ''))![0])).getFirstSubcomponent('vevent')!.getFirstPropertyValue('uid');
+    const uidOf = (raw: Buffer) =>
+      new ICAL.Component(ICAL.parse(/BEGIN:VCALENDAR[\s\S]*?END:VCALENDAR/.exec(raw.toString().replace(/=\r\n/g, ''))![0]))
+        .getFirstSubcomponent('vevent')!
+        .getFirstPropertyValue('uid');
     const realUid = uidOf(real.raw);
     expect(proofs.map((m) => uidOf(m.raw))).toEqual([`proof-${realUid}`, `proof-${realUid}`]);
     expect(new Set(proofs.map((m) => m.parsed.messageId)).size).toBe(2);
@@ -126,7 +161,19 @@ describe('--proof: the real messages, to yourself', () => {
 
   it('--as someone not in the contacts: exit 2, nothing sent; --proof with --to: exit 2', async () => {
     const smtp = await smtpServer({ plain: true });
-    const unknown = await runCli(['send', '--smtp', smtp.url, '--proof', 'me@example.com', '--as', 'nobody@example.org', '--journal', tmpJournal(), '--now', NOW]);
+    const unknown = await runCli([
+      'send',
+      '--smtp',
+      smtp.url,
+      '--proof',
+      'me@example.com',
+      '--as',
+      'nobody@example.org',
+      '--journal',
+      tmpJournal(),
+      '--now',
+      NOW,
+    ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--as nobody@example.org: no row of');
     const clash = await runCli(['send', '--smtp', smtp.url, '--proof', 'me@example.com', '--to', 'info@cc-latvia.example.org', '--now', NOW]);
@@ -141,7 +188,9 @@ describe('--proof: the real messages, to yourself', () => {
     const dir = campaignCopy();
     const journal = path.join(dir, 'journal.jsonl');
     writeFileSync(journal, '');
-    const result = await runCli(['remind', '--smtp', smtp.url, '--proof', 'me@example.com', '--journal', journal, '--now', '2027-04-18T10:00:00+02:00'], { cwd: dir });
+    const result = await runCli(['remind', '--smtp', smtp.url, '--proof', 'me@example.com', '--journal', journal, '--now', '2027-04-18T10:00:00+02:00'], {
+      cwd: dir,
+    });
     expect(result.code).toBe(0);
     await smtp.close();
     expect(smtp.received.map((m) => [m.envelope.to, m.parsed.subject?.startsWith('[Proof] Reminder: register by')])).toEqual([[['me@example.com'], true]]);
@@ -176,7 +225,20 @@ describe('a server that stops answering', () => {
     const server = await silentServer(greet);
     const timeout = 2;
     const started = performance.now();
-    const result = await runCli(['send', '--smtp', server.url, '--yes', '--timeout', String(timeout), '--retry-delay', '0.2', '--journal', tmpJournal(), '--now', NOW]);
+    const result = await runCli([
+      'send',
+      '--smtp',
+      server.url,
+      '--yes',
+      '--timeout',
+      String(timeout),
+      '--retry-delay',
+      '0.2',
+      '--journal',
+      tmpJournal(),
+      '--now',
+      NOW,
+    ]);
     const seconds = (performance.now() - started) / 1000;
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^Stopped: the SMTP server 127\.0\.0\.1:\d+ does not answer: 3 connection failures in a row/m);

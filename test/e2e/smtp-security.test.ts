@@ -60,7 +60,9 @@ describe('SMTP credentials and TLS', () => {
   it('cleartext AUTH: a server without STARTTLS gets no AUTH command and never the password; exit 2 with a hint', async () => {
     const server = await strippingServer();
     closers.push(server.close);
-    const result = await runCli(['send', '--smtp', server.url, '--yes', '--journal', tmpJournal(), '--now', NOW], { env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS } });
+    const result = await runCli(['send', '--smtp', server.url, '--yes', '--journal', tmpJournal(), '--now', NOW], {
+      env: { SMTP_USER: TEST_USER, SMTP_PASS: TEST_PASS },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('offers no STARTTLS, so the password was not sent');
     expect(result.stderr).toContain('hint: use smtps://');

@@ -49,7 +49,8 @@ describe('validate and every sending command warn alike', () => {
     ['cancel', ['--smtp', 'SMTP', '--yes'], '2026-12-02T10:00'],
   ];
   it.each(runs)('invite %s %j prints the same warnings', async (command, flags, now) => {
-    if (command === 'update' && flags[0] === '--dry-run') edit(path.join(dir, 'invite.yaml'), (y) => y.replace('end: 2027-05-06T12:00', 'end: 2027-05-06T12:30'));
+    if (command === 'update' && flags[0] === '--dry-run')
+      edit(path.join(dir, 'invite.yaml'), (y) => y.replace('end: 2027-05-06T12:00', 'end: 2027-05-06T12:30'));
     const args = [command, ...flags.map((f) => (f === 'SMTP' ? smtp.url : f)), '--now', now];
     const result = await runCli(args, { cwd: dir });
     expect(result.code).toBe(0);

@@ -4,5 +4,7 @@ import { afterAll, expect, inject } from 'vitest';
 import { snapshot } from './campaign-untouched.js';
 
 afterAll(() => {
-  expect(snapshot(), "the repository's own campaign state (.invite/) changed: tests must work on a copy (test/helpers/campaign.ts)").toBe(inject('campaignState'));
+  expect(snapshot(), "the repository's own campaign state (.invite/) changed: tests must work on a copy (test/helpers/campaign.ts)").toBe(
+    inject('campaignState'),
+  );
 });

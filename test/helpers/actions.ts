@@ -149,7 +149,11 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     let code = 0;
     let output = '';
     try {
-      const result = await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], { cwd: workspace, env: { ...baseEnv, ...jobEnv, ...stepEnv }, maxBuffer: 1 << 26 });
+      const result = await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
+        cwd: workspace,
+        env: { ...baseEnv, ...jobEnv, ...stepEnv },
+        maxBuffer: 1 << 26,
+      });
       output = result.stdout + result.stderr;
     } catch (error) {
       const e = error as { code?: number; stdout?: string; stderr?: string };

@@ -29,7 +29,7 @@ let testCache: string | undefined;
 
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key] as string;
+  for (const key of ['PATH', 'HOME', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key];
   env.NO_COLOR = '1';
   env.XDG_CONFIG_HOME = emptyConfig ??= mkdtempSync(path.join(os.tmpdir(), 'invite-config-'));
   // Node's compile cache (Node.js 22.1 and later) in a folder of the test run's, not the user's.
@@ -60,8 +60,8 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? campaignCopy(), env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));

@@ -50,10 +50,8 @@ export function journalLines(file: string) {
     .map((l) => JSON.parse(l) as { recipient: string; status: string; kind: string; messageId: string; failure?: { type: string; code?: number } });
 }
 
-
 export function countBy(list: string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const x of list) counts.set(x, (counts.get(x) ?? 0) + 1);
   return counts;
 }
-

@@ -9,7 +9,13 @@ import { cleanEnv } from './cli.js';
 
 const exec = promisify(execFile);
 
-export const GIT_ENV = cleanEnv({ GIT_AUTHOR_NAME: 'Organiser', GIT_AUTHOR_EMAIL: 'organiser@example.org', GIT_COMMITTER_NAME: 'Organiser', GIT_COMMITTER_EMAIL: 'organiser@example.org', GIT_CONFIG_NOSYSTEM: '1' });
+export const GIT_ENV = cleanEnv({
+  GIT_AUTHOR_NAME: 'Organiser',
+  GIT_AUTHOR_EMAIL: 'organiser@example.org',
+  GIT_COMMITTER_NAME: 'Organiser',
+  GIT_COMMITTER_EMAIL: 'organiser@example.org',
+  GIT_CONFIG_NOSYSTEM: '1',
+});
 
 export const git = (cwd: string, ...args: string[]) => exec('git', args, { cwd, env: GIT_ENV });
 

@@ -90,7 +90,11 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     if (request.method === 'GET' && url.pathname === '/authorize') {
       // The person signs in and agrees: back to the loopback address with a code.
       const code = `code-${++counter}`;
-      codes.set(code, { challenge: url.searchParams.get('code_challenge') ?? '', redirectUri: url.searchParams.get('redirect_uri') ?? '', clientId: url.searchParams.get('client_id') ?? '' });
+      codes.set(code, {
+        challenge: url.searchParams.get('code_challenge') ?? '',
+        redirectUri: url.searchParams.get('redirect_uri') ?? '',
+        clientId: url.searchParams.get('client_id') ?? '',
+      });
       const back = new URL(url.searchParams.get('redirect_uri') ?? 'http://127.0.0.1/');
       back.searchParams.set('code', code);
       back.searchParams.set('state', url.searchParams.get('state') ?? '');
@@ -102,7 +106,14 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     if (url.pathname === '/devicecode') {
       const device = `device-${++counter}`;
       devices.set(device, { polls: 0 });
-      return answer(200, { device_code: device, user_code: 'ABCD-EFGH', verification_uri: 'https://microsoft.example/devicelogin', expires_in: 900, interval: 1, message: 'sign in' });
+      return answer(200, {
+        device_code: device,
+        user_code: 'ABCD-EFGH',
+        verification_uri: 'https://microsoft.example/devicelogin',
+        expires_in: 900,
+        interval: 1,
+        message: 'sign in',
+      });
     }
     if (url.pathname !== '/token') return answer(404, { error: 'not_found' });
     tokenRequests.push({ path: url.pathname, form });
@@ -122,8 +133,13 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     if (form.grant_type === 'authorization_code') {
       const code = codes.get(form.code ?? '');
       codes.delete(form.code ?? '');
-      const verified = code && createHash('sha256').update(form.code_verifier ?? '').digest('base64url') === code.challenge;
-      if (!code || !verified || code.redirectUri !== form.redirect_uri || code.clientId !== form.client_id) return answer(400, { error: 'invalid_grant', error_description: 'code, verifier or redirect_uri do not match' });
+      const verified =
+        code &&
+        createHash('sha256')
+          .update(form.code_verifier ?? '')
+          .digest('base64url') === code.challenge;
+      if (!code || !verified || code.redirectUri !== form.redirect_uri || code.clientId !== form.client_id)
+        return answer(400, { error: 'invalid_grant', error_description: 'code, verifier or redirect_uri do not match' });
       return answer(200, signedIn());
     }
     return answer(400, { error: 'unsupported_grant_type' });

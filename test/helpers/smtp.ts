@@ -59,7 +59,13 @@ function certificate() {
       keySize: 2048,
       extensions: [
         { name: 'basicConstraints', cA: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
       ],
     })
     .then((pems) => ({ key: pems.private, cert: pems.cert }));
@@ -107,7 +113,11 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     for (const c of connections) if (c.id === id) c._socket.destroy();
   };
   const server = new SMTPServer({
-    ...(options.plain ? { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true } : options.noStartTls ? { disabledCommands: ['STARTTLS'] } : { key, cert }),
+    ...(options.plain
+      ? { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true }
+      : options.noStartTls
+        ? { disabledCommands: ['STARTTLS'] }
+        : { key, cert }),
     secure: Boolean(options.implicitTls),
     authMethods: ['PLAIN', 'LOGIN', ...(options.xoauth2 ? ['XOAUTH2'] : [])],
     // Refuse AUTH before STARTTLS, as real submission servers do (unless this is the plain relay).

@@ -33,16 +33,21 @@ export function runInTerminal(args: string[], options: { cwd: string; env?: Reco
   const command = `stty cols ${COLS} rows ${ROWS}; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
   // CI must not be set: the CLI would (rightly) refuse to prompt.
   const env = cleanEnv({ TERM: 'xterm-256color', CI: undefined, ...options.env });
-  const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], {
+    cwd: options.cwd,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   const terminal = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 1000 });
   let raw = '';
   let stderr = '';
   const written = () => new Promise<void>((resolve) => terminal.write('', resolve));
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     raw += chunk;
     terminal.write(chunk);
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout: raw, stderr }));
@@ -66,7 +71,7 @@ export function runInTerminal(args: string[], options: { cwd: string; env?: Reco
   };
 
   return {
-    type: (keys) => child.stdin!.write(keys),
+    type: (keys) => child.stdin.write(keys),
     async waitFor(text, ms = 15_000) {
       const deadline = Date.now() + ms;
       for (;;) {

@@ -17,7 +17,14 @@ import { tmpJournal as file } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 
-const entry = (recipient: string): JournalEntry => ({ time: '2026-12-01T10:00:00.000Z', campaign: 'c', kind: 'invitation', recipient, messageId: `<${recipient}>`, status: 'accepted' });
+const entry = (recipient: string): JournalEntry => ({
+  time: '2026-12-01T10:00:00.000Z',
+  campaign: 'c',
+  kind: 'invitation',
+  recipient,
+  messageId: `<${recipient}>`,
+  status: 'accepted',
+});
 const line = (recipient: string) => JSON.stringify(entry(recipient)) + '\n';
 
 describe('readJournal', () => {
@@ -49,7 +56,10 @@ describe('readJournal', () => {
 
   it('lines are typed strictly: an unknown status, a sequence as text, a missing key are errors naming line and key; an upper-case recipient is lower-cased', () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ ...entry('a@example.org'), status: 'bogus' }, 'this journal line is not a journal entry: "status": Invalid option: expected one of "accepted"|"failed"'],
+      [
+        { ...entry('a@example.org'), status: 'bogus' },
+        'this journal line is not a journal entry: "status": Invalid option: expected one of "accepted"|"failed"',
+      ],
       [{ ...entry('a@example.org'), sequence: '99' }, 'this journal line is not a journal entry: "sequence": Invalid input: expected number, received string'],
       [{ ...entry('a@example.org'), messageId: undefined }, 'this journal line is not a journal entry: "messageId" is missing'],
       [{ ...entry('a@example.org'), extra: 1 }, 'this journal line is not a journal entry: Unrecognized key: "extra"'],
@@ -96,7 +106,9 @@ describe('readJournal on a long journal', () => {
   it('reads it in pieces: every line across the 64 KB boundaries, a damaged line deep in it named by its number, a torn last line reported', () => {
     const f = file();
     const event = '"event":{"title":"T","start":"2027-05-06T07:00:00.000Z","end":"2027-05-06T10:00:00.000Z","location":"","url":"","description":"d"}';
-    const lines = Array.from({ length: 3_000 }, (_, i) => line(`p${i}@example.org`).replace('"kind"', `"response":"250 ${'Ω'.repeat(i % 7)} ok",${event},"kind"`));
+    const lines = Array.from({ length: 3_000 }, (_, i) =>
+      line(`p${i}@example.org`).replace('"kind"', `"response":"250 ${'Ω'.repeat(i % 7)} ok",${event},"kind"`),
+    );
     writeFileSync(f, lines.join(''));
     const read = readJournal(f);
     expect(read.entries.map((e) => e.recipient)).toEqual(Array.from({ length: 3_000 }, (_, i) => `p${i}@example.org`));
@@ -175,7 +187,7 @@ describe('JournalWriter', () => {
       ['stranger', { stranger: 1 }],
     ];
     for (const [key, change] of bad) {
-      expect(() => writer.append({ ...entry('b@example.org'), ...change } as JournalEntry), key).toThrow(/not a journal entry/);
+      expect(() => writer.append({ ...entry('b@example.org'), ...change }), key).toThrow(/not a journal entry/);
       writer.append(entry('c@example.org')); // the next good line still goes in
     }
     writer.close();
@@ -270,7 +282,7 @@ describe('JournalWriter: every line written at once, the disk flushes grouped', 
       fsync: ((_fd: number, done: (error: null) => void) => setImmediate(() => done(null))) as never,
       fsyncSync: (() => {
         throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
-      }) as never,
+      }),
     });
     writer.append(entry('a@example.org'));
     expect(() => writer.close()).toThrow(/could not be written: EIO/);
@@ -350,7 +362,10 @@ describe('lockJournal across processes', () => {
       const startAt = String(Date.now() + 600);
       const doneDir = mkdtempSync(path.join(dir, 'done-'));
       const results = await Promise.all(Array.from({ length: 6 }, () => run(process.execPath, [driver, f, startAt, doneDir]).then((r) => r.stdout)));
-      expect(results.filter((r) => r === 'held'), results.join('\n')).toHaveLength(1);
+      expect(
+        results.filter((r) => r === 'held'),
+        results.join('\n'),
+      ).toHaveLength(1);
       expect(results.filter((r) => r.startsWith('busy: the journal'))).toHaveLength(5);
     }
   }, 20_000);

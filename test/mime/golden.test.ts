@@ -17,7 +17,6 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 /** A message as a run composes it (one Composer per call: the tests share no state). */
 const compose = (campaign: Campaign, ...rest: Parameters<Composer['compose']>) => new Composer(campaign).compose(...rest);
 
-
 const dir = path.join(import.meta.dirname, '../fixtures/golden');
 const campaign = loadCampaign(path.join(dir, 'invite.yaml'));
 const [ada] = loadContacts(path.join(dir, 'contacts/people.csv')).contacts;
@@ -26,7 +25,11 @@ const now = new Date('2027-04-18T07:00:00Z');
 const kinds: [string, MailKind, ComposeOptions][] = [
   ['invitation', 'invitation', { sequence: 0 }],
   ['reminder', 'reminder:week-before', { sequence: 0, extra: { stage: { name: 'week-before', days_before: 7, days_left: 7 }, days_left: 7 } }],
-  ['update', 'update', { sequence: 1, journalKind: 'update:1', extra: { changes: ['Time: Thursday 6 May 2027, 09:00–12:00 CEST → Thursday 6 May 2027, 10:00–13:00 CEST'] } }],
+  [
+    'update',
+    'update',
+    { sequence: 1, journalKind: 'update:1', extra: { changes: ['Time: Thursday 6 May 2027, 09:00–12:00 CEST → Thursday 6 May 2027, 10:00–13:00 CEST'] } },
+  ],
   ['cancel', 'cancel', { sequence: 2 }],
 ];
 
@@ -70,7 +73,7 @@ const samples: Contact[] = [
   person('tz@example.com', 'Ada Zone', { country: 'Japan', timezone: 'Asia/Tokyo' }),
 ];
 
-describe('the in-place MIME build gives the bytes nodemailer\'s stream build gives', () => {
+describe("the in-place MIME build gives the bytes nodemailer's stream build gives", () => {
   it.each(kinds)('%s, for contacts with every kind of name and text', async (_name, kind, options) => {
     for (const contact of samples) {
       const message = compose(campaign, contact, kind, now, options);
@@ -87,7 +90,12 @@ describe('the in-place MIME build gives the bytes nodemailer\'s stream build giv
       { ...compose(campaign, ada!, 'invitation', now), text: 'x'.repeat(200) + '\n' + ' '.repeat(100) + '\n\nend  ', html: '' },
       { ...compose(campaign, ada!, 'invitation', now), text: '', html: '<p>only html</p>' },
     ];
-    const ascii = { ...compose(campaign, person('plain@example.com', 'Plain Name'), 'invitation', now), subject: 'Plain', text: 'Only ASCII here.\n', html: '<p>Only ASCII</p>' };
+    const ascii = {
+      ...compose(campaign, person('plain@example.com', 'Plain Name'), 'invitation', now),
+      subject: 'Plain',
+      text: 'Only ASCII here.\n',
+      html: '<p>Only ASCII</p>',
+    };
     variants.push(ascii, { ...ascii, subject: '   ' }, { ...ascii, text: `${'a'.repeat(80)}\n` }, { ...ascii, text: 'tab\there\u0001' });
     // Quoted-printable over 64 kB (nodemailer's Encoder itself), and just under it (the port).
     variants.push({ ...ascii, text: 'Lorem ipsum dolor sit amet, é\n'.repeat(2300) }, { ...ascii, text: 'Lorem ipsum dolor sit amet, é\n'.repeat(2100) });
@@ -96,7 +104,14 @@ describe('the in-place MIME build gives the bytes nodemailer\'s stream build giv
     }
     // Quoted-printable or base64 turns on Latin letters against other characters, counted in
     // UTF-16 code units (an emoji is two): texts on either side of the line, and on it.
-    for (const [letters, others] of [[10, 4], [10, 5], [10, 6], [9, 9], [21, 10], [20, 10]] as const) {
+    for (const [letters, others] of [
+      [10, 4],
+      [10, 5],
+      [10, 6],
+      [9, 9],
+      [21, 10],
+      [20, 10],
+    ] as const) {
       for (const other of ['🎉', 'é', '山', '\u0001', '\ud800']) {
         const body = 'a'.repeat(letters) + other.repeat(other.length === 2 ? Math.ceil(others / 2) : others) + ' 12.\n';
         const message = { ...ascii, text: body, html: `<b>${body}</b>` };
@@ -120,8 +135,42 @@ describe('the in-place MIME build gives the bytes nodemailer\'s stream build giv
 describe('the in-place MIME build, on 150 random names, subjects and bodies', () => {
   // A seeded generator: the same cases on every run, so a failure can be repeated.
   let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const pieces = ['a', 'Z', ' ', '  ', ',', '"', "'", ';', ':', '=', '?', '_', '.', '\n', '\r\n', '\t', 'ą', 'ß', 'é', 'Ж', '山', '🎉', '=?', '?=', '<', '>', '@', '(', ')', '\\', 'word ', 'Lorem ipsum dolor sit amet ', 'x'.repeat(90)];
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pieces = [
+    'a',
+    'Z',
+    ' ',
+    '  ',
+    ',',
+    '"',
+    "'",
+    ';',
+    ':',
+    '=',
+    '?',
+    '_',
+    '.',
+    '\n',
+    '\r\n',
+    '\t',
+    'ą',
+    'ß',
+    'é',
+    'Ж',
+    '山',
+    '🎉',
+    '=?',
+    '?=',
+    '<',
+    '>',
+    '@',
+    '(',
+    ')',
+    '\\',
+    'word ',
+    'Lorem ipsum dolor sit amet ',
+    'x'.repeat(90),
+  ];
   const text = (max: number) => Array.from({ length: Math.floor(random() * max) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
   const cases = Array.from({ length: 150 }, (_, i) => {
     const name = text(12).replace(/[\r\n]/g, ' ');
@@ -133,7 +182,12 @@ describe('the in-place MIME build, on 150 random names, subjects and bodies', ()
   it("gives byte for byte what nodemailer's stream build gives, one writer for them all (as in a run: its plans, lines and buffers reused)", async () => {
     const writer = new MimeWriter();
     for (const message of cases) {
-      const [ours, theirs] = [await writer.build(message).catch((e: Error) => e.message), await streamed(message).then((b) => b).catch((e: Error) => e.message)];
+      const [ours, theirs] = [
+        await writer.build(message).catch((e: Error) => e.message),
+        await streamed(message)
+          .then((b) => b)
+          .catch((e: Error) => e.message),
+      ];
       // A header line over 998 octets is refused by invite (bounded.test.ts); compare the others.
       if (typeof ours === 'string') {
         expect(ours).toMatch(/more than the 998 SMTP allows/);

@@ -93,7 +93,9 @@ describe('deliver: retries', () => {
     const fake = fakeTransport(clock, (email) => (email === 'person1@example.org' ? permanent() : 'ok'));
     const report = await clock.run(deliver(plan(clock, fake.transport, addresses(3))));
     expect(fake.attempts.filter((a) => a.email === 'person1@example.org')).toHaveLength(1);
-    expect(report.failed).toEqual([{ email: 'person1@example.org', messageId: '<person1@example.org>', reason: '550 No such user', responseCode: 550, permanent: true }]);
+    expect(report.failed).toEqual([
+      { email: 'person1@example.org', messageId: '<person1@example.org>', reason: '550 No such user', responseCode: 550, permanent: true },
+    ]);
     expect(report.accepted).toHaveLength(2);
   });
 
@@ -204,7 +206,9 @@ describe('deliver: stopping', () => {
     const stop = new StopSignal();
     const fake = fakeTransport(clock, (_, attempt) => (attempt === 1 ? temporary() : 'ok'));
     // A long backoff: Ctrl-C must not have to wait it out.
-    const run = deliver(plan(clock, fake.transport, addresses(1), { stop, retryDelayMs: 60_000, onRetry: () => void clock.sleep(100).then(() => stop.request()) }));
+    const run = deliver(
+      plan(clock, fake.transport, addresses(1), { stop, retryDelayMs: 60_000, onRetry: () => void clock.sleep(100).then(() => stop.request()) }),
+    );
     const report = await clock.run(run);
     expect(clock.now()).toBe(140); // 40 ms for the attempt, then Ctrl-C 100 ms into the wait
     expect(clock.pending()).toBe(0); // the 60 s wait left no timer behind to keep the process alive

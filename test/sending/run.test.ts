@@ -36,7 +36,10 @@ function counting(planner: (c: PlanContext) => Plan, counts: Map<string, number>
 }
 
 describe('runSending', () => {
-  it.each([['--dry-run', { dryRun: true }], ['--out', { out: 'OUT' }]])('%s composes every message exactly once', async (_, mode) => {
+  it.each([
+    ['--dry-run', { dryRun: true }],
+    ['--out', { out: 'OUT' }],
+  ])('%s composes every message exactly once', async (_, mode) => {
     const dir = campaignCopy();
     const counts = new Map<string, number>();
     const options = { campaign: dir, now: '2026-11-28T10:00', journal: tmpJournal(), ...mode, out: 'out' in mode ? path.join(dir, 'out') : undefined };
@@ -59,12 +62,16 @@ describe('runSending', () => {
   it('with no SMTP server configured and something to send: a usage error saying how to configure it, and no lock left', async () => {
     const dir = campaignCopy();
     const journal = tmpJournal();
-    await expect(runSending({ name: 'send', plan: planInvitations }, { campaign: dir, now: '2026-11-28T10:00', journal }, io())).rejects.toThrow(/no SMTP server configured/);
+    await expect(runSending({ name: 'send', plan: planInvitations }, { campaign: dir, now: '2026-11-28T10:00', journal }, io())).rejects.toThrow(
+      /no SMTP server configured/,
+    );
   });
 
   it('a bad --rate is refused before the campaign is read or the journal touched', async () => {
     const journal = tmpJournal();
-    await expect(runSending({ name: 'send', plan: planInvitations }, { campaign: '/nonexistent/invite.yaml', rate: 'fast', smtp: 'smtp://127.0.0.1:9', journal }, io())).rejects.toThrow(/"fast" is not a sending rate/);
+    await expect(
+      runSending({ name: 'send', plan: planInvitations }, { campaign: '/nonexistent/invite.yaml', rate: 'fast', smtp: 'smtp://127.0.0.1:9', journal }, io()),
+    ).rejects.toThrow(/"fast" is not a sending rate/);
     const { existsSync } = await import('node:fs');
     expect(existsSync(journal)).toBe(false);
     expect(existsSync(`${journal}.lock`)).toBe(false);
@@ -101,7 +108,11 @@ describe('runSending', () => {
       },
     });
     const run = io();
-    const code = await runSending({ name: 'send', plan: planInvitations }, { campaign: dir, now: '2026-11-28T10:00', journal: tmpJournal(), contacts: manyContacts(5000), dryRun: true }, { ...run, stdout });
+    const code = await runSending(
+      { name: 'send', plan: planInvitations },
+      { campaign: dir, now: '2026-11-28T10:00', journal: tmpJournal(), contacts: manyContacts(5000), dryRun: true },
+      { ...run, stdout },
+    );
     expect(code).toBe(0);
     expect(text).toContain('Recipients (5000):');
     expect(text.match(/^ {2}\s*\d+ {2}Person /gm)).toHaveLength(5000);

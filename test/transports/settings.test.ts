@@ -27,7 +27,10 @@ describe('provider presets', () => {
       tokenUrl: 'https://login.microsoftonline.com/example.org/oauth2/v2.0/token',
       deviceUrl: 'https://login.microsoftonline.com/example.org/oauth2/v2.0/devicecode',
     });
-    expect(findProvider('gmail')!.oauth!()).toMatchObject({ tokenUrl: 'https://oauth2.googleapis.com/token', scope: expect.stringContaining('https://mail.google.com/') });
+    expect(findProvider('gmail')!.oauth!()).toMatchObject({
+      tokenUrl: 'https://oauth2.googleapis.com/token',
+      scope: expect.stringContaining('https://mail.google.com/'),
+    });
     // Any service nodemailer knows, without OAuth of ours.
     expect(findProvider('FastMail')).toMatchObject({ host: 'smtp.fastmail.com', port: 465, secure: true });
     expect(findProvider('FastMail')!.oauth).toBeUndefined();
@@ -43,13 +46,22 @@ describe('resolveSmtp', () => {
   });
 
   it('SMTP_URL and SMTP_USER override invite.yaml; the preset’s endpoints and limits leave with its server', () => {
-    const s = resolveSmtp({ url: 'smtps://relay.example.org:2465', campaign: smtp({ provider: 'microsoft365', user: 'a@example.org' }), env: { ...noConfig(), SMTP_USER: 'b@example.org', SMTP_PASS: 'pw' } })!;
+    const s = resolveSmtp({
+      url: 'smtps://relay.example.org:2465',
+      campaign: smtp({ provider: 'microsoft365', user: 'a@example.org' }),
+      env: { ...noConfig(), SMTP_USER: 'b@example.org', SMTP_PASS: 'pw' },
+    })!;
     expect(s).toMatchObject({ host: 'relay.example.org', port: 2465, secure: true, user: 'b@example.org' });
     expect(s.provider).toBeUndefined();
   });
 
   it('host, port and security of its own; nothing named at all is no server', () => {
-    expect(resolveSmtp({ campaign: smtp({ host: 'mail.example.org', port: 465 }), env: noConfig() })).toMatchObject({ host: 'mail.example.org', port: 465, secure: true, auth: 'none' });
+    expect(resolveSmtp({ campaign: smtp({ host: 'mail.example.org', port: 465 }), env: noConfig() })).toMatchObject({
+      host: 'mail.example.org',
+      port: 465,
+      secure: true,
+      auth: 'none',
+    });
     expect(resolveSmtp({ campaign: smtp({ host: 'mail.example.org', security: 'starttls' }), env: noConfig() })).toMatchObject({ port: 587, secure: false });
     expect(resolveSmtp({ env: noConfig() })).toBeUndefined();
   });
@@ -57,7 +69,9 @@ describe('resolveSmtp', () => {
   it('an unknown provider, or an smtp: that names no server, is an error at its line', () => {
     const problems = campaignSmtpProblems(smtp({ provider: 'hotmale' }), '/tmp/c/invite.yaml');
     expect(problems).toMatchObject([{ line: 41, column: 'smtp.provider', message: 'unknown provider "hotmale"' }]);
-    expect(campaignSmtpProblems(smtp({ user: 'x@example.org' }), '/tmp/c/invite.yaml')).toMatchObject([{ line: 40, column: 'smtp', message: 'names no server' }]);
+    expect(campaignSmtpProblems(smtp({ user: 'x@example.org' }), '/tmp/c/invite.yaml')).toMatchObject([
+      { line: 40, column: 'smtp', message: 'names no server' },
+    ]);
     expect(() => resolveSmtp({ campaign: smtp({ provider: 'hotmale' }), env: {} })).toThrow(InputError);
   });
 
@@ -65,7 +79,12 @@ describe('resolveSmtp', () => {
     const env = { ...noConfig(), SMTP_USER: 'events@example.org', SMTP_OAUTH_REFRESH_TOKEN: 'rt', SMTP_OAUTH_CLIENT_ID: 'cid' };
     const s = resolveSmtp({ campaign: smtp({ provider: 'microsoft365', tenant: 'example.org' }), env })!;
     expect(s.auth).toBe('oauth2');
-    expect(s.oauth).toMatchObject({ refreshToken: 'rt', clientId: 'cid', tokenUrl: 'https://login.microsoftonline.com/example.org/oauth2/v2.0/token', scope: 'https://outlook.office.com/SMTP.Send offline_access' });
+    expect(s.oauth).toMatchObject({
+      refreshToken: 'rt',
+      clientId: 'cid',
+      tokenUrl: 'https://login.microsoftonline.com/example.org/oauth2/v2.0/token',
+      scope: 'https://outlook.office.com/SMTP.Send offline_access',
+    });
     expect(s.pass).toBeUndefined();
     const other = resolveSmtp({ campaign: smtp({ provider: 'microsoft365' }), env: { ...env, SMTP_OAUTH_TOKEN_URL: 'https://sso.example.org/token' } })!;
     expect(other.oauth?.tokenUrl).toBe('https://sso.example.org/token');
@@ -75,8 +94,18 @@ describe('resolveSmtp', () => {
     const base = { ...noConfig(), SMTP_USER: 'events@example.org' };
     const yaml = smtp({ provider: 'google', auth: 'oauth2' });
     expect(() => resolveSmtp({ campaign: yaml, env: { ...base, SMTP_OAUTH_REFRESH_TOKEN: 'rt' } })).toThrow(/SMTP_OAUTH_CLIENT_ID is not set/);
-    expect(() => resolveSmtp({ campaign: yaml, env: { ...base, SMTP_OAUTH_REFRESH_TOKEN: 'rt', SMTP_OAUTH_CLIENT_ID: 'c', SMTP_OAUTH_TOKEN_URL: 'http://sso.example.org/token' } })).toThrow(/must be an https:\/\/ address/);
-    expect(resolveSmtp({ campaign: yaml, env: { ...base, SMTP_OAUTH_REFRESH_TOKEN: 'rt', SMTP_OAUTH_CLIENT_ID: 'c', SMTP_OAUTH_TOKEN_URL: 'http://127.0.0.1:9/token' } })?.oauth?.tokenUrl).toBe('http://127.0.0.1:9/token');
+    expect(() =>
+      resolveSmtp({
+        campaign: yaml,
+        env: { ...base, SMTP_OAUTH_REFRESH_TOKEN: 'rt', SMTP_OAUTH_CLIENT_ID: 'c', SMTP_OAUTH_TOKEN_URL: 'http://sso.example.org/token' },
+      }),
+    ).toThrow(/must be an https:\/\/ address/);
+    expect(
+      resolveSmtp({
+        campaign: yaml,
+        env: { ...base, SMTP_OAUTH_REFRESH_TOKEN: 'rt', SMTP_OAUTH_CLIENT_ID: 'c', SMTP_OAUTH_TOKEN_URL: 'http://127.0.0.1:9/token' },
+      })?.oauth?.tokenUrl,
+    ).toBe('http://127.0.0.1:9/token');
     const missing = (() => {
       try {
         resolveSmtp({ campaign: yaml, env: base });
@@ -91,10 +120,23 @@ describe('resolveSmtp', () => {
 
   it('a login kept by `invite login` for the user chooses OAuth by itself, unless invite.yaml says auth: password', () => {
     const env = { ...noConfig(), SMTP_USER: 'events@example.org' };
-    saveLogin(env, { provider: 'microsoft', user: 'events@example.org', clientId: 'cid', tokenUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/token', scope: 's', refreshToken: 'rt-kept', savedAt: '2026-12-04T00:00:00Z' });
+    saveLogin(env, {
+      provider: 'microsoft',
+      user: 'events@example.org',
+      clientId: 'cid',
+      tokenUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+      scope: 's',
+      refreshToken: 'rt-kept',
+      savedAt: '2026-12-04T00:00:00Z',
+    });
     const s = resolveSmtp({ campaign: smtp({ provider: 'microsoft365' }), env })!;
     expect(s.auth).toBe('oauth2');
-    expect(s.oauth).toMatchObject({ refreshToken: 'rt-kept', clientId: 'cid', provider: 'microsoft', store: path.join(env.XDG_CONFIG_HOME, 'invite', 'logins', 'events@example.org.json') });
+    expect(s.oauth).toMatchObject({
+      refreshToken: 'rt-kept',
+      clientId: 'cid',
+      provider: 'microsoft',
+      store: path.join(env.XDG_CONFIG_HOME, 'invite', 'logins', 'events@example.org.json'),
+    });
     expect(resolveSmtp({ campaign: smtp({ provider: 'microsoft365', auth: 'password' }), env: { ...env, SMTP_PASS: 'pw' } })!.auth).toBe('password');
   });
 });

@@ -55,7 +55,10 @@ describe('classifySmtpError', () => {
   });
 
   it('the wording does not decide: "timeout" in a 550 text is still permanent, "certificate" in a 451 still temporary', () => {
-    expect(classifySmtpError(nodemailerError({ responseCode: 550 }, 'Mailbox closed after timeout'), settings)).toMatchObject({ permanent: true, network: false });
+    expect(classifySmtpError(nodemailerError({ responseCode: 550 }, 'Mailbox closed after timeout'), settings)).toMatchObject({
+      permanent: true,
+      network: false,
+    });
     expect(classifySmtpError(nodemailerError({ responseCode: 451 }, 'certificate store busy'), settings)).toBeInstanceOf(RecipientFailure);
   });
 
