@@ -1,6 +1,6 @@
 // The command line: wires commander to the commands and maps every outcome to an exit code.
 // A command's modules are loaded only when it runs: `invite --help` loads none of them.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
 import { DEFAULTS } from './defaults.js';
 import { debugWanted, describeFailure, EXIT } from './errors.js';
 import type { Io } from './io.js';
@@ -31,7 +31,7 @@ function wholeNumber(value: string): number {
 }
 
 /** The flags of every command that sends (send, remind, update, cancel). */
-function sendingOptions(command: Command): Command {
+function sendingOptions<A extends unknown[], O extends OptionValues>(command: Command<A, O>) {
   return command
     .option('--dry-run', 'render every message; print the table of recipients and the first message in full (all with --all); send nothing, write no journal')
     .option('--out <dir>', 'write every message as an .eml file into DIR instead of sending')
@@ -64,7 +64,7 @@ function sendingOptions(command: Command): Command {
 }
 
 /** The flags that reach an SMTP server without a campaign's sending command: check-smtp. */
-function serverOptions(command: Command): Command {
+function serverOptions<A extends unknown[], O extends OptionValues>(command: Command<A, O>) {
   return command
     .option('--smtp <url>', "SMTP server, e.g. smtp://smtp.example.org:587 or smtps://smtp.example.org:465 (default: $SMTP_URL, else invite.yaml's smtp:)")
     .option('--timeout <seconds>', `connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
@@ -73,17 +73,17 @@ function serverOptions(command: Command): Command {
 }
 
 /** A command that sends (send, remind, update, cancel): every flag of the shared table. */
-function sendingCommand(program: Command, name: string, description: string): Command {
+function sendingCommand(program: Command, name: string, description: string) {
   return sendingOptions(campaignOptions(contactOptions(program.command(name).description(description))));
 }
 
-function campaignOptions(command: Command): Command {
+function campaignOptions<A extends unknown[], O extends OptionValues>(command: Command<A, O>) {
   return command
     .option('--campaign <dir or file>', 'the campaign: a folder (its invite.yaml) or the file itself', 'invite.yaml')
     .option('--now <iso8601>', "the current time, for tests and replays (default: $INVITE_NOW or the clock; without an offset, in the event's zone)");
 }
 
-function contactOptions(command: Command): Command {
+function contactOptions<A extends unknown[], O extends OptionValues>(command: Command<A, O>) {
   return command
     .option('--contacts <csv>', "use this contacts file instead of the campaign's")
     .option('--delimiter <char>', 'the CSV delimiter: , ; | or tab (default: contacts.delimiter, else detected from the header line)', delimiter)
@@ -97,7 +97,7 @@ function contactOptions(command: Command): Command {
  * Builds the program. `run` receives each chosen command as a thunk: main() runs it, and a
  * test can check that a command line parses without running anything.
  */
-export function buildProgram(io: Io, run: (command: () => Promise<number>) => void): Command {
+export function buildProgram(io: Io, run: Run): Command {
   const program = new Command('invite')
     .description('Mail-merge event invitations with a real calendar invitation, from a CSV of contacts, through SMTP.')
     .version('0.1.0')
@@ -131,6 +131,25 @@ found) · 2 bad usage or input, nothing sent · 70 internal error (a bug: please
 it) · 130 interrupted.`,
     );
 
+  addInit(program, io, run);
+  addSend(program, io, run);
+  addRemind(program, io, run);
+  addUpdate(program, io, run);
+  addCancel(program, io, run);
+  addValidate(program, io, run);
+  addStatus(program, io, run);
+  addIcs(program, io, run);
+  addPreview(program, io, run);
+  addLogin(program, io, run);
+  addCheckSmtp(program, io, run);
+  addReplies(program, io, run);
+  return program;
+}
+
+/** Runs the command a command line chose (main() does; a test that only parses does not). */
+type Run = (command: () => Promise<number>) => void;
+
+function addInit(program: Command, io: Io, run: Run): void {
   program
     .command('init')
     .description('write a new campaign folder (invite.yaml, contacts, templates, .gitignore, the reminder workflow) that dry-runs at once')
@@ -150,7 +169,9 @@ Examples:
   $ invite send --dry-run --campaign spring-meetup`,
     )
     .action((dir: string, options) => run(async () => (await import('./commands/init.js')).initCommand(dir, options, io)));
+}
 
+function addSend(program: Command, io: Io, run: Run): void {
   sendingCommand(program, 'send', 'send the invitation to every contact not yet sent it (preview with --dry-run, write files with --out)')
     .addHelpText(
       'after',
@@ -165,7 +186,9 @@ Examples:
   $ invite send --yes --rate 20/min --max 400          a provider's limits`,
     )
     .action((options) => run(async () => (await import('./commands/send.js')).sendCommand(options, io)));
+}
 
+function addRemind(program: Command, io: Io, run: Run): void {
   sendingCommand(program, 'remind', 'send the reminder that is due now to every invited contact who has not registered and has not had it')
     .option(
       '--registered <csv...>',
@@ -184,15 +207,21 @@ Examples:
   $ invite remind --dry-run --now 2027-04-18T09:00            (replay the schedule)`,
     )
     .action((options) => run(async () => (await import('./commands/remind.js')).remindCommand(options, io)));
+}
 
+function addUpdate(program: Command, io: Io, run: Run): void {
   sendingCommand(program, 'update', 'after the event changed in invite.yaml: the updated invitation (same UID, next SEQUENCE) to everyone invited')
     .addHelpText('after', '\nExample:\n  $ invite update --dry-run          see what changed and who gets it\n  $ invite update --yes')
     .action((options) => run(async () => (await import('./commands/update.js')).updateCommand(options, io)));
+}
 
+function addCancel(program: Command, io: Io, run: Run): void {
   sendingCommand(program, 'cancel', 'the cancellation (METHOD:CANCEL) to everyone invited; afterwards send, remind and update refuse')
     .addHelpText('after', '\nExample:\n  $ invite cancel --dry-run\n  $ invite cancel --yes')
     .action((options) => run(async () => (await import('./commands/cancel.js')).cancelCommand(options, io)));
+}
 
+function addValidate(program: Command, io: Io, run: Run): void {
   campaignOptions(
     contactOptions(
       program
@@ -203,7 +232,9 @@ Examples:
   )
     .addHelpText('after', '\nExamples:\n  $ invite validate\n  $ invite validate --contacts export.csv --encoding windows-1257')
     .action((options) => run(async () => (await import('./commands/validate.js')).validateCommand(options, io)));
+}
 
+function addStatus(program: Command, io: Io, run: Run): void {
   campaignOptions(
     contactOptions(
       program
@@ -222,7 +253,9 @@ Examples:
   )
     .addHelpText('after', '\nExample:\n  $ invite status')
     .action((options) => run(async () => (await import('./commands/status.js')).statusCommand(options, io)));
+}
 
+function addIcs(program: Command, io: Io, run: Run): void {
   campaignOptions(
     program
       .command('ics')
@@ -232,7 +265,9 @@ Examples:
   )
     .addHelpText('after', '\nExample:\n  $ invite ics --out workshop.ics')
     .action((options) => run(async () => (await import('./commands/ics.js')).icsCommand(options, io)));
+}
 
+function addPreview(program: Command, io: Io, run: Run): void {
   contactOptions(
     campaignOptions(
       program
@@ -261,7 +296,9 @@ Examples:
   $ invite preview --kind reminder --now 2027-04-18T09:00 --out preview/`,
     )
     .action((options) => run(async () => (await import('./commands/preview.js')).previewCommand(options, io)));
+}
 
+function addLogin(program: Command, io: Io, run: Run): void {
   program
     .command('login')
     .description(
@@ -291,7 +328,9 @@ Examples:
   $ invite login microsoft --client-id … --print      the values for a CI job's secrets`,
     )
     .action((provider: string, options) => run(async () => (await import('./commands/login.js')).loginCommand(provider, options, io)));
+}
 
+function addCheckSmtp(program: Command, io: Io, run: Run): void {
   serverOptions(
     program
       .command('check-smtp')
@@ -304,7 +343,9 @@ Examples:
       '\nExit 0 when the login works (or none is needed), 2 with the reason when not.\n\nExamples:\n  $ invite check-smtp\n  $ SMTP_URL=smtps://smtp.example.org:465 SMTP_USER=events@example.org invite check-smtp',
     )
     .action((options) => run(async () => (await import('./commands/check-smtp.js')).checkSmtpCommand(options, io)));
+}
 
+function addReplies(program: Command, io: Io, run: Run): void {
   campaignOptions(
     program
       .command('replies')
@@ -332,8 +373,6 @@ Examples:
   $ invite status`,
     )
     .action((options) => run(async () => (await import('./commands/replies.js')).repliesCommand(options, io)));
-
-  return program;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
