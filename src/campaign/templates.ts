@@ -35,7 +35,7 @@ export interface Template {
   /** Added to line numbers inside the template (for a subject written inside invite.yaml). */
   lineOffset: number;
   uses: VariableUse[];
-  render(context: object): string;
+  render: (context: object) => string;
 }
 
 export interface MailTemplates {

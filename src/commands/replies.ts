@@ -4,19 +4,20 @@
 // one in the journal, keyed by the mail's Message-ID: reading the same mail again changes
 // nothing. What does not count (a stranger's reply, a forged bounce) is recorded and listed as
 // "not counted" with the reason; a mail that cannot be read is listed and the rest are read.
+import type { Campaign } from '../campaign/model.js';
 import { campaignSecret } from '../campaign/secret.js';
 import { CampaignKeys } from '../compose/keys.js';
 import { suppress } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { isCursor, JournalEntryRefused, type JournalEntry } from '../journal/schema.js';
+import { isCursor, JournalEntryRefused, type JournalEntry, type ReceivedEntry } from '../journal/schema.js';
 import { journalPath, readJournal } from '../journal/read.js';
 import { JournalWriteError, JournalWriter } from '../journal/write.js';
 import { lockJournal } from '../journal/lock.js';
 import { eventState, type PartStat } from '../journal/lifecycle.js';
 import { loadCampaignOnly, resolveNow, type CampaignOptions } from '../sending/prepare.js';
 import type { SentMessage } from '../replies/dsn.js';
-import { mayMatter, readReply } from '../replies/read.js';
+import { mayMatter, readReply, type ReplyContext } from '../replies/read.js';
 import { emlFiles, imapMessages, mboxMessages, type Found } from '../replies/sources.js';
 import { plural } from '../locale/words.js';
 
@@ -55,8 +56,7 @@ export interface RepliesSummary {
 export async function repliesCommand(options: RepliesOptions, io: Io): Promise<number> {
   if (options.dir && options.mbox)
     throw new UsageError('--dir and --mbox name two sources; read one at a time', 'pass one of --dir DIR, --mbox FILE, or neither to read IMAP_URL');
-  const imapUrl = io.env.IMAP_URL;
-  if (!options.dir && !options.mbox && !imapUrl) {
+  if (!options.dir && !options.mbox && !io.env.IMAP_URL) {
     throw new UsageError(
       'no mailbox to read the replies from',
       "set IMAP_URL (e.g. imaps://imap.example.org, with IMAP_USER and IMAP_PASS), or pass --dir DIR (.eml files saved from the organiser's mailbox, read recursively) or --mbox FILE",
@@ -65,24 +65,58 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
   const campaign = loadCampaignOnly(options);
   campaign.secret = campaignSecret(campaign.dir, io.env);
   const now = resolveNow(options.now, campaign.event.timezone, io);
-  const mailboxName = options.mailbox ?? 'INBOX';
   const file = journalPath(campaign.dir, options.journal);
   const lock = lockJournal(file, 'replies');
   const writer = new JournalWriter(file);
   try {
     const journal = readJournal(file);
     for (const bad of journal.skipped) io.stderr.write(`warning: ${shownPath(file)}:${bad.line}: ${printable(bad.problem)}; skipped\n`);
-    const { entries } = journal;
-    const state = eventState(entries, campaign);
-    const sent = new Map<string, SentMessage>();
+    const recorder = new Recorder(campaign, journal.entries, writer, now, options.mailbox ?? 'INBOX');
+    for await (const found of recorder.source(options, io.env)) await recorder.take(found);
+    recorder.keepCursor();
+    // Flushed to disk before the summary says the answers are kept.
+    writer.close();
+    if (options.json) io.stdout.write(JSON.stringify(recorder.summary, null, 2) + '\n');
+    else io.stdout.write(summaryLines(recorder.summary).join('\n') + '\n');
+    return EXIT.ok;
+  } catch (error) {
+    // The journal could not be written (an append or the final flush): exit 2, as for any journal error.
+    if (error instanceof JournalWriteError)
+      throw new UsageError(error.message, "check the journal's disk, then run invite replies again: what was recorded is not read twice");
+    throw error;
+  } finally {
+    writer.abandon();
+    lock.release();
+  }
+}
+
+const COUNTED: Record<PartStat, keyof RepliesSummary['new']> = { ACCEPTED: 'accepted', TENTATIVE: 'tentative', DECLINED: 'declined' };
+
+/** One reading of a mailbox: what the journal knew before, what each mail adds to it, and the summary. */
+class Recorder {
+  readonly summary: RepliesSummary;
+  private readonly sent = new Map<string, SentMessage>();
+  private readonly known: Set<string>;
+  private readonly cursor?: { uidValidity: number; uid: number };
+  private readonly context: ReplyContext;
+
+  constructor(
+    private readonly campaign: Campaign,
+    entries: JournalEntry[],
+    private readonly writer: JournalWriter,
+    private readonly now: Date,
+    private readonly mailbox: string,
+  ) {
     for (const e of entries)
-      if (e.campaign === campaign.id && e.status === 'accepted') sent.set(e.messageId, { recipient: e.recipient, kind: e.kind, uid: e.uid });
-    const known = new Set(entries.filter((e) => e.status === 'received' || e.status === 'not-counted').map((e) => e.messageId));
-    const cursor = entries
+      if (e.campaign === campaign.id && e.status === 'accepted') this.sent.set(e.messageId, { recipient: e.recipient, kind: e.kind, uid: e.uid });
+    this.known = new Set(entries.filter((e) => e.status === 'received' || e.status === 'not-counted').map((e) => e.messageId));
+    this.cursor = entries
       .filter(isCursor)
-      .filter((e) => e.campaign === campaign.id && e.mailbox.name === mailboxName)
+      .filter((e) => e.campaign === campaign.id && e.mailbox.name === mailbox)
       .at(-1)?.mailbox;
-    const summary: RepliesSummary = {
+    const state = eventState(entries, campaign);
+    this.context = { campaign, keys: new CampaignKeys(campaign), invited: state.invited, sent: this.sent, sequence: Math.max(0, state.sequence), now };
+    this.summary = {
       campaign: campaign.id,
       read: 0,
       new: { accepted: 0, tentative: 0, declined: 0, bounced: 0, unsubscribed: 0 },
@@ -94,94 +128,88 @@ export async function repliesCommand(options: RepliesOptions, io: Io): Promise<n
       passed: [],
       other: 0,
     };
-    const source: Iterable<Found> | AsyncIterable<Found> = options.dir
-      ? emlFiles(options.dir)
-      : options.mbox
-        ? mboxMessages(options.mbox)
-        : imapMessages({
-            url: imapUrl!,
-            user: io.env.IMAP_USER,
-            pass: io.env.IMAP_PASS,
-            mailbox: mailboxName,
-            since: cursor && { uidValidity: cursor.uidValidity, uid: cursor.uid },
-            candidate: (s) => mayMatter(s, sent),
-            onRead: ({ uidValidity, uid, reread }) => (summary.mailbox = { name: mailboxName, uidValidity, uid, reread }),
-          });
-    const counted: Record<PartStat, keyof RepliesSummary['new']> = { ACCEPTED: 'accepted', TENTATIVE: 'tentative', DECLINED: 'declined' };
-    const context = { campaign, keys: new CampaignKeys(campaign), invited: state.invited, sent, sequence: Math.max(0, state.sequence), now };
-    const record = (entry: JournalEntry, where: string): boolean => {
-      try {
-        writer.append(entry);
-        known.add(entry.messageId);
-        return true;
-      } catch (error) {
-        // What the journal would refuse to read back is not written: the mail is listed, the reading goes on.
-        if (!(error instanceof JournalEntryRefused)) throw error;
-        summary.unreadable.push({ where, reason: `not recorded: ${error.problem}` });
-        return false;
-      }
-    };
-    for await (const found of source) {
-      if ('note' in found) {
-        summary.passed.push({ where: found.where, reason: found.note });
-        continue;
-      }
-      summary.read++;
-      let reading;
-      try {
-        reading = await readReply(found, context);
-      } catch (error) {
-        summary.unreadable.push({ where: found.where, reason: String((error as Error).message ?? error).split('\n')[0]! });
-        continue;
-      }
-      if (reading.type === 'other') summary.other++;
-      else if (reading.type === 'skipped') summary.skipped.push({ where: reading.where, reason: reading.reason });
-      else if (reading.type === 'unreadable') summary.unreadable.push({ where: reading.where, reason: reading.reason });
-      else if (reading.type === 'temporary-bounce') summary.temporaryBounces++;
-      else if (reading.type === 'not-counted') {
-        if (reading.entry && known.has(reading.entry.messageId)) summary.alreadyRecorded++;
-        else {
-          if (reading.entry) record(reading.entry, reading.where);
-          summary.notCounted.push({ where: reading.where, reason: reading.reason });
-        }
-      } else if (known.has(reading.entry.messageId)) summary.alreadyRecorded++;
-      else if (record(reading.entry, found.where)) {
-        const entry = reading.entry;
-        if (entry.kind === 'unsubscribe') {
-          suppress(campaign.suppression, entry.recipient, campaign.id, now);
-          summary.new.unsubscribed++;
-        } else summary.new[entry.kind === 'bounce' ? 'bounced' : counted[entry.reply!.partstat]]++;
-      }
+  }
+
+  /** Where the mails come from: --dir, --mbox, or IMAP_URL's mailbox from after the last UID read. */
+  source(options: RepliesOptions, env: NodeJS.ProcessEnv): Iterable<Found> | AsyncIterable<Found> {
+    if (options.dir) return emlFiles(options.dir);
+    if (options.mbox) return mboxMessages(options.mbox);
+    return imapMessages({
+      url: env.IMAP_URL!,
+      user: env.IMAP_USER,
+      pass: env.IMAP_PASS,
+      mailbox: this.mailbox,
+      since: this.cursor && { uidValidity: this.cursor.uidValidity, uid: this.cursor.uid },
+      candidate: (s) => mayMatter(s, this.sent),
+      onRead: ({ uidValidity, uid, reread }) => (this.summary.mailbox = { name: this.mailbox, uidValidity, uid, reread }),
+    });
+  }
+
+  /** One mail: read in its own try (a malformed one is listed, the rest are read), recorded once. */
+  async take(found: Found): Promise<void> {
+    const summary = this.summary;
+    if ('note' in found) {
+      summary.passed.push({ where: found.where, reason: found.note });
+      return;
     }
-    // How far the mailbox was read: the next run starts after it.
-    if (summary.mailbox) {
-      const { uidValidity, uid } = summary.mailbox;
-      record(
-        {
-          time: now.toISOString(),
-          campaign: campaign.id,
-          kind: 'mailbox',
-          recipient: campaign.organiser.email.toLowerCase(),
-          messageId: `<mailbox.${uidValidity}.${uid}@invite.invalid>`,
-          status: 'read',
-          mailbox: { name: mailboxName, uidValidity, uid },
-        },
-        mailboxName,
-      );
+    summary.read++;
+    let reading;
+    try {
+      reading = await readReply(found, this.context);
+    } catch (error) {
+      summary.unreadable.push({ where: found.where, reason: String((error as Error).message ?? error).split('\n')[0]! });
+      return;
     }
-    // Flushed to disk before the summary says the answers are kept.
-    writer.close();
-    if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else io.stdout.write(summaryLines(summary).join('\n') + '\n');
-    return EXIT.ok;
-  } catch (error) {
-    // The journal could not be written (an append or the final flush): exit 2, as for any journal error.
-    if (error instanceof JournalWriteError)
-      throw new UsageError(error.message, "check the journal's disk, then run invite replies again: what was recorded is not read twice");
-    throw error;
-  } finally {
-    writer.abandon();
-    lock.release();
+    if (reading.type === 'other') summary.other++;
+    else if (reading.type === 'skipped') summary.skipped.push({ where: reading.where, reason: reading.reason });
+    else if (reading.type === 'unreadable') summary.unreadable.push({ where: reading.where, reason: reading.reason });
+    else if (reading.type === 'temporary-bounce') summary.temporaryBounces++;
+    else if (reading.type === 'not-counted') {
+      if (reading.entry && this.known.has(reading.entry.messageId)) summary.alreadyRecorded++;
+      else {
+        if (reading.entry) this.record(reading.entry, reading.where);
+        summary.notCounted.push({ where: reading.where, reason: reading.reason });
+      }
+    } else if (this.known.has(reading.entry.messageId)) summary.alreadyRecorded++;
+    else if (this.record(reading.entry, found.where)) this.counted(reading.entry);
+  }
+
+  private counted(entry: ReceivedEntry): void {
+    if (entry.kind === 'unsubscribe') {
+      suppress(this.campaign.suppression, entry.recipient, this.campaign.id, this.now);
+      this.summary.new.unsubscribed++;
+    } else this.summary.new[entry.kind === 'bounce' ? 'bounced' : COUNTED[entry.reply!.partstat]]++;
+  }
+
+  /** How far the mailbox was read: the next run starts after it. */
+  keepCursor(): void {
+    if (!this.summary.mailbox) return;
+    const { uidValidity, uid } = this.summary.mailbox;
+    this.record(
+      {
+        time: this.now.toISOString(),
+        campaign: this.campaign.id,
+        kind: 'mailbox',
+        recipient: this.campaign.organiser.email.toLowerCase(),
+        messageId: `<mailbox.${uidValidity}.${uid}@invite.invalid>`,
+        status: 'read',
+        mailbox: { name: this.mailbox, uidValidity, uid },
+      },
+      this.mailbox,
+    );
+  }
+
+  private record(entry: JournalEntry, where: string): boolean {
+    try {
+      this.writer.append(entry);
+      this.known.add(entry.messageId);
+      return true;
+    } catch (error) {
+      // What the journal would refuse to read back is not written: the mail is listed, the reading goes on.
+      if (!(error instanceof JournalEntryRefused)) throw error;
+      this.summary.unreadable.push({ where, reason: `not recorded: ${error.problem}` });
+      return false;
+    }
   }
 }
 

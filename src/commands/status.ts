@@ -2,6 +2,9 @@
 // by the server, failed (with the latest reason), left out on purpose (registered, declined,
 // bounced) and not yet sent; then what the invited answered. A cancelled event says so first.
 import { existsSync } from 'node:fs';
+import type { ChalkInstance } from 'chalk';
+import type { Campaign } from '../campaign/model.js';
+import type { Contact } from '../contacts/rules.js';
 import { DateTime } from 'luxon';
 import { isRegisteredValue, readRegistered } from '../contacts/registered.js';
 import { readSuppression } from '../contacts/suppression.js';
@@ -9,7 +12,7 @@ import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import { colourFor, type Io } from '../io.js';
 import { isReceived, isSent, uidOf, type JournalEntry, type SentEntry } from '../journal/schema.js';
 import { journalPath, readJournal } from '../journal/read.js';
-import { eventState, type PartStat } from '../journal/lifecycle.js';
+import { eventState, type EventState, type PartStat } from '../journal/lifecycle.js';
 import { check, type CampaignOptions } from '../sending/prepare.js';
 import { FORMAT, inZone, plural } from '../locale/words.js';
 
@@ -44,6 +47,35 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   if (options.tz && !DateTime.local().setZone(options.tz).isValid) {
     throw new UsageError(`--tz: unknown time zone "${options.tz}"`, "use an IANA name such as Europe/Riga (default: the event's zone)");
   }
+  const status = statusOf(options, io);
+  if (options.json) {
+    // What --json says, in this order; the rest is for the text.
+    const { uid, journal, tornLastLine, skippedLines, cancelled, contacts, unsubscribed, kinds, rsvp, attendees, notCounted } = status;
+    const json = {
+      campaign: status.campaign.id,
+      uid,
+      journal,
+      tornLastLine,
+      skippedLines,
+      cancelled,
+      contacts,
+      unsubscribed,
+      kinds,
+      rsvp,
+      attendees,
+      notCounted,
+    };
+    io.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  } else {
+    io.stdout.write(statusText(status, options.tz ?? status.campaign.event.timezone, colourFor(io.stdout, io.env)).join('\n') + '\n');
+  }
+  return EXIT.ok;
+}
+
+type Status = ReturnType<typeof statusOf>;
+
+/** Everything status says, as data (--json prints it; statusText words it). */
+function statusOf(options: StatusOptions, io: Io) {
   // Only the addresses are kept: the contacts are walked from the file.
   const checked = check(options, io, 'stream');
   const { campaign } = checked;
@@ -52,30 +84,47 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   // A new event.uid is a new event: lines of an earlier one are not this event's.
   const entries = journal.entries.filter((e) => e.campaign === campaign.id && (uidOf(e) === undefined || uidOf(e) === campaign.event.uid));
   const state = eventState(journal.entries, campaign);
-  const { invited, answers } = state;
+  const addresses = checked.contacts.contacts.map((c) => c.email.toLowerCase());
+  const suppressed = readSuppression(campaign.suppression);
+  const registered = registeredAddresses(options, campaign, checked.contacts.contacts, state);
+  return {
+    campaign,
+    state,
+    uid: campaign.event.uid,
+    journal: shownPath(file),
+    empty: entries.length === 0,
+    torn: journal.torn,
+    tornLastLine: Boolean(journal.torn),
+    skippedLines: journal.skipped,
+    cancelled: state.cancelled ? { time: state.cancelled.time, sequence: state.cancelled.sequence } : null,
+    contacts: { valid: addresses.length, invalid: checked.contacts.rejected.length },
+    unsubscribed: suppressed.size,
+    kinds: kindsOf(entries, addresses, state, registered, suppressed),
+    ...answersOf(state),
+    // What came back and does not count: listed, with why (a stranger's reply, a forged bounce …).
+    notCounted: entries
+      .filter(isReceived)
+      .filter((e) => e.status === 'not-counted')
+      .map((e) => ({ kind: e.kind, recipient: e.recipient, reason: e.reason ?? '', messageId: e.messageId })),
+  };
+}
 
-  // Who registered, as remind sees it: a registered column, registration.export, --registered, an Accept when it counts.
+/** Who registered, as remind sees it: a registered column, registration.export, --registered, an Accept when it counts. */
+function registeredAddresses(options: StatusOptions, campaign: Campaign, contacts: Iterable<Contact>, state: EventState): Set<string> {
   const registered = new Set<string>();
   const exportFile = campaign.registration?.export;
   for (const source of [...(options.registered ?? []), ...(exportFile && existsSync(exportFile) ? [exportFile] : [])])
     for (const a of readRegistered(source, { encoding: options.encoding })) registered.add(a);
-  const addresses: string[] = [];
-  for (const c of checked.contacts.contacts) {
-    const address = c.email.toLowerCase();
-    addresses.push(address);
-    if (isRegisteredValue(c.fields.registered)) registered.add(address);
-  }
-  if (campaign.registration?.acceptCountsAsRegistered) for (const [a, p] of answers.rsvp) if (p === 'ACCEPTED') registered.add(a);
+  for (const c of contacts) if (isRegisteredValue(c.fields.registered)) registered.add(c.email.toLowerCase());
+  if (campaign.registration?.acceptCountsAsRegistered) for (const [a, p] of state.answers.rsvp) if (p === 'ACCEPTED') registered.add(a);
+  return registered;
+}
 
-  const suppressed = readSuppression(campaign.suppression);
-  // What came back and does not count: listed, with why (a stranger's reply, a forged bounce …).
-  const notCounted = entries
-    .filter(isReceived)
-    .filter((e) => e.status === 'not-counted')
-    .map((e) => ({ kind: e.kind, recipient: e.recipient, reason: e.reason ?? '', messageId: e.messageId }));
-  // What was sent, per kind; replies and bounces are what came back, shown apart.
+/** What was sent, per kind (replies and bounces are what came back, shown apart). */
+function kindsOf(entries: JournalEntry[], addresses: string[], state: EventState, registered: Set<string>, suppressed: Set<string>): KindStatus[] {
+  const { invited, answers } = state;
   const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status === 'accepted' || e.status === 'failed').map((e) => e.kind)])];
-  const status: KindStatus[] = kinds.map((kind) => {
+  return kinds.map((kind) => {
     const audience = kind === 'invitation' ? addresses : addresses.filter((a) => invited.has(a));
     // Reminders leave out who registered, declined or bounced; updates and the cancellation, who bounced.
     const reason = (a: string): keyof LeftOut | undefined => {
@@ -95,7 +144,10 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
       reason,
     );
   });
+}
 
+/** Of the invited: who said yes, maybe or no, has not answered, or bounced; and how many each. */
+function answersOf({ invited, answers }: EventState) {
   const byAnswer = (p: PartStat) => [...invited].filter((a) => !answers.bounced.has(a) && answers.rsvp.get(a) === p).sort();
   const attendees = {
     accepted: byAnswer('ACCEPTED'),
@@ -105,80 +157,50 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     bounced: [...invited].filter((a) => answers.bounced.has(a)).sort(),
   };
   const rsvp = Object.fromEntries(Object.entries(attendees).map(([k, v]) => [k, v.length])) as Record<keyof typeof attendees, number>;
-  const contacts = { valid: addresses.length, invalid: checked.contacts.rejected.length };
-  const cancelled = state.cancelled ? { time: state.cancelled.time, sequence: state.cancelled.sequence } : null;
+  return { rsvp, attendees };
+}
 
-  if (options.json) {
-    io.stdout.write(
-      JSON.stringify(
-        {
-          campaign: campaign.id,
-          uid: campaign.event.uid,
-          journal: shownPath(file),
-          tornLastLine: Boolean(journal.torn),
-          skippedLines: journal.skipped,
-          cancelled,
-          contacts,
-          unsubscribed: suppressed.size,
-          kinds: status,
-          rsvp,
-          attendees,
-          notCounted,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    return EXIT.ok;
-  }
-  // For people: to the minute, in the organiser's zone, named; --json keeps ISO UTC.
-  const zone = options.tz ?? campaign.event.timezone;
+/** The status for people: to the minute, in `zone`, named (--json keeps ISO UTC); text from outside escaped. */
+function statusText(s: Status, zone: string, colour: ChalkInstance): string[] {
   const when = (iso: string) => inZone(iso, zone).toFormat(`ccc d LLL yyyy, ${FORMAT.time} ${FORMAT.zone}`);
-  const colour = colourFor(io.stdout, io.env);
   const list = (addresses: string[]) => (addresses.length > 0 && addresses.length <= 20 ? `: ${addresses.join(', ')}` : '');
-  const lines = [`${campaign.id} — journal ${shownPath(file)}${entries.length === 0 ? ' (empty: nothing sent yet)' : ''}`];
-  if (state.cancelled)
-    lines.push(
-      colour.red.bold(`CANCELLED: the cancellation went out on ${when(state.cancelled.time)}; send, remind and update send nothing more for this event.`),
-    );
-  if (journal.torn) lines.push(colour.yellow(`warning: the journal's last line (${journal.torn.line}) was cut short and is ignored`));
-  for (const bad of journal.skipped)
-    lines.push(colour.yellow(`warning: journal line ${bad.line}: ${printable(bad.problem)}; skipped (it records mail that came back)`));
-  lines.push(
-    `contacts: ${plural(contacts.valid, 'valid row')}${contacts.invalid ? colour.yellow(`, ${plural(contacts.invalid, 'invalid row')} left out (invite validate lists them)`) : ''}`,
-  );
   const row = (label: string, value: string) => `  ${label.padEnd(24)}${value}`;
-  for (const s of status) {
-    lines.push('', colour.bold(s.kind));
-    lines.push(row('accepted by the server', `${s.accepted}${s.lastSent ? ` (last ${when(s.lastSent)})` : ''}`));
-    lines.push(row('failed', String(s.failed.length)));
-    for (const f of s.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${printable(f.reason)} (${when(f.time)})`));
-    for (const [why, who] of Object.entries(s.leftOut) as [keyof LeftOut, string[]][])
+  const lines = [`${s.campaign.id} — journal ${s.journal}${s.empty ? ' (empty: nothing sent yet)' : ''}`];
+  if (s.cancelled)
+    lines.push(colour.red.bold(`CANCELLED: the cancellation went out on ${when(s.cancelled.time)}; send, remind and update send nothing more for this event.`));
+  if (s.torn) lines.push(colour.yellow(`warning: the journal's last line (${s.torn.line}) was cut short and is ignored`));
+  for (const bad of s.skippedLines)
+    lines.push(colour.yellow(`warning: journal line ${bad.line}: ${printable(bad.problem)}; skipped (it records mail that came back)`));
+  const { valid, invalid } = s.contacts;
+  lines.push(
+    `contacts: ${plural(valid, 'valid row')}${invalid ? colour.yellow(`, ${plural(invalid, 'invalid row')} left out (invite validate lists them)`) : ''}`,
+  );
+  for (const k of s.kinds) {
+    lines.push(
+      '',
+      colour.bold(k.kind),
+      row('accepted by the server', `${k.accepted}${k.lastSent ? ` (last ${when(k.lastSent)})` : ''}`),
+      row('failed', String(k.failed.length)),
+    );
+    for (const f of k.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${printable(f.reason)} (${when(f.time)})`));
+    for (const [why, who] of Object.entries(k.leftOut) as [keyof LeftOut, string[]][])
       if (who.length > 0) lines.push(row(`left out: ${why}`, `${who.length}${list(who)}`));
-    lines.push(row('not yet sent', `${s.notYetSent.length}${list(s.notYetSent)}`));
+    lines.push(row('not yet sent', `${k.notYetSent.length}${list(k.notYetSent)}`));
   }
-  if (invited.size > 0) {
-    lines.push('', colour.bold('answers') + ` (of ${invited.size} invited; read with invite replies)`);
-    const labels: [keyof typeof attendees, string][] = [
-      ['accepted', 'said yes'],
-      ['tentative', 'said maybe'],
-      ['declined', 'said no'],
-      ['noReply', 'no answer'],
-      ['bounced', 'bounced'],
-    ];
-    for (const [key, label] of labels) {
-      const who = attendees[key];
-      lines.push(row(label, `${who.length}${key !== 'noReply' ? list(who) : ''}`));
-    }
+  const invited = s.state.invited.size;
+  if (invited > 0) {
+    lines.push('', colour.bold('answers') + ` (of ${invited} invited; read with invite replies)`);
+    const labels = { accepted: 'said yes', tentative: 'said maybe', declined: 'said no', noReply: 'no answer', bounced: 'bounced' } as const;
+    for (const [key, label] of Object.entries(labels) as [keyof typeof labels, string][])
+      lines.push(row(label, `${s.attendees[key].length}${key !== 'noReply' ? list(s.attendees[key]) : ''}`));
   }
-  if (notCounted.length > 0) {
-    lines.push('', colour.bold('not counted') + ` (${notCounted.length}: mail that came back and was not believed)`);
-    for (const n of notCounted.slice(-20)) lines.push(`  ${n.kind} about ${printable(n.recipient)}: ${printable(n.reason)}`);
-    if (notCounted.length > 20) lines.push(`  … and ${notCounted.length - 20} earlier ones (--json lists them all)`);
+  if (s.notCounted.length > 0) {
+    lines.push('', colour.bold('not counted') + ` (${s.notCounted.length}: mail that came back and was not believed)`);
+    for (const n of s.notCounted.slice(-20)) lines.push(`  ${n.kind} about ${printable(n.recipient)}: ${printable(n.reason)}`);
+    if (s.notCounted.length > 20) lines.push(`  … and ${s.notCounted.length - 20} earlier ones (--json lists them all)`);
   }
-  if (suppressed.size > 0) lines.push('', `unsubscribed: ${suppressed.size} on ${shownPath(campaign.suppression)} (they get the cancellation only)`);
-  io.stdout.write(lines.join('\n') + '\n');
-  return EXIT.ok;
+  if (s.unsubscribed > 0) lines.push('', `unsubscribed: ${s.unsubscribed} on ${shownPath(s.campaign.suppression)} (they get the cancellation only)`);
+  return lines;
 }
 
 function summarise(kind: string, entries: JournalEntry[], audience: string[], leftOutBecause: (address: string) => keyof LeftOut | undefined): KindStatus {

@@ -26,30 +26,19 @@ export class Seq<T> implements Iterable<T> {
   get length(): number {
     if (this.counted === undefined) {
       let n = 0;
-      for (const _ of this) n++;
+      for (const walk = this.walk(); !walk.next().done; ) n++;
       this.counted = n;
     }
     return this.counted;
   }
 
   filter(keep: (item: T) => boolean): Seq<T> {
-    const source = this;
-    return new Seq(function* () {
-      for (const item of source) if (keep(item)) yield item;
-    });
+    return new Seq(() => kept(this, keep));
   }
 
   /** The first `count`, in order. */
   take(count: number): Seq<T> {
-    const source = this;
-    return new Seq(function* () {
-      if (count <= 0) return;
-      let n = 0;
-      for (const item of source) {
-        yield item;
-        if (++n >= count) return;
-      }
-    });
+    return new Seq(() => firstOf(this, count));
   }
 
   find(test: (item: T) => boolean): T | undefined {
@@ -67,5 +56,18 @@ export class Seq<T> implements Iterable<T> {
 
   first(): T | undefined {
     return this.find(() => true);
+  }
+}
+
+function* kept<T>(source: Iterable<T>, keep: (item: T) => boolean): Generator<T> {
+  for (const item of source) if (keep(item)) yield item;
+}
+
+function* firstOf<T>(source: Iterable<T>, count: number): Generator<T> {
+  if (count <= 0) return;
+  let n = 0;
+  for (const item of source) {
+    yield item;
+    if (++n >= count) return;
   }
 }

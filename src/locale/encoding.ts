@@ -87,7 +87,8 @@ function utf16Of(bytes: Buffer): { name: 'utf-16le' | 'utf-16be'; bom: boolean }
   let even = 0;
   let odd = 0;
   head.forEach((b, i) => {
-    if (b === 0) i % 2 ? odd++ : even++;
+    if (b === 0 && i % 2) odd++;
+    else if (b === 0) even++;
   });
   const half = Math.floor(head.length / 2);
   if (odd > half * 0.6 && even < half * 0.1) return { name: 'utf-16le', bom: false };

@@ -20,7 +20,7 @@ export type CalendarReply =
 
 /** An address from a calendar's mailto: value, lower-cased; undefined when it is not one. */
 export function mailtoAddress(value: unknown): string | undefined {
-  const address = String(value ?? '')
+  const address = (typeof value === 'string' ? value : '')
     .replace(/^mailto:/i, '')
     .trim()
     .toLowerCase();
@@ -47,7 +47,7 @@ export function replyIn(ics: string, check: ReplyCheck): CalendarReply {
 function readReplyIn(ics: string, check: ReplyCheck): CalendarReply {
   let calendar: ICAL.Component;
   try {
-    calendar = new ICAL.Component(ICAL.parse(ics));
+    calendar = new ICAL.Component(ICAL.parse(ics) as unknown[]);
   } catch (error) {
     return { type: 'unreadable', reason: `a calendar that cannot be read (${String((error as Error).message).split('\n')[0]})` };
   }

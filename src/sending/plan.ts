@@ -30,12 +30,12 @@ export interface Batch {
   /** The journal's kind: invitation, reminder:<stage>, update:<n>, cancel. */
   kind: string;
   /** "1 invitation", "9 reminders", … */
-  noun(count: number): string;
+  noun: (count: number) => string;
   /** Walked lazily: for a long list, read from the contacts file as it is walked. */
   recipients: Seq<Contact>;
   /** Why a listed contact is not among the recipients (for --to): "has registered", "was not invited". */
   excluded?(contact: Contact): string;
-  compose(contact: Contact): Message;
+  compose: (contact: Contact) => Message;
 }
 
 export type Plan =

@@ -171,7 +171,7 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     warnings.push({
       file: contacts.file,
       column: 'country',
-      message: `no time zone known for ${[...noZoneCountries].map((c) => `"${c}"`).join(', ')} (${noZone}): those letters show only the event's own time`,
+      message: `no time zone known for ${[...noZoneCountries].map((c) => `"${c}"`).join(', ')} (${noZone.toString()}): those letters show only the event's own time`,
       hint: 'add a timezone column with an IANA name such as America/New_York for those rows',
       severity: 'warning',
     });
@@ -182,7 +182,7 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     warnings.push({
       file: contacts.file,
       column,
-      message: `"${column}" is used by the templates but empty on ${seen}`,
+      message: `"${column}" is used by the templates but empty on ${seen.toString()}`,
       hint: 'those letters will show nothing there; fill it in or use {{#if}} in the template',
       severity: 'warning',
     });

@@ -38,7 +38,13 @@ export class LoginFailed extends UsageError {}
 
 /** Text from an authorisation server, as the terminal may show it: escaped and bounded. */
 function shown(text: unknown): string {
-  return printable(String(text ?? '')).slice(0, 500);
+  return printable(textOf(text)).slice(0, 500);
+}
+
+/** A value from a server's JSON as text: a string as it is, anything else as JSON. */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return value === undefined || value === null ? '' : (JSON.stringify(value) ?? '');
 }
 
 interface OAuthErrorBody {
@@ -261,7 +267,7 @@ export async function loopbackLogin(
     if (exchange.status !== 200)
       throw new LoginFailed(
         `${host} refused the code: ${errorText(exchange.body)}`,
-        hintFor(String(exchange.body.error ?? ''), String(exchange.body.error_description ?? '')),
+        hintFor(textOf(exchange.body.error), textOf(exchange.body.error_description)),
       );
     return tokensFrom(exchange.body, host);
   } finally {

@@ -157,10 +157,9 @@ export class AccessTokens {
   /** nodemailer's XOAuth2 is loaded here, when a run logs in with OAuth, not at every start. */
   static async create(user: string, oauth: OAuthSettings, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<AccessTokens> {
     const { default: XOAuth2Class } = await import('nodemailer/lib/xoauth2/index.js');
-    let tokens: AccessTokens | undefined;
     // Microsoft sends a new refresh token with each refresh: the login file keeps the newest.
     const rotated = (token: string) => {
-      tokens?.known.add(token);
+      tokens.known.add(token);
       if (token === oauth.refreshToken || !oauth.store) return;
       const login = readLogin(env, user);
       if (login) saveLogin(env, { ...login, refreshToken: token, savedAt: new Date().toISOString() });
@@ -198,7 +197,8 @@ export class AccessTokens {
       requestTimeout: timeoutMs,
       ...(oauth.scope ? { customParams: { scope: oauth.scope } } : {}),
     });
-    tokens = new AccessTokens(user, oauth, xoauth2);
+    // (Only a refresh calls rotated(), and none happens before this line.)
+    const tokens = new AccessTokens(user, oauth, xoauth2);
     return tokens;
   }
 

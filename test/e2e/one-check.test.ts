@@ -12,7 +12,7 @@ const NOW = '2026-11-28T10:00';
 
 interface Case {
   name: string;
-  change(dir: string): void;
+  change: (dir: string) => void;
   /** A part of the one problem both must name; undefined: both accept. */
   problem?: RegExp;
   /** Accepted: the URL line the calendar then carries (default: the shipped event link). */

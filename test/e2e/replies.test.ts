@@ -2,7 +2,7 @@
 // Calendar / Thunderbird send, a bounce (RFC 3464), and mail to skip, read from --dir and from
 // --mbox; what status and remind then do with them. The invitations first go to a real SMTP
 // server, so the journal and the Message-IDs are the real ones.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { campaignCopy, edit } from '../helpers/campaign.js';

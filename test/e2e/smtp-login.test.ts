@@ -152,7 +152,7 @@ describe('--proof: the real messages, to yourself', () => {
     const uidOf = (raw: Buffer) =>
       new ICAL.Component(ICAL.parse(/BEGIN:VCALENDAR[\s\S]*?END:VCALENDAR/.exec(raw.toString().replace(/=\r\n/g, ''))![0]))
         .getFirstSubcomponent('vevent')!
-        .getFirstPropertyValue('uid');
+        .getFirstPropertyValue('uid') as string;
     const realUid = uidOf(real.raw);
     expect(proofs.map((m) => uidOf(m.raw))).toEqual([`proof-${realUid}`, `proof-${realUid}`]);
     expect(new Set(proofs.map((m) => m.parsed.messageId)).size).toBe(2);

@@ -14,7 +14,7 @@ const NOW = '2027-04-01T09:00:00Z';
  * STARTTLS looks. It records every line the client sends and answers AUTH with a 535 that
  * quotes the client's AUTH data back, as some servers do.
  */
-async function strippingServer(): Promise<{ url: string; lines: string[]; close(): Promise<void> }> {
+async function strippingServer(): Promise<{ url: string; lines: string[]; close: () => Promise<void> }> {
   const lines: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

@@ -147,7 +147,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     const stepEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(step.env ?? {})) stepEnv[k] = expand(String(v), context());
     let code = 0;
-    let output = '';
+    let output: string;
     try {
       const result = await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
         cwd: workspace,

@@ -19,7 +19,7 @@ export interface TestImap {
   maildir: string;
   /** Who owns the mail (Dovecot never gives mail to root). */
   owner: { uid: number; gid: number };
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 async function freePort(): Promise<number> {

@@ -36,7 +36,7 @@ export interface OAuthServer {
   minted: string[];
   /** Every refresh token handed out (by a sign-in or a rotation). */
   issuedRefreshTokens: string[];
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const json = (body: unknown) => JSON.stringify(body);
@@ -84,65 +84,67 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     id_token: idToken({ email: options.email ?? 'events@example.org', iss: 'test' }),
   });
 
-  const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const answer = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(json(body));
-    if (request.method === 'GET' && url.pathname === '/authorize') {
-      // The person signs in and agrees: back to the loopback address with a code.
-      const code = `code-${++counter}`;
-      codes.set(code, {
-        challenge: url.searchParams.get('code_challenge') ?? '',
-        redirectUri: url.searchParams.get('redirect_uri') ?? '',
-        clientId: url.searchParams.get('client_id') ?? '',
-      });
-      const back = new URL(url.searchParams.get('redirect_uri') ?? 'http://127.0.0.1/');
-      back.searchParams.set('code', code);
-      back.searchParams.set('state', url.searchParams.get('state') ?? '');
-      response.writeHead(302, { location: back.href }).end();
-      return;
-    }
-    if (request.method !== 'POST') return answer(404, { error: 'not_found' });
-    const form = await readForm(request);
-    if (url.pathname === '/devicecode') {
-      const device = `device-${++counter}`;
-      devices.set(device, { polls: 0 });
-      return answer(200, {
-        device_code: device,
-        user_code: 'ABCD-EFGH',
-        verification_uri: 'https://microsoft.example/devicelogin',
-        expires_in: 900,
-        interval: 1,
-        message: 'sign in',
-      });
-    }
-    if (url.pathname !== '/token') return answer(404, { error: 'not_found' });
-    tokenRequests.push({ path: url.pathname, form });
-    if (form.grant_type === 'refresh_token') {
-      if (!form.refresh_token || !refreshTokens.has(form.refresh_token)) {
-        return answer(400, { error: 'invalid_grant', error_description: 'AADSTS70000: The provided grant has expired due to it being revoked.' });
+  const server = createServer((request, response) => {
+    void (async () => {
+      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      const answer = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(json(body));
+      if (request.method === 'GET' && url.pathname === '/authorize') {
+        // The person signs in and agrees: back to the loopback address with a code.
+        const code = `code-${++counter}`;
+        codes.set(code, {
+          challenge: url.searchParams.get('code_challenge') ?? '',
+          redirectUri: url.searchParams.get('redirect_uri') ?? '',
+          clientId: url.searchParams.get('client_id') ?? '',
+        });
+        const back = new URL(url.searchParams.get('redirect_uri') ?? 'http://127.0.0.1/');
+        back.searchParams.set('code', code);
+        back.searchParams.set('state', url.searchParams.get('state') ?? '');
+        response.writeHead(302, { location: back.href }).end();
+        return;
       }
-      return answer(200, { token_type: 'Bearer', access_token: mint(), expires_in: 3600, ...(options.rotate ? { refresh_token: newRefreshToken() } : {}) });
-    }
-    if (form.grant_type === 'urn:ietf:params:oauth:grant-type:device_code') {
-      const device = devices.get(form.device_code ?? '');
-      if (!device) return answer(400, { error: 'invalid_grant' });
-      if (options.decline) return answer(400, { error: 'authorization_declined' });
-      if (device.polls++ < (options.pendingPolls ?? 1)) return answer(400, { error: 'authorization_pending' });
-      return answer(200, signedIn());
-    }
-    if (form.grant_type === 'authorization_code') {
-      const code = codes.get(form.code ?? '');
-      codes.delete(form.code ?? '');
-      const verified =
-        code &&
-        createHash('sha256')
-          .update(form.code_verifier ?? '')
-          .digest('base64url') === code.challenge;
-      if (!code || !verified || code.redirectUri !== form.redirect_uri || code.clientId !== form.client_id)
-        return answer(400, { error: 'invalid_grant', error_description: 'code, verifier or redirect_uri do not match' });
-      return answer(200, signedIn());
-    }
-    return answer(400, { error: 'unsupported_grant_type' });
+      if (request.method !== 'POST') return answer(404, { error: 'not_found' });
+      const form = await readForm(request);
+      if (url.pathname === '/devicecode') {
+        const device = `device-${++counter}`;
+        devices.set(device, { polls: 0 });
+        return answer(200, {
+          device_code: device,
+          user_code: 'ABCD-EFGH',
+          verification_uri: 'https://microsoft.example/devicelogin',
+          expires_in: 900,
+          interval: 1,
+          message: 'sign in',
+        });
+      }
+      if (url.pathname !== '/token') return answer(404, { error: 'not_found' });
+      tokenRequests.push({ path: url.pathname, form });
+      if (form.grant_type === 'refresh_token') {
+        if (!form.refresh_token || !refreshTokens.has(form.refresh_token)) {
+          return answer(400, { error: 'invalid_grant', error_description: 'AADSTS70000: The provided grant has expired due to it being revoked.' });
+        }
+        return answer(200, { token_type: 'Bearer', access_token: mint(), expires_in: 3600, ...(options.rotate ? { refresh_token: newRefreshToken() } : {}) });
+      }
+      if (form.grant_type === 'urn:ietf:params:oauth:grant-type:device_code') {
+        const device = devices.get(form.device_code ?? '');
+        if (!device) return answer(400, { error: 'invalid_grant' });
+        if (options.decline) return answer(400, { error: 'authorization_declined' });
+        if (device.polls++ < (options.pendingPolls ?? 1)) return answer(400, { error: 'authorization_pending' });
+        return answer(200, signedIn());
+      }
+      if (form.grant_type === 'authorization_code') {
+        const code = codes.get(form.code ?? '');
+        codes.delete(form.code ?? '');
+        const verified =
+          code &&
+          createHash('sha256')
+            .update(form.code_verifier ?? '')
+            .digest('base64url') === code.challenge;
+        if (!code || !verified || code.redirectUri !== form.redirect_uri || code.clientId !== form.client_id)
+          return answer(400, { error: 'invalid_grant', error_description: 'code, verifier or redirect_uri do not match' });
+        return answer(200, signedIn());
+      }
+      return answer(400, { error: 'unsupported_grant_type' });
+    })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

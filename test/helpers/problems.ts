@@ -2,7 +2,7 @@
 import { InputError, type Problem } from '../../src/errors.js';
 
 /** Runs `fn`; the problems of the InputError it throws, or what it returns (none by default). */
-export function problemsOf(fn: () => Problem[] | unknown): Problem[] {
+export function problemsOf(fn: () => unknown): Problem[] {
   try {
     const result = fn();
     return Array.isArray(result) ? (result as Problem[]) : [];

@@ -31,7 +31,7 @@ export interface TestSmtp {
   connectionErrors: Error[];
   /** Every AUTH the server saw, in order: method, user, the token (XOAUTH2) and whether it was accepted. */
   logins: { method: string; user: string; token?: string; accepted: boolean }[];
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**
