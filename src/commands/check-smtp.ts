@@ -41,26 +41,7 @@ function serverToCheck(options: CheckSmtpOptions, io: Io): SmtpSettings | undefi
 export async function checkSmtpCommand(options: CheckSmtpOptions, io: Io): Promise<number> {
   const settings = serverToCheck(options, io);
   if (!settings) throw noSmtpConfigured();
-  let login: Login | undefined;
-  let facts: ServerFacts;
-  const connection = await newConnection(settings);
-  try {
-    login = await settleLogin(settings, io.env, isInteractive(io) ? io.askSecret : undefined);
-    facts = factsOf(connection, settings, await openConnection(connection, settings, login, () => {}));
-    await new Promise<void>((resolve) => {
-      connection.once('end', resolve);
-      connection.quit();
-      setTimeout(resolve, 1000).unref();
-    });
-  } catch (error) {
-    const failure = error instanceof DeliveryStop || error instanceof UsageError ? error : classifySmtpError(error, settings, login);
-    // A failure that would only be temporary during a send is still an answer here: exit 2.
-    if (failure instanceof RecipientFailure)
-      throw new DeliveryStop(`could not check ${settings.host}:${settings.port}: ${failure.message}`, 'check the host and port, and that the server is up');
-    throw failure;
-  } finally {
-    connection.close();
-  }
+  const facts = await factsFrom(settings, io);
   const report = {
     server: `${settings.host}:${settings.port}`,
     name: facts.name,
@@ -72,13 +53,15 @@ export async function checkSmtpCommand(options: CheckSmtpOptions, io: Io): Promi
     provider: settings.provider?.name ?? null,
     sent: 0,
   };
-  if (options.json) {
-    io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    return EXIT.ok;
-  }
+  io.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : checkText(report.server, settings, facts).join('\n') + '\n');
+  return EXIT.ok;
+}
+
+/** The check for people: what the server offers, text from it escaped. */
+function checkText(server: string, settings: SmtpSettings, facts: ServerFacts): string[] {
   const row = (label: string, value: string) => `  ${label.padEnd(11)} ${value}`;
   const lines = [
-    `Checked ${report.server}${settings.provider ? ` (${settings.provider.description})` : ''}; nothing was sent.`,
+    `Checked ${server}${settings.provider ? ` (${settings.provider.description})` : ''}; nothing was sent.`,
     row('server', printable(facts.name) || '(no name given)'),
     row(
       'TLS',
@@ -109,6 +92,30 @@ export async function checkSmtpCommand(options: CheckSmtpOptions, io: Io): Promi
         ]
       : []),
   ];
-  io.stdout.write(lines.join('\n') + '\n');
-  return EXIT.ok;
+  return lines;
+}
+
+/** Connects, upgrades to TLS and logs in as a send would: what the server said of itself. */
+async function factsFrom(settings: SmtpSettings, io: Io): Promise<ServerFacts> {
+  let login: Login | undefined;
+  let facts: ServerFacts;
+  const connection = await newConnection(settings);
+  try {
+    login = await settleLogin(settings, io.env, isInteractive(io) ? io.askSecret : undefined);
+    facts = factsOf(connection, settings, await openConnection(connection, settings, login, () => {}));
+    await new Promise<void>((resolve) => {
+      connection.once('end', resolve);
+      connection.quit();
+      setTimeout(resolve, 1000).unref();
+    });
+  } catch (error) {
+    const failure = error instanceof DeliveryStop || error instanceof UsageError ? error : classifySmtpError(error, settings, login);
+    // A failure that would only be temporary during a send is still an answer here: exit 2.
+    if (failure instanceof RecipientFailure)
+      throw new DeliveryStop(`could not check ${settings.host}:${settings.port}: ${failure.message}`, 'check the host and port, and that the server is up');
+    throw failure;
+  } finally {
+    connection.close();
+  }
+  return facts;
 }

@@ -39,39 +39,10 @@ function endpointsFor(provider: OAuthProvider, options: LoginOptions, env: NodeJ
 }
 
 export async function loginCommand(providerName: string, options: LoginOptions, io: Io): Promise<number> {
-  const provider = providerName.toLowerCase() as OAuthProvider;
-  if (provider !== 'microsoft' && provider !== 'google')
-    throw new UsageError(
-      `invite login ${providerName}: unknown provider`,
-      'invite login microsoft (Microsoft 365) or invite login google (Google Workspace, Gmail)',
-    );
-  if (options.tenant && provider !== 'microsoft') throw new UsageError('--tenant is for Microsoft', 'leave it out for Google');
-  const clientId = options.clientId ?? io.env.SMTP_OAUTH_CLIENT_ID;
-  const clientSecret = options.clientSecret ?? io.env.SMTP_OAUTH_CLIENT_SECRET;
-  if (!clientId) {
-    throw new UsageError(
-      'invite login needs the client ID of an app registered for your organisation',
-      provider === 'microsoft'
-        ? 'pass --client-id (Entra admin centre: App registrations; public client flows on, delegated permission SMTP.Send); the README, "Sending from Microsoft 365 or Google", walks through it'
-        : 'pass --client-id and --client-secret of a "Desktop app" OAuth client (Google Cloud console: APIs & Services, Credentials); the README, "Sending from Microsoft 365 or Google", walks through it',
-    );
-  }
+  const { provider, clientId, clientSecret } = loginRequest(providerName, options, io.env);
   const endpoints = endpointsFor(provider, options, io.env);
-  const interactive = isInteractive(io);
-  const loginIo: LoginIo = {
-    say: (line) => io.stderr.write(line + '\n'),
-    // The browser opens only for a person at a terminal who did not say --no-browser.
-    open:
-      interactive && options.browser !== false
-        ? async (url) => {
-            const { default: open } = await import('open');
-            await open(url);
-          }
-        : undefined,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    timeoutMs: (options.wait ?? 600) * 1000,
-  };
   const client = { clientId, clientSecret };
+  const loginIo = loginIoFor(options, io);
   const tokens = provider === 'microsoft' ? await deviceCodeLogin(endpoints, client, loginIo) : await loopbackLogin(endpoints, client, loginIo, options.user);
   const user = options.user ?? mailboxOf(tokens.id_token);
   if (!user)
@@ -87,6 +58,57 @@ export async function loginCommand(providerName: string, options: LoginOptions, 
     refreshToken: tokens.refresh_token,
     savedAt: new Date().toISOString(),
   });
+  tellLogin({ provider, user, clientId, clientSecret, tokenUrl: endpoints.tokenUrl, refreshToken: tokens.refresh_token, file }, options, io);
+  return EXIT.ok;
+}
+
+/** The provider and the app to sign in with, or a usage error saying what is missing. */
+function loginRequest(providerName: string, options: LoginOptions, env: NodeJS.ProcessEnv) {
+  const provider = providerName.toLowerCase() as OAuthProvider;
+  if (provider !== 'microsoft' && provider !== 'google')
+    throw new UsageError(
+      `invite login ${providerName}: unknown provider`,
+      'invite login microsoft (Microsoft 365) or invite login google (Google Workspace, Gmail)',
+    );
+  if (options.tenant && provider !== 'microsoft') throw new UsageError('--tenant is for Microsoft', 'leave it out for Google');
+  const clientId = options.clientId ?? env.SMTP_OAUTH_CLIENT_ID;
+  const clientSecret = options.clientSecret ?? env.SMTP_OAUTH_CLIENT_SECRET;
+  if (!clientId) {
+    throw new UsageError(
+      'invite login needs the client ID of an app registered for your organisation',
+      provider === 'microsoft'
+        ? 'pass --client-id (Entra admin centre: App registrations; public client flows on, delegated permission SMTP.Send); the README, "Sending from Microsoft 365 or Google", walks through it'
+        : 'pass --client-id and --client-secret of a "Desktop app" OAuth client (Google Cloud console: APIs & Services, Credentials); the README, "Sending from Microsoft 365 or Google", walks through it',
+    );
+  }
+  return { provider, clientId, clientSecret };
+}
+
+/** How the sign-in talks to the person: the terminal, the browser (not with --no-browser or without a terminal), the clock. */
+function loginIoFor(options: LoginOptions, io: Io): LoginIo {
+  const interactive = isInteractive(io);
+  return {
+    say: (line) => io.stderr.write(line + '\n'),
+    // The browser opens only for a person at a terminal who did not say --no-browser.
+    open:
+      interactive && options.browser !== false
+        ? async (url) => {
+            const { default: open } = await import('open');
+            await open(url);
+          }
+        : undefined,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    timeoutMs: (options.wait ?? 600) * 1000,
+  };
+}
+
+/** Where the login is kept, what invite.yaml needs, and with --print the values for a scheduled job. */
+function tellLogin(
+  login: { provider: OAuthProvider; user: string; clientId: string; clientSecret?: string; tokenUrl: string; refreshToken: string; file: string },
+  options: LoginOptions,
+  io: Io,
+): void {
+  const { provider, user, clientId, clientSecret, file } = login;
   const { yaml, description } = PRESET[provider];
   io.stderr.write(
     [
@@ -108,10 +130,9 @@ export async function loginCommand(providerName: string, options: LoginOptions, 
         `SMTP_USER=${user}`,
         `SMTP_OAUTH_CLIENT_ID=${clientId}`,
         ...(clientSecret ? [`SMTP_OAUTH_CLIENT_SECRET=${clientSecret}`] : []),
-        `SMTP_OAUTH_TOKEN_URL=${endpoints.tokenUrl}`,
-        `SMTP_OAUTH_REFRESH_TOKEN=${tokens.refresh_token}`,
+        `SMTP_OAUTH_TOKEN_URL=${login.tokenUrl}`,
+        `SMTP_OAUTH_REFRESH_TOKEN=${login.refreshToken}`,
       ].join('\n') + '\n',
     );
   }
-  return EXIT.ok;
 }

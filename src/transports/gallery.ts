@@ -103,25 +103,37 @@ export function galleryTransport(dir: string, campaign: Campaign, rejected: Cont
     connections: 1,
     done: (what) => `Wrote a preview of ${what} to ${shownPath(index)}.`,
     async send(message) {
-      const n = rows.length + 1;
-      const file = `${String(n).padStart(3, '0')}-${fileSafeAddress(message.to.email)}.html`;
-      const recipient = composer.recipientOf(message.contact);
-      const headers: [string, string][] = [
-        ['From', shownPerson(message.from)],
-        ...(message.sender ? ([['Sender', shownPerson(message.sender)]] as [string, string][]) : []),
-        ...(message.replyTo.length ? ([['Reply-To', message.replyTo.map(shownPerson).join(', ')]] as [string, string][]) : []),
-        ['To', shownPerson(message.to)],
-        ['Subject', message.subject],
-        ['Date', message.date.toUTCString()],
-        [
-          'Attachments',
-          [
-            ...message.attachments.map((a) => `${a.filename} (${formatSize(a.size)})`),
-            ...(message.calendar.content === undefined ? [] : ['invite.ics (calendar)']),
-          ].join(', ') || 'none',
-        ],
-      ];
-      const body = `<header class="bar"><a href="index.html">← All recipients</a> · message ${n}</header>
+      const row = writeMessagePage(dir, rows.length + 1, message, campaign, composer);
+      rows.push(row);
+      return { response: `written ${row.file}` };
+    },
+    async close() {
+      writeFileSync(index, page(`Preview: ${campaign.event.title}`, indexBody(campaign, rows, rejected, contactsFile)));
+    },
+    async abort() {},
+  };
+}
+
+/** The page of message `n`: headers, the calendar entry as a card, the HTML part in a sandboxed frame, the text part. */
+function writeMessagePage(dir: string, n: number, message: Message, campaign: Campaign, composer: Composer): Row {
+  const file = `${String(n).padStart(3, '0')}-${fileSafeAddress(message.to.email)}.html`;
+  const recipient = composer.recipientOf(message.contact);
+  const headers: [string, string][] = [
+    ['From', shownPerson(message.from)],
+    ...(message.sender ? ([['Sender', shownPerson(message.sender)]] as [string, string][]) : []),
+    ...(message.replyTo.length ? ([['Reply-To', message.replyTo.map(shownPerson).join(', ')]] as [string, string][]) : []),
+    ['To', shownPerson(message.to)],
+    ['Subject', message.subject],
+    ['Date', message.date.toUTCString()],
+    [
+      'Attachments',
+      [
+        ...message.attachments.map((a) => `${a.filename} (${formatSize(a.size)})`),
+        ...(message.calendar.content === undefined ? [] : ['invite.ics (calendar)']),
+      ].join(', ') || 'none',
+    ],
+  ];
+  const body = `<header class="bar"><a href="index.html">← All recipients</a> · message ${n}</header>
 <main>
 <h1>${escape(message.subject)}</h1>
 ${recipient.warnings.length ? `<p class="warning">⚠ ${escape(recipient.warnings.join('; '))}</p>` : ''}
@@ -134,33 +146,34 @@ ${calendarCard(message, campaign, composer)}
 <h2>The text part</h2>
 <pre data-testid="text">${escape(message.text)}</pre>
 </main>`;
-      const script = `document.getElementById('remote').addEventListener('change', function (e) { var f = document.getElementById('letter'); f.srcdoc = e.target.checked ? f.dataset.remote : f.dataset.blocked; });`;
-      writeFileSync(path.join(dir, file), page(`${message.to.email}: ${message.subject}`, body, script));
-      rows.push({
-        file,
-        name: message.to.name,
-        email: message.to.email,
-        localTime: recipient.localTime,
-        subject: message.subject,
-        attachments: message.attachments.map((a) => a.filename),
-        warnings: recipient.warnings,
-      });
-      return { response: `written ${file}` };
-    },
-    async close() {
-      const list = rows
-        .map(
-          (r, i) =>
-            `<tr><td>${i + 1}</td><td><a href="${escape(r.file)}">${escape(r.name || r.email)}</a></td><td>${escape(r.email)}</td><td>${escape(r.localTime)}</td><td>${escape(r.subject)}</td><td>${escape(r.attachments.join(', ') || '—')}</td><td class="warning">${escape(r.warnings.join('; '))}</td></tr>`,
-        )
-        .join('\n');
-      const invalid = rejected
-        .map(
-          (r) =>
-            `<tr><td>${escape(`${contactsFile}:${r.line}`)}</td><td>${escape(r.email || '(no address)')}</td><td class="warning">${escape(r.problems.map((p) => `${p.column ? `${p.column}: ` : ''}${p.message}`).join('; '))}</td></tr>`,
-        )
-        .join('\n');
-      const body = `<header class="bar">${escape(campaign.event.title)} — ${escape(campaign.id)}</header>
+  const script = `document.getElementById('remote').addEventListener('change', function (e) { var f = document.getElementById('letter'); f.srcdoc = e.target.checked ? f.dataset.remote : f.dataset.blocked; });`;
+  writeFileSync(path.join(dir, file), page(`${message.to.email}: ${message.subject}`, body, script));
+  return {
+    file,
+    name: message.to.name,
+    email: message.to.email,
+    localTime: recipient.localTime,
+    subject: message.subject,
+    attachments: message.attachments.map((a) => a.filename),
+    warnings: recipient.warnings,
+  };
+}
+
+/** index.html: every recipient with the local time and any warning, then the invalid rows. */
+function indexBody(campaign: Campaign, rows: Row[], rejected: ContactList['rejected'], contactsFile: string): string {
+  const list = rows
+    .map(
+      (r, i) =>
+        `<tr><td>${i + 1}</td><td><a href="${escape(r.file)}">${escape(r.name || r.email)}</a></td><td>${escape(r.email)}</td><td>${escape(r.localTime)}</td><td>${escape(r.subject)}</td><td>${escape(r.attachments.join(', ') || '—')}</td><td class="warning">${escape(r.warnings.join('; '))}</td></tr>`,
+    )
+    .join('\n');
+  const invalid = rejected
+    .map(
+      (r) =>
+        `<tr><td>${escape(`${contactsFile}:${r.line}`)}</td><td>${escape(r.email || '(no address)')}</td><td class="warning">${escape(r.problems.map((p) => `${p.column ? `${p.column}: ` : ''}${p.message}`).join('; '))}</td></tr>`,
+    )
+    .join('\n');
+  const body = `<header class="bar">${escape(campaign.event.title)} — ${escape(campaign.id)}</header>
 <main>
 <h1>${rows.length} ${rows.length === 1 ? 'message' : 'messages'}, as the recipients will see them</h1>
 <div class="table-wrap"><table>
@@ -181,8 +194,5 @@ ${invalid}
     : ''
 }
 </main>`;
-      writeFileSync(index, page(`Preview: ${campaign.event.title}`, body));
-    },
-    async abort() {},
-  };
+  return body;
 }

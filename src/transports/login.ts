@@ -191,8 +191,72 @@ export async function loopbackLogin(
   loginHint?: string,
 ): Promise<TokenResponse & { refresh_token: string }> {
   const verifier = base64url(randomBytes(32));
-  const challenge = base64url(createHash('sha256').update(verifier).digest());
   const state = base64url(randomBytes(16));
+  const back = await loopbackListener(state);
+  try {
+    const redirectUri = `http://127.0.0.1:${(back.server.address() as AddressInfo).port}/`;
+    const authorize = authorizeUrl(endpoints, client, { redirectUri, challenge: base64url(createHash('sha256').update(verifier).digest()), state, loginHint });
+    io.say(`To sign in, open this address in a browser on this computer:\n  ${authorize}`);
+    if (io.open) await io.open(authorize).catch(() => io.say('(the browser could not be opened: open the address yourself)'));
+    io.say('Waiting for the browser to come back (Ctrl-C stops) …');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ error: Error }>((resolve) => {
+      timer = setTimeout(() => resolve({ error: new LoginFailed('nobody signed in in time', 'run `invite login google` again') }), io.timeoutMs);
+    });
+    const outcome = await Promise.race([back.result, timeout]);
+    clearTimeout(timer);
+    if ('error' in outcome) throw outcome.error;
+    const host = new URL(endpoints.tokenUrl).host;
+    const exchange = await postForm(
+      endpoints.tokenUrl,
+      {
+        grant_type: 'authorization_code',
+        code: outcome.code,
+        redirect_uri: redirectUri,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        code_verifier: verifier,
+      },
+      io.timeoutMs,
+    );
+    if (exchange.status !== 200)
+      throw new LoginFailed(
+        `${host} refused the code: ${errorText(exchange.body)}`,
+        hintFor(textOf(exchange.body.error), textOf(exchange.body.error_description)),
+      );
+    return tokensFrom(exchange.body, host);
+  } finally {
+    back.server.closeAllConnections?.();
+    back.server.close();
+  }
+}
+
+/** The authorisation address the browser opens: the code flow with PKCE, back to the loopback listener. */
+function authorizeUrl(
+  endpoints: OAuthEndpoints,
+  client: LoginClient,
+  request: { redirectUri: string; challenge: string; state: string; loginHint?: string },
+): string {
+  const authorize = new URL(endpoints.authorizeUrl!);
+  const query: Record<string, string | undefined> = {
+    client_id: client.clientId,
+    redirect_uri: request.redirectUri,
+    response_type: 'code',
+    scope: endpoints.scope,
+    code_challenge: request.challenge,
+    code_challenge_method: 'S256',
+    state: request.state,
+    // A refresh token, and a new one even when this app was allowed before.
+    access_type: 'offline',
+    prompt: 'consent',
+    login_hint: request.loginHint,
+  };
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) authorize.searchParams.set(k, v);
+  return authorize.href;
+}
+
+/** Listens on 127.0.0.1 for the browser to come back with a code (or an error) for our `state`. */
+async function loopbackListener(state: string): Promise<{ server: Server; result: Promise<{ code: string } | { error: Error }> }> {
   let finish!: (result: { code: string } | { error: Error }) => void;
   const result = new Promise<{ code: string } | { error: Error }>((resolve) => (finish = resolve));
   const server: Server = createServer((request, response) => {
@@ -224,54 +288,5 @@ export async function loopbackLogin(
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
-  try {
-    const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const authorize = new URL(endpoints.authorizeUrl!);
-    const query: Record<string, string | undefined> = {
-      client_id: client.clientId,
-      redirect_uri: redirectUri,
-      response_type: 'code',
-      scope: endpoints.scope,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      state,
-      // A refresh token, and a new one even when this app was allowed before.
-      access_type: 'offline',
-      prompt: 'consent',
-      login_hint: loginHint,
-    };
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) authorize.searchParams.set(k, v);
-    io.say(`To sign in, open this address in a browser on this computer:\n  ${authorize.href}`);
-    if (io.open) await io.open(authorize.href).catch(() => io.say('(the browser could not be opened: open the address yourself)'));
-    io.say('Waiting for the browser to come back (Ctrl-C stops) …');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<{ error: Error }>((resolve) => {
-      timer = setTimeout(() => resolve({ error: new LoginFailed('nobody signed in in time', 'run `invite login google` again') }), io.timeoutMs);
-    });
-    const outcome = await Promise.race([result, timeout]);
-    clearTimeout(timer);
-    if ('error' in outcome) throw outcome.error;
-    const host = new URL(endpoints.tokenUrl).host;
-    const exchange = await postForm(
-      endpoints.tokenUrl,
-      {
-        grant_type: 'authorization_code',
-        code: outcome.code,
-        redirect_uri: redirectUri,
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        code_verifier: verifier,
-      },
-      io.timeoutMs,
-    );
-    if (exchange.status !== 200)
-      throw new LoginFailed(
-        `${host} refused the code: ${errorText(exchange.body)}`,
-        hintFor(textOf(exchange.body.error), textOf(exchange.body.error_description)),
-      );
-    return tokensFrom(exchange.body, host);
-  } finally {
-    server.closeAllConnections?.();
-    server.close();
-  }
+  return { server, result };
 }

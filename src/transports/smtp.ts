@@ -187,58 +187,11 @@ interface PooledConnection {
 export function smtpTransport(settings: SmtpSettings, env: NodeJS.ProcessEnv, askPassword?: AskPassword): Transport {
   // The run's MIME writer: one per transport, so nothing it keeps outlives the run.
   const mime = new MimeWriter();
+  const pool = new ConnectionPool(settings);
   let login: Login | undefined;
-  const idle: PooledConnection[] = [];
-  /** Every connection still usable; one closed by the server, a network error or us leaves it. */
-  const open = new Set<PooledConnection>();
-  const drop = (pooled: PooledConnection) => {
-    open.delete(pooled);
-    const at = idle.indexOf(pooled);
-    if (at >= 0) idle.splice(at, 1);
-  };
-  const discard = (pooled: PooledConnection) => {
-    drop(pooled);
-    pooled.connection.close();
-  };
-
   const ready = async () => {
     login ??= await settleLogin(settings, env, askPassword);
   };
-
-  const connect = async (): Promise<PooledConnection> => {
-    const pooled: PooledConnection = { connection: await newConnection(settings) };
-    open.add(pooled);
-    await openConnection(pooled.connection, settings, login!, () => drop(pooled));
-    return pooled;
-  };
-
-  const sendOn = (pooled: PooledConnection, message: Message, raw: Buffer) =>
-    new Promise<string>((resolve, reject) => {
-      pooled.fail = reject;
-      pooled.connection.send(envelopeOf(message), raw, (error, info) => {
-        pooled.fail = undefined;
-        if (error) reject(error);
-        else resolve(String(info.response ?? ''));
-      });
-    });
-
-  /** After a refused address or message the connection goes on (RSET), as in nodemailer's pool; after anything else it is closed. */
-  const release = async (pooled: PooledConnection, error?: NodemailerError) => {
-    if (!open.has(pooled)) return;
-    const refused = error && (error.code === 'EENVELOPE' || error.code === 'EMESSAGE') && error.responseCode !== 421;
-    const reusable = !error || (refused && (await new Promise<boolean>((resolve) => pooled.connection.reset((e) => resolve(!e)))));
-    if (reusable && open.has(pooled)) idle.push(pooled);
-    else discard(pooled);
-  };
-
-  /** Ends every connection now; with `failure`, the messages they carry fail with it. */
-  const closeAll = (failure?: Error) => {
-    for (const pooled of [...open]) {
-      discard(pooled);
-      if (failure) pooled.fail?.(failure);
-    }
-  };
-
   const description = `${settings.host}:${settings.port}`;
   return {
     description,
@@ -252,23 +205,77 @@ export function smtpTransport(settings: SmtpSettings, env: NodeJS.ProcessEnv, as
       const raw = await mime.build(message);
       let pooled: PooledConnection | undefined;
       try {
-        pooled = idle.pop() ?? (await connect());
-        const response = await sendOn(pooled, message, raw);
-        await release(pooled);
+        pooled = pool.idle.pop() ?? (await pool.connect(login!));
+        const response = await pool.sendOn(pooled, message, raw);
+        await pool.release(pooled);
         return { response };
       } catch (error) {
-        if (pooled) await release(pooled, error as NodemailerError);
+        if (pooled) await pool.release(pooled, error as NodemailerError);
         throw classifySmtpError(error, settings, login);
       }
     },
     async close() {
-      closeAll();
+      pool.closeAll();
     },
     async abort() {
       // Ctrl-C's grace is over: every connection ends now, and the messages they carry fail (not sent, or not known to be).
-      closeAll(Object.assign(new Error('the connection was closed when the run was stopped'), { code: 'ECONNECTION' }));
+      pool.closeAll(Object.assign(new Error('the connection was closed when the run was stopped'), { code: 'ECONNECTION' }));
     },
   };
+}
+
+/** The run's connections: those idle, and every one still usable (one closed by the server, a network error or us leaves it). */
+class ConnectionPool {
+  readonly idle: PooledConnection[] = [];
+  private readonly open = new Set<PooledConnection>();
+
+  constructor(private readonly settings: SmtpSettings) {}
+
+  private drop(pooled: PooledConnection): void {
+    this.open.delete(pooled);
+    const at = this.idle.indexOf(pooled);
+    if (at >= 0) this.idle.splice(at, 1);
+  }
+
+  private discard(pooled: PooledConnection): void {
+    this.drop(pooled);
+    pooled.connection.close();
+  }
+
+  async connect(login: Login): Promise<PooledConnection> {
+    const pooled: PooledConnection = { connection: await newConnection(this.settings) };
+    this.open.add(pooled);
+    await openConnection(pooled.connection, this.settings, login, () => this.drop(pooled));
+    return pooled;
+  }
+
+  sendOn(pooled: PooledConnection, message: Message, raw: Buffer): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      pooled.fail = reject;
+      pooled.connection.send(envelopeOf(message), raw, (error, info) => {
+        pooled.fail = undefined;
+        if (error) reject(error);
+        else resolve(String(info.response ?? ''));
+      });
+    });
+  }
+
+  /** After a refused address or message the connection goes on (RSET), as in nodemailer's pool; after anything else it is closed. */
+  async release(pooled: PooledConnection, error?: NodemailerError): Promise<void> {
+    if (!this.open.has(pooled)) return;
+    const refused = error && (error.code === 'EENVELOPE' || error.code === 'EMESSAGE') && error.responseCode !== 421;
+    const reusable = !error || (refused && (await new Promise<boolean>((resolve) => pooled.connection.reset((e) => resolve(!e)))));
+    if (reusable && this.open.has(pooled)) this.idle.push(pooled);
+    else this.discard(pooled);
+  }
+
+  /** Ends every connection now; with `failure`, the messages they carry fail with it. */
+  closeAll(failure?: Error): void {
+    for (const pooled of [...this.open]) {
+      this.discard(pooled);
+      if (failure) pooled.fail?.(failure);
+    }
+  }
 }
 
 interface NodemailerError {
