@@ -5,10 +5,10 @@ import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign/load.js';
 import { Composer } from '../compose/compose.js';
 import { isRegisteredValue } from '../contacts/registered.js';
-import type { Contact } from '../contacts/rules.js';
+import type { Contact, ContactList } from '../contacts/rules.js';
 import { shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { eventState, refuseIfCancelled } from '../journal/lifecycle.js';
+import { eventState, refuseIfCancelled, type EventState } from '../journal/lifecycle.js';
 import type { SendingOptions } from '../sending/options.js';
 import { FORMAT, inZone } from '../locale/words.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
@@ -49,21 +49,9 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   const state = eventState(entries, campaign);
   refuseIfCancelled(state, 'remind');
   const zone = campaign.event.timezone;
-  const when = (ms: number, format: string = FORMAT.moment) => inZone(ms, zone).toFormat(format);
+  const when = (ms: number) => inZone(ms, zone).toFormat(FORMAT.moment);
   const due = dueReminder(campaign, now);
-  if (due.state === 'closed') {
-    return {
-      nothing: `Registration closed on ${when(registrationCloses(campaign) - 1, FORMAT.date)}, no reminder sent.`,
-      json: { due: null, closed: true, next: null },
-    };
-  }
-  if (due.state === 'early') {
-    return {
-      nothing: `No reminder due yet: the next reminder (${due.next.name}) is due on ${when(due.next.at)}.`,
-      json: { due: null, closed: false, next: { stage: due.next.name, at: new Date(due.next.at).toISOString() } },
-    };
-  }
-
+  if (due.state === 'closed' || due.state === 'early') return notDue(due, campaign);
   const stage = due.stage;
   const noInvitation = state.invited.size === 0;
   if (noInvitation && !preview) {
@@ -72,6 +60,49 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
       `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in the README). To see the reminders before anything was sent: invite remind --dry-run`,
     );
   }
+  const who = reminderAudience(state, contacts, registered, campaign, noInvitation);
+  // Calendar days from today to the deadline day, both in the event's zone: 7 on 18 April for 25 April.
+  const today = DateTime.fromJSDate(now, { zone }).startOf('day');
+  const daysLeft = Math.max(0, Math.round(DateTime.fromISO(campaign.registration!.deadline, { zone }).diff(today, 'days').days));
+  const note = noInvitation
+    ? `Preview: no invitation has been sent yet (the journal ${journal} records none); this is what the ${who.recipients.length} contacts who have not registered would receive as the reminder "${stage.name}" (due since ${when(stage.at)}).`
+    : `Reminder "${stage.name}" (due since ${when(stage.at)}): ${who.recipients.length} invited and not registered` +
+      ` (${state.invited.size} invited, ${who.registeredCount} registered${who.leftOut.map(([n, why]) => `, ${n} ${why}`).join('')}).`;
+  const kind = `reminder:${stage.name}` as const;
+  const composer = new Composer(campaign);
+  return {
+    notes: [note],
+    batch: {
+      kind,
+      noun: reminders,
+      recipients: who.recipients,
+      excluded: who.excluded,
+      compose: (contact) =>
+        composer.compose(contact, kind, now, {
+          sequence: Math.max(0, state.sequence),
+          extra: { stage: { name: stage.name, days_before: stage.daysBefore, days_left: daysLeft }, days_left: daysLeft },
+        }),
+    },
+  };
+}
+
+/** No stage is due: registration has closed, or the next stage is still ahead. */
+function notDue(due: Extract<ReturnType<typeof dueReminder>, { state: 'closed' | 'early' }>, campaign: Campaign): Plan {
+  const when = (ms: number, format: string = FORMAT.moment) => inZone(ms, campaign.event.timezone).toFormat(format);
+  if (due.state === 'closed') {
+    return {
+      nothing: `Registration closed on ${when(registrationCloses(campaign) - 1, FORMAT.date)}, no reminder sent.`,
+      json: { due: null, closed: true, next: null },
+    };
+  }
+  return {
+    nothing: `No reminder due yet: the next reminder (${due.next.name}) is due on ${when(due.next.at)}.`,
+    json: { due: null, closed: false, next: { stage: due.next.name, at: new Date(due.next.at).toISOString() } },
+  };
+}
+
+/** Who the reminder goes to (invited, not registered, not declined, not bounced), why the others do not get it, and how many of each. */
+function reminderAudience(state: EventState, contacts: ContactList, registered: Set<string>, campaign: Campaign, noInvitation: boolean) {
   const { rsvp, bounced } = state.answers;
   const acceptCounts = campaign.registration?.acceptCountsAsRegistered ?? false;
   const answer = (c: Contact) => rsvp.get(c.email.toLowerCase());
@@ -83,7 +114,6 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   const hasBounced = (c: Contact) => bounced.has(c.email.toLowerCase());
   const isCandidate = (c: Contact) => (noInvitation || invited(c)) && !hasRegistered(c);
   const candidates = contacts.contacts.filter(isCandidate);
-  const recipients = candidates.filter((c) => !declined(c) && !hasBounced(c));
   // Counted in one walk of the contacts.
   let [declinedCount, bouncedCount, invitedCount] = [0, 0, 0];
   for (const c of contacts.contacts) {
@@ -92,39 +122,23 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
     if (declined(c)) declinedCount++;
     else if (hasBounced(c)) bouncedCount++;
   }
-  const leftOut = [
-    [declinedCount, 'declined'],
-    [bouncedCount, 'bounced'],
-  ].filter(([n]) => n) as [number, string][];
-  // Calendar days from today to the deadline day, both in the event's zone: 7 on 18 April for 25 April.
-  const today = DateTime.fromJSDate(now, { zone }).startOf('day');
-  const daysLeft = Math.max(0, Math.round(DateTime.fromISO(campaign.registration!.deadline, { zone }).diff(today, 'days').days));
-  const note = noInvitation
-    ? `Preview: no invitation has been sent yet (the journal ${journal} records none); this is what the ${recipients.length} contacts who have not registered would receive as the reminder "${stage.name}" (due since ${when(stage.at)}).`
-    : `Reminder "${stage.name}" (due since ${when(stage.at)}): ${recipients.length} invited and not registered` +
-      ` (${state.invited.size} invited, ${invitedCount - candidates.length} registered${leftOut.map(([n, why]) => `, ${n} ${why}`).join('')}).`;
-  const kind = `reminder:${stage.name}` as const;
-  const composer = new Composer(campaign);
   return {
-    notes: [note],
-    batch: {
-      kind,
-      noun: reminders,
-      recipients,
-      excluded: (contact) =>
-        hasRegistered(contact)
-          ? 'has registered'
-          : declined(contact)
-            ? 'declined the invitation'
-            : hasBounced(contact)
-              ? 'bounced (invite replies recorded the bounce)'
-              : 'was not invited (the journal records no invitation to this address)',
-      compose: (contact) =>
-        composer.compose(contact, kind, now, {
-          sequence: Math.max(0, state.sequence),
-          extra: { stage: { name: stage.name, days_before: stage.daysBefore, days_left: daysLeft }, days_left: daysLeft },
-        }),
-    },
+    recipients: candidates.filter((c) => !declined(c) && !hasBounced(c)),
+    registeredCount: invitedCount - candidates.length,
+    leftOut: (
+      [
+        [declinedCount, 'declined'],
+        [bouncedCount, 'bounced'],
+      ] as [number, string][]
+    ).filter(([n]) => n),
+    excluded: (contact: Contact) =>
+      hasRegistered(contact)
+        ? 'has registered'
+        : declined(contact)
+          ? 'declined the invitation'
+          : hasBounced(contact)
+            ? 'bounced (invite replies recorded the bounce)'
+            : 'was not invited (the journal records no invitation to this address)',
   };
 }
 
