@@ -6,7 +6,27 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * cached and vitest would start them in name order, leaving one worker alone with a long file
  * at the end; started first, they share the workers evenly.
  */
-const LONGEST = ['e2e/scheduled-job', 'e2e/send', 'e2e/smtp-login', 'e2e/first-week', 'e2e/oauth', 'e2e/replies', 'e2e/delivery', 'e2e/journal', 'e2e/schedule', 'e2e/contacts', 'e2e/one-check', 'e2e/package', 'e2e/git-cycle', 'e2e/warnings', 'e2e/preview', 'e2e/hostile-input', 'e2e/init', 'e2e/remind-preview', 'e2e/race'];
+const LONGEST = [
+  'e2e/scheduled-job',
+  'e2e/send',
+  'e2e/smtp-login',
+  'e2e/first-week',
+  'e2e/oauth',
+  'e2e/replies',
+  'e2e/delivery',
+  'e2e/journal',
+  'e2e/schedule',
+  'e2e/contacts',
+  'e2e/one-check',
+  'e2e/package',
+  'e2e/git-cycle',
+  'e2e/warnings',
+  'e2e/preview',
+  'e2e/hostile-input',
+  'e2e/init',
+  'e2e/remind-preview',
+  'e2e/race',
+];
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

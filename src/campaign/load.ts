@@ -101,116 +101,31 @@ export function campaignFile(fileOrDir: string): string {
   return absolute;
 }
 
-function resolveCampaign(data: CampaignFile, absolute: string, shown: string, lineOf: (keys: (string | number)[]) => number | undefined): Campaign {
+/** Reports a problem at a key of invite.yaml. */
+type At = (keys: (string | number)[], message: string, hint?: string) => void;
+type LineOf = (keys: (string | number)[]) => number | undefined;
+
+function resolveCampaign(data: CampaignFile, absolute: string, shown: string, lineOf: LineOf): Campaign {
   const dir = path.dirname(absolute);
   const problems: Problem[] = [];
   // A problem at a key, into one list or the other.
-  const problemAt = (list: Problem[]) => (keys: (string | number)[], message: string, hint?: string) =>
-    list.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
+  const problemAt =
+    (list: Problem[]): At =>
+    (keys, message, hint) =>
+      list.push({ file: shown, line: lineOf(keys), column: keys.join('.'), message, hint });
   const at = problemAt(problems);
-
-  const zoneKnown = DateTime.local().setZone(data.event.timezone).isValid;
-  if (!zoneKnown) {
-    at(['event', 'timezone'], `unknown time zone "${data.event.timezone}"`, 'use an IANA name such as Europe/Stockholm');
-  }
-  // With an unknown zone every date would fail too; check the dates in UTC instead of repeating it.
-  const zone = zoneKnown ? data.event.timezone : 'UTC';
-  const start = DateTime.fromISO(data.event.start.replace(' ', 'T'), { zone });
-  const end = DateTime.fromISO(data.event.end.replace(' ', 'T'), { zone });
-  if (!start.isValid) at(['event', 'start'], `"${data.event.start}" is not a valid date and time`);
-  if (!end.isValid) at(['event', 'end'], `"${data.event.end}" is not a valid date and time`);
   // Dates that do not fit together are reported with every other check, not instead of them.
   const soft: Problem[] = [];
-  const softAt = problemAt(soft);
-  if (start.isValid && end.isValid && end <= start) {
-    softAt(['event', 'end'], `the event ends (${data.event.end}) before it starts (${data.event.start})`, 'check event.start and event.end');
-  }
-  if (data.registration) {
-    const deadline = DateTime.fromISO(data.registration.deadline, { zone });
-    if (!deadline.isValid) at(['registration', 'deadline'], `"${data.registration.deadline}" is not a valid date`);
-    else if (start.isValid && deadline.startOf('day') > start.startOf('day')) {
-      softAt(['registration', 'deadline'], 'the registration deadline is after the event', 'set it on or before the event day');
-    }
-  }
-
-  const limits = { ...DEFAULT_LIMITS };
-  for (const [key, field] of [
-    ['max_attachment_size', 'perAttachment'],
-    ['max_message_size', 'perMessage'],
-  ] as const) {
-    const given = data.sending[key];
-    if (given === undefined) continue;
-    const bytes = parseSize(given);
-    if (bytes === undefined || bytes <= 0) at(['sending', key], `"${given}" is not a size`, 'write it as a number and KB, MB or GB, e.g. 10 MB');
-    else limits[field] = bytes;
-  }
+  const times = eventTimes(data, at, problemAt(soft));
+  const limits = sizeLimits(data, at);
   const contactsFile = path.resolve(dir, typeof data.contacts === 'string' ? data.contacts : data.contacts.file);
-  let attachmentsDir: string | undefined;
-  if (data.attachments_dir) {
-    attachmentsDir = path.resolve(dir, data.attachments_dir);
-    if (!existsSync(attachmentsDir))
-      at(['attachments_dir'], `the folder "${data.attachments_dir}" does not exist`, `it is relative to ${path.basename(absolute)}`);
-  }
-  const confinement = { roots: realPaths([dir, ...(attachmentsDir ? [attachmentsDir] : [])]), private: realPaths([absolute, contactsFile]) };
-  const attachments: Attachment[] = [];
-  data.attachments.forEach((entry, index) => {
-    const spec = typeof entry === 'string' ? { path: entry } : entry;
-    const checked = checkAttachment(spec.path, dir, confinement, limits, spec.filename);
-    if (checked.ok) attachments.push({ ...checked.attachment, shared: true });
-    else at(['attachments', index], checked.message, checked.hint);
-  });
-  const tooLarge = messageTooLarge(attachments, limits);
-  if (tooLarge) at(['attachments'], tooLarge.message, tooLarge.hint);
-
+  const files = campaignAttachments(data, absolute, contactsFile, limits, at);
   if (typeof data.contacts === 'object' && data.contacts.encoding && !isKnownEncoding(data.contacts.encoding)) {
     at(['contacts', 'encoding'], `unknown encoding "${data.contacts.encoding}"`, 'e.g. windows-1257, windows-1250, windows-1252, iso-8859-13, utf-8');
   }
-
-  let rate: Rate | undefined;
-  if (data.sending.rate) {
-    try {
-      rate = parseRate(data.sending.rate);
-    } catch {
-      at(['sending', 'rate'], `"${data.sending.rate}" is not a sending rate`, 'write it as N/s, N/min or N/h, e.g. 20/s or 100/min');
-    }
-  }
-
-  let reminders: ReminderStage[] = [];
-  if (data.reminders.length > 0) {
-    if (!data.registration) at(['reminders'], 'reminders need a registration deadline', 'add registration.url and registration.deadline');
-    const names = new Set<string>();
-    data.reminders.forEach((r, i) => {
-      if (names.has(r.name)) at(['reminders', i, 'name'], `two reminder stages are called "${r.name}"`, 'give each stage its own name');
-      names.add(r.name);
-    });
-    if (data.registration && zoneKnown) {
-      const deadlineDay = DateTime.fromISO(data.registration.deadline, { zone });
-      reminders = data.reminders
-        .map((r) => {
-          const [hour, minute] = r.time.split(':').map(Number);
-          const at = deadlineDay.minus({ days: r.days_before }).set({ hour, minute, second: 0, millisecond: 0 });
-          return { name: r.name, daysBefore: r.days_before, time: r.time, at: at.toMillis() };
-        })
-        .sort((a, b) => a.at - b.at);
-    }
-  }
-
-  const mails: Partial<Record<MailKind, MailTemplates>> = {};
-  const specs: [MailKind, { subject: string; html: string; text: string }, (string | number)[]][] = [
-    ['invitation', data.mails.invitation, ['mails', 'invitation']],
-    ...(data.mails.update ? [['update', data.mails.update, ['mails', 'update']] as [MailKind, typeof data.mails.update, string[]]] : []),
-    ...(data.mails.cancel ? [['cancel', data.mails.cancel, ['mails', 'cancel']] as [MailKind, typeof data.mails.cancel, string[]]] : []),
-    ...data.reminders.map((r, i) => [`reminder:${r.name}` as MailKind, r, ['reminders', i]] as [MailKind, typeof r, (string | number)[]]),
-  ];
-  for (const [kind, spec, keys] of specs) {
-    try {
-      mails[kind] = loadTemplates(dir, spec, (key) => ({ file: shown, line: lineOf([...keys, key]), column: [...keys, key].join('.') }));
-    } catch (error) {
-      if (error instanceof InputError) problems.push(...error.problems);
-      else throw error;
-    }
-  }
-
+  const rate = sendingRate(data, at);
+  const reminders = reminderStages(data, times, at);
+  const mails = mailTemplates(data, dir, shown, lineOf, problems);
   if (problems.length > 0 || !mails.invitation) throw new InputError(problems);
 
   const organiserDomain = data.organiser.email.split('@')[1] ?? 'invite.invalid';
@@ -223,32 +138,18 @@ function resolveCampaign(data: CampaignFile, absolute: string, shown: string, li
       description: data.event.description,
       location: data.event.location,
       url: data.event.url,
-      start: start.toMillis(),
-      end: end.toMillis(),
-      timezone: zone,
+      start: times.start.toMillis(),
+      end: times.end.toMillis(),
+      timezone: times.zone,
       uid: data.event.uid ?? `${data.id}@${organiserDomain}`,
     },
-    registration: data.registration && {
-      url: data.registration.url,
-      deadline: data.registration.deadline,
-      acceptCountsAsRegistered: data.registration.accept_counts_as_registered,
-      ...(data.registration.export ? { export: path.resolve(dir, data.registration.export) } : {}),
-    },
+    registration: registrationOf(data, dir),
     organiser: data.organiser,
     from: data.from ?? data.organiser,
     replyTo: data.reply_to === undefined ? [] : Array.isArray(data.reply_to) ? data.reply_to : [data.reply_to],
-    contacts:
-      typeof data.contacts === 'string'
-        ? { file: contactsFile }
-        : {
-            file: contactsFile,
-            delimiter: data.contacts.delimiter,
-            encoding: data.contacts.encoding,
-            attachmentColumn: data.contacts.attachment_column,
-            skipInvalid: data.contacts.skip_invalid,
-          },
-    attachments,
-    confinement,
+    contacts: contactsOf(data, contactsFile),
+    attachments: files.attachments,
+    confinement: files.confinement,
     limits,
     mails: { ...mails, invitation: mails.invitation },
     reminders,
@@ -267,7 +168,154 @@ function resolveCampaign(data: CampaignFile, absolute: string, shown: string, li
   };
 }
 
-function smtpLines(smtp: NonNullable<CampaignFile['smtp']>, lineOf: (keys: (string | number)[]) => number | undefined): CampaignSmtp['lines'] {
+interface EventTimes {
+  zoneKnown: boolean;
+  /** The event's zone, or UTC when it is unknown (so the dates are checked once, not failed twice). */
+  zone: string;
+  start: DateTime;
+  end: DateTime;
+}
+
+/** The event's zone and times and the registration deadline: unusable ones to `at`, ones that do not fit together to `softAt`. */
+function eventTimes(data: CampaignFile, at: At, softAt: At): EventTimes {
+  const zoneKnown = DateTime.local().setZone(data.event.timezone).isValid;
+  if (!zoneKnown) {
+    at(['event', 'timezone'], `unknown time zone "${data.event.timezone}"`, 'use an IANA name such as Europe/Stockholm');
+  }
+  const zone = zoneKnown ? data.event.timezone : 'UTC';
+  const start = DateTime.fromISO(data.event.start.replace(' ', 'T'), { zone });
+  const end = DateTime.fromISO(data.event.end.replace(' ', 'T'), { zone });
+  if (!start.isValid) at(['event', 'start'], `"${data.event.start}" is not a valid date and time`);
+  if (!end.isValid) at(['event', 'end'], `"${data.event.end}" is not a valid date and time`);
+  if (start.isValid && end.isValid && end <= start) {
+    softAt(['event', 'end'], `the event ends (${data.event.end}) before it starts (${data.event.start})`, 'check event.start and event.end');
+  }
+  if (data.registration) {
+    const deadline = DateTime.fromISO(data.registration.deadline, { zone });
+    if (!deadline.isValid) at(['registration', 'deadline'], `"${data.registration.deadline}" is not a valid date`);
+    else if (start.isValid && deadline.startOf('day') > start.startOf('day')) {
+      softAt(['registration', 'deadline'], 'the registration deadline is after the event', 'set it on or before the event day');
+    }
+  }
+  return { zoneKnown, zone, start, end };
+}
+
+function sizeLimits(data: CampaignFile, at: At): typeof DEFAULT_LIMITS {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const [key, field] of [
+    ['max_attachment_size', 'perAttachment'],
+    ['max_message_size', 'perMessage'],
+  ] as const) {
+    const given = data.sending[key];
+    if (given === undefined) continue;
+    const bytes = parseSize(given);
+    if (bytes === undefined || bytes <= 0) at(['sending', key], `"${given}" is not a size`, 'write it as a number and KB, MB or GB, e.g. 10 MB');
+    else limits[field] = bytes;
+  }
+  return limits;
+}
+
+/** The attachments every message carries, checked, and the folders a contact's own attachment must stay in. */
+function campaignAttachments(
+  data: CampaignFile,
+  absolute: string,
+  contactsFile: string,
+  limits: typeof DEFAULT_LIMITS,
+  at: At,
+): { attachments: Attachment[]; confinement: Campaign['confinement'] } {
+  const dir = path.dirname(absolute);
+  let attachmentsDir: string | undefined;
+  if (data.attachments_dir) {
+    attachmentsDir = path.resolve(dir, data.attachments_dir);
+    if (!existsSync(attachmentsDir))
+      at(['attachments_dir'], `the folder "${data.attachments_dir}" does not exist`, `it is relative to ${path.basename(absolute)}`);
+  }
+  const confinement = { roots: realPaths([dir, ...(attachmentsDir ? [attachmentsDir] : [])]), private: realPaths([absolute, contactsFile]) };
+  const attachments: Attachment[] = [];
+  data.attachments.forEach((entry, index) => {
+    const spec = typeof entry === 'string' ? { path: entry } : entry;
+    const checked = checkAttachment(spec.path, dir, confinement, limits, spec.filename);
+    if (checked.ok) attachments.push({ ...checked.attachment, shared: true });
+    else at(['attachments', index], checked.message, checked.hint);
+  });
+  const tooLarge = messageTooLarge(attachments, limits);
+  if (tooLarge) at(['attachments'], tooLarge.message, tooLarge.hint);
+  return { attachments, confinement };
+}
+
+function sendingRate(data: CampaignFile, at: At): Rate | undefined {
+  if (!data.sending.rate) return undefined;
+  try {
+    return parseRate(data.sending.rate);
+  } catch {
+    at(['sending', 'rate'], `"${data.sending.rate}" is not a sending rate`, 'write it as N/s, N/min or N/h, e.g. 20/s or 100/min');
+    return undefined;
+  }
+}
+
+/** The reminder stages, each at its moment in the event's zone, earliest first. */
+function reminderStages(data: CampaignFile, times: EventTimes, at: At): ReminderStage[] {
+  if (data.reminders.length === 0) return [];
+  if (!data.registration) at(['reminders'], 'reminders need a registration deadline', 'add registration.url and registration.deadline');
+  const names = new Set<string>();
+  data.reminders.forEach((r, i) => {
+    if (names.has(r.name)) at(['reminders', i, 'name'], `two reminder stages are called "${r.name}"`, 'give each stage its own name');
+    names.add(r.name);
+  });
+  if (!data.registration || !times.zoneKnown) return [];
+  const deadlineDay = DateTime.fromISO(data.registration.deadline, { zone: times.zone });
+  return data.reminders
+    .map((r) => {
+      const [hour, minute] = r.time.split(':').map(Number);
+      const moment = deadlineDay.minus({ days: r.days_before }).set({ hour, minute, second: 0, millisecond: 0 });
+      return { name: r.name, daysBefore: r.days_before, time: r.time, at: moment.toMillis() };
+    })
+    .sort((a, b) => a.at - b.at);
+}
+
+/** Every kind of mail's templates, loaded; their problems are added to `problems`. */
+function mailTemplates(data: CampaignFile, dir: string, shown: string, lineOf: LineOf, problems: Problem[]): Partial<Record<MailKind, MailTemplates>> {
+  const mails: Partial<Record<MailKind, MailTemplates>> = {};
+  const specs: [MailKind, { subject: string; html: string; text: string }, (string | number)[]][] = [
+    ['invitation', data.mails.invitation, ['mails', 'invitation']],
+    ...(data.mails.update ? [['update', data.mails.update, ['mails', 'update']] as [MailKind, typeof data.mails.update, string[]]] : []),
+    ...(data.mails.cancel ? [['cancel', data.mails.cancel, ['mails', 'cancel']] as [MailKind, typeof data.mails.cancel, string[]]] : []),
+    ...data.reminders.map((r, i) => [`reminder:${r.name}` as MailKind, r, ['reminders', i]] as [MailKind, typeof r, (string | number)[]]),
+  ];
+  for (const [kind, spec, keys] of specs) {
+    try {
+      mails[kind] = loadTemplates(dir, spec, (key) => ({ file: shown, line: lineOf([...keys, key]), column: [...keys, key].join('.') }));
+    } catch (error) {
+      if (error instanceof InputError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+  return mails;
+}
+
+function registrationOf(data: CampaignFile, dir: string): Campaign['registration'] {
+  return (
+    data.registration && {
+      url: data.registration.url,
+      deadline: data.registration.deadline,
+      acceptCountsAsRegistered: data.registration.accept_counts_as_registered,
+      ...(data.registration.export ? { export: path.resolve(dir, data.registration.export) } : {}),
+    }
+  );
+}
+
+function contactsOf(data: CampaignFile, file: string): Campaign['contacts'] {
+  if (typeof data.contacts === 'string') return { file };
+  return {
+    file,
+    delimiter: data.contacts.delimiter,
+    encoding: data.contacts.encoding,
+    attachmentColumn: data.contacts.attachment_column,
+    skipInvalid: data.contacts.skip_invalid,
+  };
+}
+
+function smtpLines(smtp: NonNullable<CampaignFile['smtp']>, lineOf: LineOf): CampaignSmtp['lines'] {
   const lines: CampaignSmtp['lines'] = { smtp: lineOf(['smtp']) };
   for (const key of Object.keys(smtp) as (keyof typeof smtp)[]) lines[key] = lineOf(['smtp', key]);
   return lines;

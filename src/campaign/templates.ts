@@ -269,7 +269,7 @@ function walkStatement(node: Statement, depth: number, uses: VariableUse[], unkn
 function walkExpression(node: Expression, depth: number, uses: VariableUse[], unknown: Report, guards: ReadonlySet<string>): void {
   if (node.type === 'SubExpression') {
     const sub = node as hbs.AST.SubExpression;
-    const name = (sub.path).original;
+    const name = sub.path.original;
     if (!BUILT_IN_HELPERS.has(name)) unknown(...unknownHelper(name), sub.loc);
     for (const param of sub.params) walkExpression(param, depth, uses, unknown, guards);
     return;

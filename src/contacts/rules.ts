@@ -161,181 +161,214 @@ function* walkContacts(text: string | Iterable<string>, shown: string, options: 
 function startList(header: RawRow, shown: string, delimiter: string, options: WalkOptions): { list: ContactList; check: (row: RawRow) => Contact | undefined } {
   const headers = header.fields.map((h) => h.trim());
   const columns = headers.map(columnIdentifier);
-  const fileProblems: Problem[] = [];
+  const { problems, emailIndex, attachmentIndex } = headerProblems(header, headers, columns, shown, delimiter, options.attachmentColumn);
+  if (problems.length > 0) throw new InputError(problems);
+  const rows = new RowChecker(shown, delimiter, headers, columns, emailIndex, attachmentIndex, options);
+  return { list: rows.list, check: rows.check };
+}
+
+/** The header's own problems (two columns alike, no email column, no attachment column) and where the email and attachment columns are. */
+function headerProblems(
+  header: RawRow,
+  headers: string[],
+  columns: string[],
+  shown: string,
+  delimiter: string,
+  attachmentColumn: string | undefined,
+): { problems: Problem[]; emailIndex: number; attachmentIndex: number } {
+  const problems: Problem[] = [];
+  const at = (column: string | undefined, message: string, hint: string) => problems.push({ file: shown, line: header.line, column, message, hint });
   const firstOf = new Map<string, number>();
   columns.forEach((column, index) => {
     const earlier = firstOf.get(column);
-    if (earlier !== undefined) {
-      fileProblems.push({
-        file: shown,
-        line: header.line,
-        column: headers[index],
-        message: `the headers "${headers[earlier]}" and "${headers[index]}" both become {{${column}}}`,
-        hint: 'rename one of the columns',
-      });
-    } else firstOf.set(column, index);
+    if (earlier === undefined) firstOf.set(column, index);
+    else at(headers[index], `the headers "${headers[earlier]}" and "${headers[index]}" both become {{${column}}}`, 'rename one of the columns');
   });
   const emailIndex = emailColumnOf(columns);
   if (emailIndex < 0) {
-    fileProblems.push({
-      file: shown,
-      line: header.line,
-      message: `no email column among the headers (${headers.join(', ')})`,
-      hint:
-        headers.length === 1 && (header.fields[0] ?? '').includes(delimiter === ',' ? ';' : ',')
-          ? 'the delimiter may be wrong: pass --delimiter'
-          : 'name the column with the addresses "email"',
-    });
-  }
-  let attachmentIndex = -1;
-  if (options.attachmentColumn) {
-    attachmentIndex = columns.indexOf(columnIdentifier(options.attachmentColumn));
-    if (attachmentIndex < 0) {
-      fileProblems.push({
-        file: shown,
-        line: header.line,
-        message: `no column "${options.attachmentColumn}" for per-row attachments`,
-        hint: `the headers are: ${headers.join(', ')}`,
-      });
-    }
-  }
-  if (fileProblems.length > 0) throw new InputError(fileProblems);
-
-  const index = (name: string) => columns.indexOf(name);
-  const nameIndex = NAME_HEADERS.map(index).find((i) => i >= 0) ?? -1;
-  const firstIndex = index('first_name');
-  const lastIndex = index('last_name');
-  const zoneIndex = index('timezone');
-  const organisationIndex = ORGANISATION_HEADERS.map(index).find((i) => i >= 0) ?? -1;
-  const countryIndex = index('country');
-  const headerIndexes = new Set([emailIndex, nameIndex, firstIndex, lastIndex, ...(options.headerColumns ?? []).map(index)].filter((i) => i >= 0));
-
-  const limits = options.limits ?? DEFAULT_LIMITS;
-  const rejected: RejectedRow[] = [];
-  const seen = new Map<string, number>();
-  const knownZone = zoneChecker();
-  // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
-  const shape: RowShape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : organisationIndex };
-  const list: ContactList = {
-    file: shown,
-    columns: [...new Set([...columns, 'email', 'name', ...(organisationIndex >= 0 ? ['organisation'] : [])])],
-    headers,
-    delimiter,
-    contacts: Seq.of([]),
-    ready: 0,
-    rejected,
-  };
-  const checked = options.checked;
-  const check = (row: RawRow): Contact | undefined => {
-    if (checked?.has(row.line)) return undefined;
-    const problems: Problem[] = [];
-    const at = (i: number | undefined, message: string, hint?: string) =>
-      problems.push({ file: shown, line: row.line, column: i === undefined ? undefined : (headers[i] ?? i + 1), message, hint });
-    const value = (i: number) => (i >= 0 ? (row.fields[i] ?? '').trim() : '');
-    const rawEmail = value(emailIndex);
-    for (const error of row.errors) at(undefined, `CSV: ${error}`, 'check the double quotes in this row');
-    if (row.fields.length !== headers.length) {
-      at(
-        undefined,
-        `this row has ${row.fields.length} fields, the header has ${headers.length}`,
-        `a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`,
-      );
-      return reject(row.line, rawEmail, problems);
-    }
-    // Checks of the cells alone: a later walk reads the same bytes, so they hold already.
-    if (!checked) {
-      // Values that reach a header may never carry a line break or other control character.
-      for (const i of headerIndexes) {
-        if (/[\u0000-\u001f\u007f]/.test(row.fields[i] ?? '')) {
-          at(i, `"${headers[i]}" contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
-        }
-      }
-      // Bounded work per row: a name, an organisation or anything in a header is a line, not a page.
-      row.fields.forEach((field, i) => {
-        const limit = headerIndexes.has(i) || i === organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
-        const length = field.length > limit ? [...field].length : 0;
-        if (length > limit)
-          at(
-            i,
-            `"${headers[i]}" is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`,
-            'shorten the spreadsheet cell; a value this long is a mistake or an attack',
-          );
-      });
-    }
-    let email = '';
-    let cellName: string | undefined;
-    if (!rawEmail) at(emailIndex, 'empty email address', 'fill it in or delete the row');
-    else {
-      const parsed = parseAddress(rawEmail);
-      if (!parsed.ok) at(emailIndex, parsed.reason, parsed.hint);
-      else {
-        email = parsed.value.address;
-        cellName = parsed.value.name;
-        // Only the first walk compares addresses: later walks skip the rows it rejected.
-        if (!checked) {
-          const key = detached(email.toLowerCase()); // not a slice that keeps its chunk of the file alive
-          const earlier = seen.get(key);
-          if (earlier !== undefined)
-            at(emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
-          else seen.set(key, row.line);
-        }
-      }
-    }
-
-    let name = value(nameIndex);
-    if (!name && (firstIndex >= 0 || lastIndex >= 0)) name = [value(firstIndex), value(lastIndex)].filter(Boolean).join(' ');
-    if (!name && cellName) name = cellName;
-
-    let timezone: string | undefined;
-    const zone = value(zoneIndex);
-    if (zone) {
-      if (knownZone(zone)) timezone = detached(zone);
-      else at(zoneIndex, `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Vilnius, or leave it empty');
-    } else {
-      timezone = zoneForCountry(value(countryIndex));
-    }
-
-    const attachments: Attachment[] = [];
-    const attachmentName = value(attachmentIndex);
-    if (attachmentName) {
-      const baseDir = options.baseDir ?? process.cwd();
-      const checked = checkAttachment(attachmentName, baseDir, options.confinement ?? { roots: realPaths([baseDir]), private: [] }, limits);
-      if (!checked.ok) at(attachmentIndex, checked.message, checked.hint);
-      else {
-        const tooLarge = messageTooLarge([...(options.sharedAttachments ?? []), checked.attachment], limits);
-        if (tooLarge) at(attachmentIndex, tooLarge.message, tooLarge.hint);
-        else attachments.push(checked.attachment);
-      }
-    }
-
-    if (problems.length > 0) return reject(row.line, rawEmail, problems);
-    const contact = new ContactRow(
-      row.line,
-      detached(email),
-      detached(name),
-      timezone,
-      attachments.length > 0 ? attachments : NO_ATTACHMENTS,
-      row.fields,
-      cellName ? email : rawEmail,
-      shape,
+    const oneColumn = headers.length === 1 && (header.fields[0] ?? '').includes(delimiter === ',' ? ';' : ',');
+    at(
+      undefined,
+      `no email column among the headers (${headers.join(', ')})`,
+      oneColumn ? 'the delimiter may be wrong: pass --delimiter' : 'name the column with the addresses "email"',
     );
-    if (!checked) problems.push(...(options.onContact?.(contact) ?? []));
-    if (problems.length > 0) return reject(row.line, rawEmail, problems);
-    list.ready++;
+  }
+  const attachmentIndex = attachmentColumn ? columns.indexOf(columnIdentifier(attachmentColumn)) : -1;
+  if (attachmentColumn && attachmentIndex < 0) {
+    at(undefined, `no column "${attachmentColumn}" for per-row attachments`, `the headers are: ${headers.join(', ')}`);
+  }
+  return { problems, emailIndex, attachmentIndex };
+}
+
+/** Reports a problem of a row at a column (by index), or of the whole row. */
+type RowAt = (i: number | undefined, message: string, hint?: string) => void;
+
+/** The checks of each row after the header, and the list they fill (its count and rejected rows). */
+class RowChecker {
+  readonly list: ContactList;
+  private readonly nameIndex: number;
+  private readonly firstIndex: number;
+  private readonly lastIndex: number;
+  private readonly zoneIndex: number;
+  private readonly organisationIndex: number;
+  private readonly countryIndex: number;
+  /** Columns whose values reach a mail header. */
+  private readonly headerIndexes: Set<number>;
+  private readonly limits: AttachmentLimits;
+  /** Addresses seen so far (lower case), with their line. */
+  private readonly seen = new Map<string, number>();
+  private readonly knownZone = zoneChecker();
+  private readonly shape: RowShape;
+  /** A walk after the first: the lines the first rejected. */
+  private readonly checked: Set<number> | undefined;
+
+  constructor(
+    private readonly shown: string,
+    private readonly delimiter: string,
+    private readonly headers: string[],
+    columns: string[],
+    private readonly emailIndex: number,
+    private readonly attachmentIndex: number,
+    private readonly options: WalkOptions,
+  ) {
+    const index = (name: string) => columns.indexOf(name);
+    this.nameIndex = NAME_HEADERS.map(index).find((i) => i >= 0) ?? -1;
+    this.firstIndex = index('first_name');
+    this.lastIndex = index('last_name');
+    this.zoneIndex = index('timezone');
+    this.organisationIndex = ORGANISATION_HEADERS.map(index).find((i) => i >= 0) ?? -1;
+    this.countryIndex = index('country');
+    const inHeaders = [emailIndex, this.nameIndex, this.firstIndex, this.lastIndex, ...(options.headerColumns ?? []).map(index)];
+    this.headerIndexes = new Set(inHeaders.filter((i) => i >= 0));
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.checked = options.checked;
+    // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
+    this.shape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : this.organisationIndex };
+    this.list = {
+      file: shown,
+      columns: [...new Set([...columns, 'email', 'name', ...(this.organisationIndex >= 0 ? ['organisation'] : [])])],
+      headers,
+      delimiter,
+      contacts: Seq.of([]),
+      ready: 0,
+      rejected: [],
+    };
+  }
+
+  /** The row as a contact, or undefined when it is rejected (recorded in the list). */
+  readonly check = (row: RawRow): Contact | undefined => {
+    if (this.checked?.has(row.line)) return undefined;
+    const problems: Problem[] = [];
+    const at: RowAt = (i, message, hint) =>
+      problems.push({ file: this.shown, line: row.line, column: i === undefined ? undefined : (this.headers[i] ?? i + 1), message, hint });
+    const value = (i: number) => (i >= 0 ? (row.fields[i] ?? '').trim() : '');
+    const rawEmail = value(this.emailIndex);
+    if (!this.wellFormed(row, at)) return this.reject(row.line, rawEmail, problems);
+    // Checks of the cells alone: a later walk reads the same bytes, so they hold already.
+    if (!this.checked) this.checkCells(row, at);
+    const { email, cellName } = this.address(rawEmail, row.line, at);
+    let name = value(this.nameIndex);
+    if (!name && (this.firstIndex >= 0 || this.lastIndex >= 0)) name = [value(this.firstIndex), value(this.lastIndex)].filter(Boolean).join(' ');
+    if (!name && cellName) name = cellName;
+    const timezone = this.zone(value(this.zoneIndex), value(this.countryIndex), at);
+    const attachments = this.attachments(value(this.attachmentIndex), at);
+    if (problems.length > 0) return this.reject(row.line, rawEmail, problems);
+    const emailShown = cellName ? email : rawEmail;
+    const contact = new ContactRow(row.line, detached(email), detached(name), timezone, attachments, row.fields, emailShown, this.shape);
+    if (!this.checked) problems.push(...(this.options.onContact?.(contact) ?? []));
+    if (problems.length > 0) return this.reject(row.line, rawEmail, problems);
+    this.list.ready++;
     return contact;
   };
+
+  /** The parser's complaints, and as many fields as the header has columns. */
+  private wellFormed(row: RawRow, at: RowAt): boolean {
+    for (const error of row.errors) at(undefined, `CSV: ${error}`, 'check the double quotes in this row');
+    if (row.fields.length === this.headers.length) return true;
+    const delimiter = this.delimiter === '\t' ? 'tab' : this.delimiter;
+    at(
+      undefined,
+      `this row has ${row.fields.length} fields, the header has ${this.headers.length}`,
+      `a value containing "${delimiter}" must be in double quotes`,
+    );
+    return false;
+  }
+
+  private checkCells(row: RawRow, at: RowAt): void {
+    // Values that reach a header may never carry a line break or other control character.
+    for (const i of this.headerIndexes) {
+      if (/[\u0000-\u001f\u007f]/.test(row.fields[i] ?? '')) {
+        at(i, `"${this.headers[i]}" contains a line break or control character`, 'it would reach a mail header; remove it from the spreadsheet cell');
+      }
+    }
+    // Bounded work per row: a name, an organisation or anything in a header is a line, not a page.
+    row.fields.forEach((field, i) => {
+      const limit = this.headerIndexes.has(i) || i === this.organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
+      const length = field.length > limit ? [...field].length : 0;
+      if (length > limit) {
+        const sizes = `is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`;
+        at(i, `"${this.headers[i]}" ${sizes}`, 'shorten the spreadsheet cell; a value this long is a mistake or an attack');
+      }
+    });
+  }
+
+  /** The address as sent to, and the name a cell like "Ada <ada@example.org>" gives. */
+  private address(rawEmail: string, line: number, at: RowAt): { email: string; cellName?: string } {
+    if (!rawEmail) {
+      at(this.emailIndex, 'empty email address', 'fill it in or delete the row');
+      return { email: '' };
+    }
+    const parsed = parseAddress(rawEmail);
+    if (!parsed.ok) {
+      at(this.emailIndex, parsed.reason, parsed.hint);
+      return { email: '' };
+    }
+    const email = parsed.value.address;
+    // Only the first walk compares addresses: later walks skip the rows it rejected.
+    if (!this.checked) {
+      const key = detached(email.toLowerCase()); // not a slice that keeps its chunk of the file alive
+      const earlier = this.seen.get(key);
+      if (earlier !== undefined)
+        at(this.emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
+      else this.seen.set(key, line);
+    }
+    return { email, cellName: parsed.value.name };
+  }
+
+  /** The `timezone` column's zone when known, else the country's. */
+  private zone(zone: string, country: string, at: RowAt): string | undefined {
+    if (!zone) return zoneForCountry(country);
+    if (this.knownZone(zone)) return detached(zone);
+    at(this.zoneIndex, `unknown time zone "${zone}"`, 'use an IANA name such as Europe/Vilnius, or leave it empty');
+    return undefined;
+  }
+
+  /** The file the attachment column names, checked (and the message with it not too large). */
+  private attachments(attachmentName: string, at: RowAt): Attachment[] {
+    if (!attachmentName) return NO_ATTACHMENTS;
+    const baseDir = this.options.baseDir ?? process.cwd();
+    const checked = checkAttachment(attachmentName, baseDir, this.options.confinement ?? { roots: realPaths([baseDir]), private: [] }, this.limits);
+    if (!checked.ok) {
+      at(this.attachmentIndex, checked.message, checked.hint);
+      return NO_ATTACHMENTS;
+    }
+    const tooLarge = messageTooLarge([...(this.options.sharedAttachments ?? []), checked.attachment], this.limits);
+    if (!tooLarge) return [checked.attachment];
+    at(this.attachmentIndex, tooLarge.message, tooLarge.hint);
+    return NO_ATTACHMENTS;
+  }
+
   // A walk after the first finds every row as the first did (the file's bytes are compared);
   // only a per-row attachment can have changed on disk since.
-  const reject = (line: number, email: string, problems: Problem[]): undefined => {
-    if (checked)
+  private reject(line: number, email: string, problems: Problem[]): undefined {
+    if (this.checked)
       throw new ContactsChanged(
         `${formatProblem(problems[0]!)} (this row was fine when it was checked)`,
         'run the command again: what the journal records as sent is not sent twice',
       );
-    rejected.push({ line, email, problems });
+    this.list.rejected.push({ line, email, problems });
     return undefined;
-  };
-  return { list, check };
+  }
 }
 
 interface RowShape {

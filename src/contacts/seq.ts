@@ -26,7 +26,7 @@ export class Seq<T> implements Iterable<T> {
   get length(): number {
     if (this.counted === undefined) {
       let n = 0;
-      for (const walk = this.walk(); !walk.next().done; ) n++;
+      for (const walk = this.walk(); !walk.next().done;) n++;
       this.counted = n;
     }
     return this.counted;

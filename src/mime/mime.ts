@@ -349,7 +349,7 @@ export class MimeWriter {
           : headerLine(field.name, value);
       }
       default: // To, Message-ID
-        return headerLine(field.name, field.name === 'To' ? (o.to) : (o.messageId));
+        return headerLine(field.name, field.name === 'To' ? o.to : o.messageId);
     }
   }
 

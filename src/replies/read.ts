@@ -95,48 +95,69 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
     return { type: 'unreadable', reason: `not a readable mail (${String((error as Error).message).split('\n')[0]})`, where: mail.where };
   }
   const id = idOf(parsed, mail.raw);
-  const date = parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : undefined;
   const from = fromAddress(parsed.from);
   const authserv = context.campaign.replies?.trustedAuthservId;
-  const authentication = authserv ? notAuthenticated(authenticationResults(parsed), authserv, from) : undefined;
-  const refuse = (kind: 'reply' | 'bounce' | 'unsubscribe', recipient: string | undefined, reason: string): Reading => ({
-    type: 'not-counted',
-    reason,
-    where: mail.where,
-    ...(recipient ? { entry: entry(context, id, kind, recipient, { reason }, false) } : {}),
-  });
-
+  const read: MailRead = {
+    mail,
+    context,
+    parsed,
+    id,
+    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : undefined,
+    from,
+    authentication: authserv ? notAuthenticated(authenticationResults(parsed), authserv, from) : undefined,
+    refuse: (kind, recipient, reason) => ({
+      type: 'not-counted',
+      reason,
+      where: mail.where,
+      ...(recipient ? { entry: entry(context, id, kind, recipient, { reason }, false) } : {}),
+    }),
+  };
   const report = bounceOf(parsed, mail.raw, context.campaign, context.keys, context.sent);
-  if (report) {
-    if (report.type === 'skipped') return { ...report, where: mail.where };
-    if (report.type === 'not-counted') return refuse('bounce', report.recipient, report.reason);
-    if (authentication) return refuse('bounce', report.recipient, authentication);
-    if (!report.permanent) return { type: 'temporary-bounce', recipient: report.recipient };
-    return {
-      type: 'counted',
-      entry: entry(
-        context,
-        id,
-        'bounce',
-        report.recipient,
-        { bounce: { status: report.status, ...(report.diagnostic ? { diagnostic: report.diagnostic } : {}), ...(date ? { date } : {}) } },
-        true,
-      ),
-    };
-  }
-
+  if (report) return bounceReading(read, report);
   const unsubscribe = UNSUBSCRIBE.exec(parsed.subject ?? '');
-  if (unsubscribe) {
-    const address = mailtoAddress(unsubscribe[1]);
-    if (!address) return refuse('unsubscribe', undefined, 'an unsubscribe request for no address');
-    if (!context.campaign.secret || context.keys.unsubscribeToken(address) !== unsubscribe[2]!.toLowerCase()) {
-      return refuse('unsubscribe', address, `an unsubscribe request for ${address} whose token does not verify`);
-    }
-    if (authentication) return refuse('unsubscribe', address, authentication);
-    return { type: 'counted', entry: entry(context, id, 'unsubscribe', address, {}, true) };
-  }
+  if (unsubscribe) return unsubscribeReading(read, unsubscribe[1], unsubscribe[2]!);
+  return calendarReading(read);
+}
 
-  const calendars = parsed.attachments.filter(isCalendar);
+/** A mail parsed, and what it claims that does not yet depend on its kind. */
+interface MailRead {
+  mail: Incoming;
+  context: ReplyContext;
+  parsed: ParsedMail;
+  id: string;
+  date: string | undefined;
+  from: string | undefined;
+  /** Why the trusted server's Authentication-Results do not vouch for the sender, if they do not (and are asked for). */
+  authentication: string | undefined;
+  /** A mail of this kind that is not counted, and why (journaled when it names a recipient). */
+  refuse: (kind: 'reply' | 'bounce' | 'unsubscribe', recipient: string | undefined, reason: string) => Reading;
+}
+
+function bounceReading(read: MailRead, report: NonNullable<ReturnType<typeof bounceOf>>): Reading {
+  if (report.type === 'skipped') return { ...report, where: read.mail.where };
+  if (report.type === 'not-counted') return read.refuse('bounce', report.recipient, report.reason);
+  if (read.authentication) return read.refuse('bounce', report.recipient, read.authentication);
+  if (!report.permanent) return { type: 'temporary-bounce', recipient: report.recipient };
+  const bounce = { status: report.status, ...(report.diagnostic ? { diagnostic: report.diagnostic } : {}), ...(read.date ? { date: read.date } : {}) };
+  return { type: 'counted', entry: entry(read.context, read.id, 'bounce', report.recipient, { bounce }, true) };
+}
+
+/** A request sent by our List-Unsubscribe mailto: counted only with the token made for that address. */
+function unsubscribeReading(read: MailRead, to: string | undefined, token: string): Reading {
+  const address = mailtoAddress(to);
+  if (!address) return read.refuse('unsubscribe', undefined, 'an unsubscribe request for no address');
+  const { campaign, keys } = read.context;
+  if (!campaign.secret || keys.unsubscribeToken(address) !== token.toLowerCase()) {
+    return read.refuse('unsubscribe', address, `an unsubscribe request for ${address} whose token does not verify`);
+  }
+  if (read.authentication) return read.refuse('unsubscribe', address, read.authentication);
+  return { type: 'counted', entry: entry(read.context, read.id, 'unsubscribe', address, {}, true) };
+}
+
+/** A calendar reply (METHOD:REPLY) from the attendee it names, who was invited. */
+function calendarReading(read: MailRead): Reading {
+  const { context, mail } = read;
+  const calendars = read.parsed.attachments.filter(isCalendar);
   if (calendars.length === 0) return { type: 'other' };
   let skipped = 'no METHOD:REPLY calendar in it';
   let unreadable: string | undefined;
@@ -147,22 +168,13 @@ export async function readReply(mail: Incoming, context: ReplyContext): Promise<
       else skipped = reply.reason;
       continue;
     }
-    if (reply.type === 'not-counted') return refuse('reply', reply.attendee, reply.reason);
-    if (!context.invited.has(reply.attendee)) return refuse('reply', reply.attendee, `${reply.attendee} was not invited`);
-    const stranger = notTheAttendee(from, reply.attendee, reply.sentBy);
-    if (stranger) return refuse('reply', reply.attendee, stranger);
-    if (authentication) return refuse('reply', reply.attendee, authentication);
-    return {
-      type: 'counted',
-      entry: entry(
-        context,
-        id,
-        'reply',
-        reply.attendee,
-        { reply: { partstat: reply.partstat, sequence: reply.sequence, dtstamp: reply.dtstamp, ...(date ? { date } : {}) } },
-        true,
-      ),
-    };
+    if (reply.type === 'not-counted') return read.refuse('reply', reply.attendee, reply.reason);
+    if (!context.invited.has(reply.attendee)) return read.refuse('reply', reply.attendee, `${reply.attendee} was not invited`);
+    const stranger = notTheAttendee(read.from, reply.attendee, reply.sentBy);
+    if (stranger) return read.refuse('reply', reply.attendee, stranger);
+    if (read.authentication) return read.refuse('reply', reply.attendee, read.authentication);
+    const answer = { partstat: reply.partstat, sequence: reply.sequence, dtstamp: reply.dtstamp, ...(read.date ? { date: read.date } : {}) };
+    return { type: 'counted', entry: entry(context, read.id, 'reply', reply.attendee, { reply: answer }, true) };
   }
   return unreadable ? { type: 'unreadable', reason: unreadable, where: mail.where } : { type: 'skipped', reason: skipped, where: mail.where };
 }

@@ -6,6 +6,7 @@
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, printable, shownPath, stripSecrets, UsageError } from '../errors.js';
+import type { ImapFlow } from 'imapflow';
 
 /** One mail read from a source, and where it was found (for messages). */
 export interface Incoming {
@@ -87,19 +88,7 @@ function* walk(dir: string, seen: Set<string>): Generator<Found> {
  */
 export function* mboxMessages(file: string): Generator<Found> {
   const shown = shownPath(file);
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch {
-    throw new InputError({ file: shown, message: 'mbox file not found', hint: 'pass --mbox with the mailbox file your mail client keeps' });
-  }
-  if (stat.isDirectory())
-    throw new InputError({
-      file: shown,
-      message: 'is a folder, not an mbox file',
-      hint: 'for a folder of .eml files use --dir; Thunderbird keeps each mailbox as a file beside its .msf',
-    });
-  if (!stat.isFile()) throw new InputError({ file: shown, message: 'is not a regular file (a device or a pipe)', hint: 'pass --mbox with a mailbox file' });
+  checkMboxFile(file, shown);
   const fd = openSync(file, 'r');
   try {
     const chunk = Buffer.allocUnsafe(1 << 20);
@@ -154,6 +143,23 @@ export function* mboxMessages(file: string): Generator<Found> {
 
 const FROM = Buffer.from('From ');
 
+/** An mbox is a regular file that is there. */
+function checkMboxFile(file: string, shown: string): void {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new InputError({ file: shown, message: 'mbox file not found', hint: 'pass --mbox with the mailbox file your mail client keeps' });
+  }
+  if (stat.isDirectory())
+    throw new InputError({
+      file: shown,
+      message: 'is a folder, not an mbox file',
+      hint: 'for a folder of .eml files use --dir; Thunderbird keeps each mailbox as a file beside its .msf',
+    });
+  if (!stat.isFile()) throw new InputError({ file: shown, message: 'is not a regular file (a device or a pipe)', hint: 'pass --mbox with a mailbox file' });
+}
+
 /** The lines of a file with their line ends, read a chunk at a time (a line longer than a chunk is joined). */
 function* lineReader(fd: number, chunk: Buffer): Generator<Buffer> {
   let pieces: Buffer[] = [];
@@ -203,6 +209,48 @@ export interface MailSummary {
  * imap:// must upgrade with STARTTLS; certificates are checked; the password is never shown.
  */
 export async function* imapMessages(source: ImapSource): AsyncGenerator<Found> {
+  const server = imapServer(source);
+  const client = await imapConnect(server);
+  try {
+    let lock;
+    try {
+      lock = await client.getMailboxLock(source.mailbox, { readOnly: true });
+    } catch {
+      throw new UsageError(`the IMAP server ${server.where} has no mailbox "${printable(source.mailbox)}"`, 'pass --mailbox NAME (default INBOX)');
+    }
+    try {
+      const box = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox : undefined;
+      const uidValidity = Number(box?.uidValidity ?? 0);
+      // The same mailbox as last time: only what came after. Another UIDVALIDITY: everything, once.
+      const reread = source.since !== undefined && source.since.uidValidity !== uidValidity;
+      const after = source.since && !reread ? source.since.uid : 0;
+      const { wanted, highest } = box?.exists ? await candidatesAfter(client, after, source) : { wanted: [], highest: after };
+      // Downloaded one at a time, in UID order: a mailbox of thousands keeps memory flat.
+      for (const uid of wanted) {
+        const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
+        if (message && message.source) yield { where: `${source.mailbox} UID ${uid}`, raw: message.source };
+      }
+      source.onRead?.({ uidValidity, uid: highest, reread });
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+interface ImapServer {
+  host: string;
+  port: number;
+  scheme: 'imap' | 'imaps';
+  user: string;
+  pass: string;
+  /** host:port, as messages show it. */
+  where: string;
+}
+
+/** Where to log in, and as whom, from IMAP_URL, IMAP_USER and IMAP_PASS. */
+function imapServer(source: ImapSource): ImapServer {
   let url: URL;
   try {
     url = new URL(source.url);
@@ -215,11 +263,17 @@ export async function* imapMessages(source: ImapSource): AsyncGenerator<Found> {
   const user = source.user || decodeURIComponent(url.username);
   const pass = source.pass || decodeURIComponent(url.password);
   if (!user || !pass) throw new UsageError('no IMAP login', 'set IMAP_USER and IMAP_PASS (or put the user in IMAP_URL and the password in IMAP_PASS)');
-  const where = `${url.hostname}:${url.port || (scheme === 'imaps' ? 993 : 143)}`;
+  const port = url.port ? Number(url.port) : scheme === 'imaps' ? 993 : 143;
+  return { host: url.hostname, port, scheme, user, pass, where: `${url.hostname}:${port}` };
+}
+
+/** A logged-in client; a refused login or an unreachable server is a UsageError that never shows the password. */
+async function imapConnect(server: ImapServer): Promise<ImapFlow> {
   const { ImapFlow } = await import('imapflow');
+  const { host, port, scheme, user, pass, where } = server;
   const client = new ImapFlow({
-    host: url.hostname,
-    port: url.port ? Number(url.port) : scheme === 'imaps' ? 993 : 143,
+    host,
+    port,
     secure: scheme === 'imaps',
     // imap://: STARTTLS or nothing; the password never goes over a plain connection.
     ...(scheme === 'imap' ? { doSTARTTLS: true } : {}),
@@ -240,47 +294,22 @@ export async function* imapMessages(source: ImapSource): AsyncGenerator<Found> {
         : 'check the host and port of IMAP_URL; a private CA goes in NODE_EXTRA_CA_CERTS',
     );
   }
-  try {
-    let lock;
-    try {
-      lock = await client.getMailboxLock(source.mailbox, { readOnly: true });
-    } catch {
-      throw new UsageError(`the IMAP server ${where} has no mailbox "${printable(source.mailbox)}"`, 'pass --mailbox NAME (default INBOX)');
-    }
-    try {
-      const box = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox : undefined;
-      const uidValidity = Number(box?.uidValidity ?? 0);
-      const total = box?.exists ?? 0;
-      // The same mailbox as last time: only what came after. Another UIDVALIDITY: everything, once.
-      const reread = source.since !== undefined && source.since.uidValidity !== uidValidity;
-      const after = source.since && !reread ? source.since.uid : 0;
-      let highest = after;
-      const wanted: number[] = [];
-      if (total > 0) {
-        // UID after+1:* also answers the last message when nothing is newer: the UID decides.
-        for await (const m of client.fetch(
-          `${after + 1}:*`,
-          { uid: true, bodyStructure: true, envelope: true, size: true, headers: ['references'] },
-          { uid: true },
-        )) {
-          if (m.uid <= after) continue;
-          highest = Math.max(highest, m.uid);
-          const summary = summarise(m);
-          if (summary.size <= MAX_MAIL && source.candidate(summary)) wanted.push(m.uid);
-        }
-      }
-      // Downloaded one at a time, in UID order: a mailbox of thousands keeps memory flat.
-      for (const uid of wanted) {
-        const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-        if (message && message.source) yield { where: `${source.mailbox} UID ${uid}`, raw: message.source };
-      }
-      source.onRead?.({ uidValidity, uid: highest, reread });
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await client.logout().catch(() => client.close());
+  return client;
+}
+
+/** The UIDs above `after` worth downloading, and the highest UID looked at. */
+async function candidatesAfter(client: ImapFlow, after: number, source: ImapSource): Promise<{ wanted: number[]; highest: number }> {
+  let highest = after;
+  const wanted: number[] = [];
+  // UID after+1:* also answers the last message when nothing is newer: the UID decides.
+  const query = { uid: true, bodyStructure: true, envelope: true, size: true, headers: ['references'] };
+  for await (const m of client.fetch(`${after + 1}:*`, query, { uid: true })) {
+    if (m.uid <= after) continue;
+    highest = Math.max(highest, m.uid);
+    const summary = summarise(m);
+    if (summary.size <= MAX_MAIL && source.candidate(summary)) wanted.push(m.uid);
   }
+  return { wanted, highest };
 }
 
 interface StructureNode {

@@ -88,13 +88,152 @@ const CONNECTION_FAILURES_BEFORE_STOP = 3;
 const MAX_RETRY_DELAY_MS = 60_000;
 
 export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport> {
-  const report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
-  const limiter = plan.limiter ?? new RateLimiter(undefined);
-  const clock = plan.clock ?? realClock;
-  const stop = plan.stop ?? new StopSignal();
-  let connectionFailuresInARow = 0;
+  return new Delivery(plan).run();
+}
 
-  const entryFor = (message: Message, fields: Pick<SentEntry, 'status' | 'response' | 'failure'>): SentEntry => ({
+type Outcome = Pick<SentEntry, 'status' | 'response' | 'failure'>;
+
+/** One delivery run: its report, the workers' shared walk of the items, and the count of connection failures in a row. */
+class Delivery<T> {
+  private readonly report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
+  private readonly limiter: RateLimiter;
+  private readonly clock: Clock;
+  private readonly stop: StopSignal;
+  private connectionFailuresInARow = 0;
+  private readonly items: Iterator<T>;
+  private walked = false;
+  // A transport that never waits (a dry run, --out) would otherwise hold the event loop to the end.
+  private readonly breathe = breather();
+
+  constructor(private readonly plan: DeliveryPlan<T>) {
+    this.limiter = plan.limiter ?? new RateLimiter(undefined);
+    this.clock = plan.clock ?? realClock;
+    this.stop = plan.stop ?? new StopSignal();
+    this.items = plan.items[Symbol.iterator]();
+  }
+
+  async run(): Promise<DeliveryReport> {
+    const { report, stop } = this;
+    await Promise.all(Array.from({ length: Math.max(1, this.plan.concurrency) }, () => this.worker()));
+    // Those never tried: the rest of the walk (unknown when the walk itself failed).
+    try {
+      for (let next = this.nextItem(); next; next = this.nextItem()) report.notTried.push(this.plan.addressOf(next.item));
+    } catch (error) {
+      if (!(error instanceof DeliveryStop)) throw error;
+    } finally {
+      this.items.return?.();
+    }
+    report.interrupted = stop.requested && !report.stopped;
+    return report;
+  }
+
+  // One walk of the items, shared by the workers. Walking may itself stop the run (the contacts
+  // file changed since it was checked: ContactsChanged is a DeliveryStop).
+  private nextItem(): { item: T } | undefined {
+    if (this.walked) return undefined;
+    const step = this.items.next();
+    if (step.done) this.walked = true;
+    return step.done ? undefined : { item: step.value };
+  }
+
+  private async worker(): Promise<void> {
+    while (!this.stop.requested && !this.report.stopped) {
+      try {
+        const next = this.nextItem();
+        if (!next) return;
+        await this.sendOne(this.plan.compose(next.item));
+        const turn = this.breathe();
+        if (turn) await turn;
+      } catch (error) {
+        if (!(error instanceof DeliveryStop)) throw error;
+        this.report.stopped ??= error;
+        this.stop.request();
+      }
+    }
+  }
+
+  private async sendOne(message: Message): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.limiter.acquire();
+      let receipt;
+      try {
+        receipt = await this.plan.transport.send(message);
+      } catch (error) {
+        this.limiter.release(false);
+        if (error instanceof DeliveryStop) throw error;
+        if (await this.failed(message, error, attempt)) continue;
+        return;
+      }
+      this.limiter.release(true);
+      this.connectionFailuresInARow = 0;
+      this.record(message, { status: 'accepted', response: bounded(receipt.response) });
+      const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
+      this.report.acceptedCount++;
+      if (this.plan.keepAccepted) this.report.accepted.push(outcome);
+      this.plan.onResult?.(outcome);
+      return;
+    }
+  }
+
+  /** A failed attempt: true when it is to be retried (after the wait), else recorded as failed. */
+  private async failed(message: Message, error: unknown, attempt: number): Promise<boolean> {
+    const { plan, stop } = this;
+    const failure =
+      error instanceof RecipientFailure ? error : new RecipientFailure(error instanceof Error ? error.message : String(error), undefined, false, false);
+    // A server that cannot be reached at all, before anything went through: no point going on.
+    if (failure.connectFailure && this.report.acceptedCount === 0) throw new DeliveryStop(failure.message, 'check the host and port of the SMTP URL');
+    // A reply of the server (a 4xx, a 5xx) shows it answers; only failures of the connection count.
+    if (failure.responseCode !== undefined) this.connectionFailuresInARow = 0;
+    const silent = failure.network && ++this.connectionFailuresInARow >= CONNECTION_FAILURES_BEFORE_STOP;
+    if (!silent && !failure.permanent && attempt <= plan.retries && !stop.requested) {
+      const base = plan.retryDelayMs * 2 ** (attempt - 1);
+      const delay = Math.min(MAX_RETRY_DELAY_MS, Math.round(base / 2 + Math.random() * base));
+      plan.onRetry?.(message, attempt, failure.message, delay);
+      // Ctrl-C ends the wait: the retry is not made and the failure stands (temporary: a re-run tries again).
+      await this.clock.sleep(delay, stop.whenRequested());
+      if (!stop.requested) return true;
+    }
+    // The reply code as the journal keeps it: a three-digit SMTP code, or none.
+    const code = failure.responseCode !== undefined && failure.responseCode >= 100 && failure.responseCode <= 599 ? failure.responseCode : undefined;
+    this.record(message, { status: 'failed', failure: { type: failure.permanent ? 'permanent' : 'temporary', code, message: bounded(failure.message) } });
+    const { responseCode, permanent } = failure;
+    const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode, permanent };
+    this.report.failed.push(outcome);
+    plan.onResult?.(outcome);
+    if (silent) {
+      throw new ServerSilent(
+        `the SMTP server ${plan.transport.description} does not answer: ${this.connectionFailuresInARow} connection failures in a row (the last: ${failure.message})`,
+        'what it accepted is recorded; check the server (or the network), then run the same command again to send the rest',
+      );
+    }
+    return false;
+  }
+
+  // Every outcome goes to the journal before anything else happens. If the journal cannot be
+  // written (a full disk, a failed fsync), the run stops at once. An accepted message is never
+  // retried (it went): the report names it with the journal line it should have had. A failure
+  // that cannot be recorded is only retried by the next run: nothing is lost.
+  private record(message: Message, fields: Outcome): void {
+    const entry = entryFor(message, fields);
+    try {
+      this.plan.journal?.append(entry);
+    } catch (error) {
+      if (!(error instanceof JournalWriteError)) throw error;
+      const accepted = entry.status === 'accepted';
+      if (accepted) this.report.unrecorded.push({ email: message.to.email, messageId: message.messageId, line: JSON.stringify(entry) });
+      this.report.stopped ??= new DeliveryStop(
+        error.message,
+        accepted
+          ? "free space or fix the journal's folder; see below for what was sent but not recorded"
+          : "free space or fix the journal's folder, then run the same command again",
+      );
+      this.stop.request();
+    }
+  }
+}
+
+function entryFor(message: Message, fields: Outcome): SentEntry {
+  return {
     time: new Date().toISOString(),
     campaign: message.campaignId,
     kind: message.kind,
@@ -104,122 +243,5 @@ export async function deliver<T>(plan: DeliveryPlan<T>): Promise<DeliveryReport>
     sequence: message.calendar.sequence,
     event: message.event,
     ...fields,
-  });
-
-  // Every outcome goes to the journal before anything else happens. If the journal cannot be
-  // written (a full disk, a failed fsync), the run stops at once. An accepted message is never
-  // retried (it went): the report names it with the journal line it should have had. A failure
-  // that cannot be recorded is only retried by the next run: nothing is lost.
-  const record = (message: Message, fields: Pick<SentEntry, 'status' | 'response' | 'failure'>) => {
-    const entry = entryFor(message, fields);
-    try {
-      plan.journal?.append(entry);
-    } catch (error) {
-      if (!(error instanceof JournalWriteError)) throw error;
-      const accepted = entry.status === 'accepted';
-      if (accepted) report.unrecorded.push({ email: message.to.email, messageId: message.messageId, line: JSON.stringify(entry) });
-      report.stopped ??= new DeliveryStop(
-        error.message,
-        accepted
-          ? "free space or fix the journal's folder; see below for what was sent but not recorded"
-          : "free space or fix the journal's folder, then run the same command again",
-      );
-      stop.request();
-    }
   };
-
-  const sendOne = async (message: Message): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      await limiter.acquire();
-      let receipt;
-      try {
-        receipt = await plan.transport.send(message);
-      } catch (error) {
-        limiter.release(false);
-        if (error instanceof DeliveryStop) throw error;
-        const failure =
-          error instanceof RecipientFailure ? error : new RecipientFailure(error instanceof Error ? error.message : String(error), undefined, false, false);
-        // A server that cannot be reached at all, before anything went through: no point going on.
-        if (failure.connectFailure && report.acceptedCount === 0) throw new DeliveryStop(failure.message, 'check the host and port of the SMTP URL');
-        // A reply of the server (a 4xx, a 5xx) shows it answers; only failures of the connection count.
-        if (failure.responseCode !== undefined) connectionFailuresInARow = 0;
-        const silent = failure.network && ++connectionFailuresInARow >= CONNECTION_FAILURES_BEFORE_STOP;
-        if (!silent && !failure.permanent && attempt <= plan.retries && !stop.requested) {
-          const base = plan.retryDelayMs * 2 ** (attempt - 1);
-          const delay = Math.min(MAX_RETRY_DELAY_MS, Math.round(base / 2 + Math.random() * base));
-          plan.onRetry?.(message, attempt, failure.message, delay);
-          // Ctrl-C ends the wait: the retry is not made and the failure stands (temporary: a re-run tries again).
-          await clock.sleep(delay, stop.whenRequested());
-          if (!stop.requested) continue;
-        }
-        // The reply code as the journal keeps it: a three-digit SMTP code, or none.
-        const code = failure.responseCode !== undefined && failure.responseCode >= 100 && failure.responseCode <= 599 ? failure.responseCode : undefined;
-        record(message, { status: 'failed', failure: { type: failure.permanent ? 'permanent' : 'temporary', code, message: bounded(failure.message) } });
-        const outcome: Undelivered = {
-          email: message.to.email,
-          messageId: message.messageId,
-          reason: failure.message,
-          responseCode: failure.responseCode,
-          permanent: failure.permanent,
-        };
-        report.failed.push(outcome);
-        plan.onResult?.(outcome);
-        if (silent) {
-          throw new ServerSilent(
-            `the SMTP server ${plan.transport.description} does not answer: ${connectionFailuresInARow} connection failures in a row (the last: ${failure.message})`,
-            'what it accepted is recorded; check the server (or the network), then run the same command again to send the rest',
-          );
-        }
-        return;
-      }
-      limiter.release(true);
-      connectionFailuresInARow = 0;
-      record(message, { status: 'accepted', response: bounded(receipt.response) });
-      const outcome = { email: message.to.email, messageId: message.messageId, response: receipt.response };
-      report.acceptedCount++;
-      if (plan.keepAccepted) report.accepted.push(outcome);
-      plan.onResult?.(outcome);
-      return;
-    }
-  };
-
-  // One walk of the items, shared by the workers. Walking may itself stop the run (the contacts
-  // file changed since it was checked: ContactsChanged is a DeliveryStop).
-  const items = plan.items[Symbol.iterator]();
-  let walked = false;
-  const nextItem = (): { item: T } | undefined => {
-    if (walked) return undefined;
-    const step = items.next();
-    if (step.done) walked = true;
-    return step.done ? undefined : { item: step.value };
-  };
-  // A transport that never waits (a dry run, --out) would otherwise hold the event loop to the end.
-  const breathe = breather();
-  const worker = async () => {
-    while (!stop.requested && !report.stopped) {
-      try {
-        const next = nextItem();
-        if (!next) return;
-        await sendOne(plan.compose(next.item));
-        const turn = breathe();
-        if (turn) await turn;
-      } catch (error) {
-        if (!(error instanceof DeliveryStop)) throw error;
-        report.stopped ??= error;
-        stop.request();
-      }
-    }
-  };
-
-  await Promise.all(Array.from({ length: Math.max(1, plan.concurrency) }, worker));
-  // Those never tried: the rest of the walk (unknown when the walk itself failed).
-  try {
-    for (let next = nextItem(); next; next = nextItem()) report.notTried.push(plan.addressOf(next.item));
-  } catch (error) {
-    if (!(error instanceof DeliveryStop)) throw error;
-  } finally {
-    items.return?.();
-  }
-  report.interrupted = stop.requested && !report.stopped;
-  return report;
 }

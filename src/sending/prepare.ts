@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { realPaths } from '../campaign/attachments.js';
 import { checkTiming, loadCampaign, type Campaign, type MailKind } from '../campaign/load.js';
 import { BUILT_IN_VARIABLES, builtInsFor } from '../compose/context.js';
-import { loadContacts, rowProblems, type ContactList } from '../contacts/rules.js';
+import { loadContacts, rowProblems, type Contact, type ContactList } from '../contacts/rules.js';
 import { formatProblem, InputError, shownPath, UsageError, type Problem } from '../errors.js';
 import type { MailTemplates, Template } from '../campaign/templates.js';
 import { checkVariables, type Shape } from '../campaign/templates.js';
@@ -93,16 +93,7 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
   const source = campaign.contacts;
   const subjectColumns = Object.values(campaign.mails).flatMap((m) => (m ? m.subject.uses.map((u) => u.root) : []));
   const contactsFile = options.contacts ? path.resolve(options.contacts) : source.file;
-  // Checked row by row as the file is read: calendars reject an invitation to its own
-  // organiser, so that row is rejected like a bad one; columns the templates use are watched
-  // for empty cells.
-  const organiser = campaign.organiser.email.toLowerCase();
-  // Only a use outside a guard: inside {{#if organisation}}, an empty organisation shows nothing, as meant.
-  const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.filter((u) => !u.guarded).map((u) => u.root)));
-  const watched = [...used].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
-  const empty = new Map<string, LineSample>();
-  const noZone = new LineSample();
-  const noZoneCountries = new Set<string>();
+  const watch = new ContactWatch(campaign, contactsFile);
   const contacts = loadContacts(contactsFile, {
     delimiter: options.delimiter ?? source.delimiter,
     encoding: options.encoding ?? source.encoding,
@@ -115,37 +106,9 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     keep: contactsAre === 'keep',
     stream: contactsAre === 'stream',
     // Called on the first walk only, the one that checks every row.
-    onContact(contact) {
-      if (contact.email.toLowerCase() === organiser) {
-        return [
-          {
-            file: shownPath(contactsFile),
-            line: contact.line,
-            column: 'email',
-            message: `${contact.email} is the organiser of the event`,
-            hint: 'calendars reject an invitation to its own organiser; remove the row',
-          },
-        ];
-      }
-      const fields = contact.fields;
-      for (const column of watched) {
-        if (!(column in fields) || (fields[column] ?? '').trim() !== '') continue;
-        if (!empty.has(column)) empty.set(column, new LineSample());
-        empty.get(column)!.add(contact.line);
-      }
-      // A country whose zone invite does not know (or one with several), and no timezone value:
-      // the letter can show only the event's own time.
-      const country = (fields.country ?? '').trim();
-      if (!contact.timezone && country) {
-        noZone.add(contact.line);
-        if (noZoneCountries.size < 10) noZoneCountries.add(country);
-      }
-      return undefined;
-    },
+    onContact: (contact) => watch.see(contact),
   });
-
   const errors: Problem[] = [...checkTiming(campaign, now), ...campaignSmtpProblems(campaign.smtp, campaign.file)];
-  const warnings: Problem[] = [];
   for (const [kind, template] of templatesOf(campaign)) {
     const builtIns = builtInsFor(kind);
     const available: Record<string, Shape> = Object.fromEntries([...contacts.columns, ...contacts.headers].map((c) => [c, 'value' as const]));
@@ -153,41 +116,88 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${Object.keys(builtIns).join(', ')}`;
     errors.push(...checkVariables(template, available, hint));
   }
-  const rowErrors = rowProblems(contacts);
+  return { campaign, contacts, now, errors, rowErrors: rowProblems(contacts), warnings: watch.warnings(contacts) };
+}
 
-  for (const builtIn of BUILT_IN_VARIABLES) {
-    if (contacts.columns.includes(builtIn)) {
-      warnings.push({
-        file: contacts.file,
-        line: 1,
-        column: builtIn,
-        message: `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`,
-        hint: 'rename the column to use it in templates',
-        severity: 'warning',
-      });
+/**
+ * What the check's walk notices of each valid row: calendars reject an invitation to its own
+ * organiser, so that row is rejected like a bad one; columns the templates use are watched for
+ * empty cells, and rows for countries without a known zone.
+ */
+class ContactWatch {
+  private readonly organiser: string;
+  /** Columns used outside a guard: inside {{#if organisation}}, an empty organisation shows nothing, as meant. */
+  private readonly watched: string[];
+  private readonly empty = new Map<string, LineSample>();
+  private readonly noZone = new LineSample();
+  private readonly noZoneCountries = new Set<string>();
+
+  constructor(
+    campaign: Campaign,
+    private readonly contactsFile: string,
+  ) {
+    this.organiser = campaign.organiser.email.toLowerCase();
+    const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.filter((u) => !u.guarded).map((u) => u.root)));
+    this.watched = [...used].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
+  }
+
+  /** A contact that passed every row check; problems returned reject it. */
+  see(contact: Contact): Problem[] | undefined {
+    if (contact.email.toLowerCase() === this.organiser) {
+      return [
+        {
+          file: shownPath(this.contactsFile),
+          line: contact.line,
+          column: 'email',
+          message: `${contact.email} is the organiser of the event`,
+          hint: 'calendars reject an invitation to its own organiser; remove the row',
+        },
+      ];
     }
+    const fields = contact.fields;
+    for (const column of this.watched) {
+      if (!(column in fields) || (fields[column] ?? '').trim() !== '') continue;
+      if (!this.empty.has(column)) this.empty.set(column, new LineSample());
+      this.empty.get(column)!.add(contact.line);
+    }
+    // A country whose zone invite does not know (or one with several), and no timezone value:
+    // the letter can show only the event's own time.
+    const country = (fields.country ?? '').trim();
+    if (!contact.timezone && country) {
+      this.noZone.add(contact.line);
+      if (this.noZoneCountries.size < 10) this.noZoneCountries.add(country);
+    }
+    return undefined;
   }
-  if (noZone.count > 0) {
-    warnings.push({
-      file: contacts.file,
-      column: 'country',
-      message: `no time zone known for ${[...noZoneCountries].map((c) => `"${c}"`).join(', ')} (${noZone.toString()}): those letters show only the event's own time`,
-      hint: 'add a timezone column with an IANA name such as America/New_York for those rows',
-      severity: 'warning',
-    });
+
+  /** The warnings of the whole list, once it has been walked. */
+  warnings(contacts: ContactList): Problem[] {
+    const warnings: Problem[] = [];
+    const warn = (column: string, message: string, hint: string, line?: number) =>
+      warnings.push({ file: contacts.file, line, column, message, hint, severity: 'warning' });
+    for (const builtIn of BUILT_IN_VARIABLES) {
+      if (contacts.columns.includes(builtIn))
+        warn(builtIn, `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, 'rename the column to use it in templates', 1);
+    }
+    if (this.noZone.count > 0) {
+      const countries = [...this.noZoneCountries].map((c) => `"${c}"`).join(', ');
+      warn(
+        'country',
+        `no time zone known for ${countries} (${this.noZone.toString()}): those letters show only the event's own time`,
+        'add a timezone column with an IANA name such as America/New_York for those rows',
+      );
+    }
+    for (const column of contacts.columns) {
+      const seen = this.empty.get(column);
+      if (!seen) continue;
+      warn(
+        column,
+        `"${column}" is used by the templates but empty on ${seen.toString()}`,
+        'those letters will show nothing there; fill it in or use {{#if}} in the template',
+      );
+    }
+    return warnings;
   }
-  for (const column of contacts.columns) {
-    const seen = empty.get(column);
-    if (!seen) continue;
-    warnings.push({
-      file: contacts.file,
-      column,
-      message: `"${column}" is used by the templates but empty on ${seen.toString()}`,
-      hint: 'those letters will show nothing there; fill it in or use {{#if}} in the template',
-      severity: 'warning',
-    });
-  }
-  return { campaign, contacts, now, errors, rowErrors, warnings };
 }
 
 /**

@@ -41,10 +41,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
   const settled = settleOptions(options, io);
   const { campaign, contacts, now } = prepare(options, io, settled.skipInvalid);
   command.requires?.(campaign);
-  const registered = new Set<string>();
-  for (const file of [...(options.registered ?? []), ...(command.registeredFrom?.(campaign) ?? [])]) {
-    for (const address of readRegistered(file, { encoding: options.encoding })) registered.add(address);
-  }
+  const registered = registeredAddresses([...(options.registered ?? []), ...(command.registeredFrom?.(campaign) ?? [])], options.encoding);
   const smtp = await smtpServerFor(settled, campaign, io);
   const delivery = deliverySettings(options, settled, campaign, smtp);
   const journalFile = journalPath(campaign.dir, options.journal);
@@ -58,14 +55,8 @@ export async function runSending(command: SendingCommand, options: SendingOption
   let lock: ReturnType<typeof lockJournal> | undefined;
   try {
     // 2. Lock and read the journal, once. Without a real send there is nothing to keep apart.
-    if (writer) {
-      lock = lockJournal(journalFile, command.name);
-      if (lock.tookOverFrom) io.stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
-    }
-    const journal = readJournal(journalFile);
-    if (journal.torn) io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
-    for (const bad of journal.skipped)
-      io.stderr.write(`warning: ${journalShown}:${bad.line}: ${bad.problem}; it records mail that came back, and is skipped\n`);
+    if (writer) lock = lockNoted(journalFile, command.name, io);
+    const journal = readJournalWarned(journalFile, journalShown, io);
     // The key of the Message-IDs: made at the first real send (or .eml files, which must be the
     // bytes SMTP would carry) when init did not make one. A dry run uses it when there is one.
     if (writer || transport?.mode === 'eml') {
@@ -108,48 +99,78 @@ export async function runSending(command: SendingCommand, options: SendingOption
         return EXIT.ok;
       }
       // 4. Deliver.
-      report = await deliverWatched(batch, selection, transport, delivery, writer, settled.json, io, () => {
-        writer?.abandon();
-        lock?.release();
-      });
-      // The journal's last lines are flushed to disk before the summary says they are kept.
-      try {
-        writer?.close();
-      } catch (error) {
-        if (!(error instanceof JournalWriteError)) throw error;
-        report.stopped ??= new DeliveryStop(
-          `${error.message} (flushing it to disk at the end of the run)`,
-          "every line was written, but the disk did not confirm it; check the journal's disk before the next run",
-        );
-      }
-      // Nothing went out and the cause is the setup (a refused login, TLS): exit 2. A server that
-      // stopped answering is no fault of the input: the summary lists what is left (exit 1).
-      if (report.stopped && report.acceptedCount === 0 && !(report.stopped instanceof ServerSilent)) throw report.stopped;
+      report = await deliverAndClose(batch, selection, transport, delivery, writer, settled.json, io, () => lock?.release());
     }
-
     // 5. Report.
-    const input = {
-      campaign,
-      command: command.name,
-      batch,
-      contacts,
-      transport,
-      journal: journalShown,
-      selection,
-      resend: settled.selection.resend,
-      delivery: report,
-      recipients,
-    };
-    const summary = summarise(input);
-    if (settled.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    say.write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
-    return exitCodeOf(summary);
+    const input = { campaign, command: command.name, batch, contacts, transport, journal: journalShown, selection, delivery: report, recipients };
+    return reportRun({ ...input, resend: settled.selection.resend }, settled.json, say, io);
   } finally {
     // Closed above after a delivery; here after an error, which is the one to report.
     writer?.abandon();
     lock?.release();
     await transport?.close();
   }
+}
+
+function lockNoted(journalFile: string, command: string, io: Io): ReturnType<typeof lockJournal> {
+  const lock = lockJournal(journalFile, command);
+  if (lock.tookOverFrom) io.stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
+  return lock;
+}
+
+function registeredAddresses(files: string[], encoding: string | undefined): Set<string> {
+  const registered = new Set<string>();
+  for (const file of files) for (const address of readRegistered(file, { encoding })) registered.add(address);
+  return registered;
+}
+
+/** Step 5: the summary (as JSON on stdout with --json) and the exit code it means. */
+function reportRun(input: Parameters<typeof summarise>[0], json: boolean, say: NodeJS.WritableStream, io: Io): number {
+  const summary = summarise(input);
+  if (json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  say.write(summaryText(summary, input, colourFor(io.stderr, io.env)).join('\n') + '\n');
+  return exitCodeOf(summary);
+}
+
+/** The journal, read once; lines it had to leave out are warned about. */
+function readJournalWarned(journalFile: string, journalShown: string, io: Io): ReturnType<typeof readJournal> {
+  const journal = readJournal(journalFile);
+  if (journal.torn) io.stderr.write(`warning: ${journalShown}:${journal.torn.line}: the last line was cut short (a crash while writing?); it is ignored\n`);
+  for (const bad of journal.skipped) io.stderr.write(`warning: ${journalShown}:${bad.line}: ${bad.problem}; it records mail that came back, and is skipped\n`);
+  return journal;
+}
+
+/**
+ * Step 4: deliverWatched, then the journal flushed to disk before the summary says its lines
+ * are kept. Nothing went out and the cause is the setup (a refused login, TLS): that error is
+ * thrown (exit 2). A server that stopped answering is no fault of the input: the report says
+ * what is left (exit 1).
+ */
+async function deliverAndClose(
+  batch: Batch,
+  selection: Selection,
+  transport: Transport,
+  delivery: DeliverySettings,
+  writer: JournalWriter | undefined,
+  keepAccepted: boolean,
+  io: Io,
+  releaseLock: () => void,
+): Promise<DeliveryReport> {
+  const report = await deliverWatched(batch, selection, transport, delivery, writer, keepAccepted, io, () => {
+    writer?.abandon();
+    releaseLock();
+  });
+  try {
+    writer?.close();
+  } catch (error) {
+    if (!(error instanceof JournalWriteError)) throw error;
+    report.stopped ??= new DeliveryStop(
+      `${error.message} (flushing it to disk at the end of the run)`,
+      "every line was written, but the disk did not confirm it; check the journal's disk before the next run",
+    );
+  }
+  if (report.stopped && report.acceptedCount === 0 && !(report.stopped instanceof ServerSilent)) throw report.stopped;
+  return report;
 }
 
 /** The batch without the addresses on the suppression list, with a note saying how many were left out. */

@@ -71,7 +71,7 @@ describe('contacts read again at each walk', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('p400@example.org', 'q400@example.org'));
     const emails: string[] = [];
     expect(() => {
-      for (let step = walk.next(); !step.done; step = walk.next()) emails.push((step.value).email);
+      for (let step = walk.next(); !step.done; step = walk.next()) emails.push(step.value.email);
     }).toThrow(ContactsChanged);
     expect(emails).not.toContain('q400@example.org');
     expect(emails.length).toBeGreaterThan(300);

@@ -280,9 +280,9 @@ describe('JournalWriter: every line written at once, the disk flushes grouped', 
     const f = file();
     const writer = new JournalWriter(f, {
       fsync: ((_fd: number, done: (error: null) => void) => setImmediate(() => done(null))) as never,
-      fsyncSync: (() => {
+      fsyncSync: () => {
         throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
-      }),
+      },
     });
     writer.append(entry('a@example.org'));
     expect(() => writer.close()).toThrow(/could not be written: EIO/);
