@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import type { Campaign, ReminderStage } from '../campaign/load.js';
 import { Composer } from '../compose/compose.js';
 import { isRegisteredValue } from '../contacts/registered.js';
-import type { Contact, ContactList } from '../contacts/rules.js';
+import type { ContactKey, ContactList } from '../contacts/rules.js';
 import { shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { eventState, refuseIfCancelled, type EventState } from '../journal/lifecycle.js';
@@ -105,18 +105,18 @@ function notDue(due: Extract<ReturnType<typeof dueReminder>, { state: 'closed' |
 function reminderAudience(state: EventState, contacts: ContactList, registered: Set<string>, campaign: Campaign, noInvitation: boolean) {
   const { rsvp, bounced } = state.answers;
   const acceptCounts = campaign.registration?.acceptCountsAsRegistered ?? false;
-  const answer = (c: Contact) => rsvp.get(c.email.toLowerCase());
-  const hasRegistered = (c: Contact) =>
+  const answer = (c: ContactKey) => rsvp.get(c.email.toLowerCase());
+  const hasRegistered = (c: ContactKey) =>
     registered.has(c.email.toLowerCase()) || isRegisteredValue(c.fields.registered) || (acceptCounts && answer(c) === 'ACCEPTED');
-  const invited = (c: Contact) => state.invited.has(c.email.toLowerCase());
+  const invited = (c: ContactKey) => state.invited.has(c.email.toLowerCase());
   // Someone who declined does not want reminding; an address that bounced would bounce again.
-  const declined = (c: Contact) => answer(c) === 'DECLINED';
-  const hasBounced = (c: Contact) => bounced.has(c.email.toLowerCase());
-  const isCandidate = (c: Contact) => (noInvitation || invited(c)) && !hasRegistered(c);
+  const declined = (c: ContactKey) => answer(c) === 'DECLINED';
+  const hasBounced = (c: ContactKey) => bounced.has(c.email.toLowerCase());
+  const isCandidate = (c: ContactKey) => (noInvitation || invited(c)) && !hasRegistered(c);
   const candidates = contacts.contacts.filter(isCandidate);
   // Counted in one walk of the contacts.
   let [declinedCount, bouncedCount, invitedCount] = [0, 0, 0];
-  for (const c of contacts.contacts) {
+  for (const c of contacts.contacts.keys()) {
     if (invited(c)) invitedCount++;
     if (!isCandidate(c)) continue;
     if (declined(c)) declinedCount++;
@@ -131,7 +131,7 @@ function reminderAudience(state: EventState, contacts: ContactList, registered: 
         [bouncedCount, 'bounced'],
       ] as [number, string][]
     ).filter(([n]) => n),
-    excluded: (contact: Contact) =>
+    excluded: (contact: ContactKey) =>
       hasRegistered(contact)
         ? 'has registered'
         : declined(contact)

@@ -5,7 +5,7 @@
 // between runs.
 import { hash } from 'node:crypto';
 import type { Attachment, Campaign, MailKind, Person } from '../campaign/model.js';
-import type { Contact } from '../contacts/rules.js';
+import type { Contact, ContactKey } from '../contacts/rules.js';
 import { CalendarWriter, type CalendarMethod } from './calendar.js';
 import { eventView, registrationViews, type EventView, type Recipient } from './context.js';
 import { CampaignKeys } from './keys.js';
@@ -186,7 +186,7 @@ export class Composer {
   }
 
   /** One line of the dry run's table: who, their local time, and what they will miss. */
-  recipientOf(c: Contact): Recipient {
+  recipientOf(c: ContactKey): Recipient {
     const warnings: string[] = [];
     if (!c.name) warnings.push('no name');
     const country = c.fields.country ?? '';

@@ -37,6 +37,105 @@ export interface Contact {
   fields: Record<string, string>;
 }
 
+/**
+ * What the planners choose contacts by: kept in memory for every valid row of a streamed list
+ * (from the walk that checked the file), so choosing, counting and finding need no walk.
+ * A Contact is a ContactKey.
+ */
+export interface ContactKey {
+  readonly line: number;
+  readonly email: string;
+  readonly name: string;
+  readonly timezone?: string;
+  /**
+   * The cells a planner reads: the address as written, `registered` (remind), and `country`
+   * where no zone is known for it (the dry run's table warns of those).
+   */
+  readonly fields: { readonly email?: string; readonly registered?: string; readonly country?: string };
+}
+
+/**
+ * The keys of a streamed list, compactly: the addresses and names as UTF-8 in one growing
+ * buffer, the numbers in typed arrays, the rare cells in maps; a key object is made when asked
+ * for. 100,000 rows keep about 5 MB (as an object a row with its strings: 14 MB, which V8's
+ * heap then grows by several times over).
+ */
+class KeyTable {
+  private bytes = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
+  /** Per row: where its address ends in `bytes` (its name follows it), where the row ends, its line, its zone (+1; 0: none). */
+  private emailEnds = new Uint32Array(1024);
+  private ends = new Uint32Array(1024);
+  private lines = new Uint32Array(1024);
+  private zoneOf = new Uint16Array(1024);
+  private readonly zones: string[] = [];
+  private readonly zoneIndex = new Map<string, number>();
+  /** Only where the cell is not the address itself (a name with it, an IDN). */
+  private readonly shown = new Map<number, string>();
+  private readonly registered = new Map<number, string>();
+  /** Only for rows without a zone. */
+  private readonly countries = new Map<number, string>();
+  count = 0;
+
+  add(contact: Contact, emailShown: string, registered: string, country: string): void {
+    const i = this.count++;
+    if (i === this.lines.length) this.growRows();
+    this.lines[i] = contact.line;
+    this.emailEnds[i] = this.write(contact.email);
+    this.ends[i] = this.write(contact.name);
+    this.zoneOf[i] = this.zoneNumber(contact.timezone);
+    if (emailShown !== contact.email) this.shown.set(i, detached(emailShown));
+    if (registered) this.registered.set(i, detached(registered));
+    if (contact.timezone === undefined && country) this.countries.set(i, detached(country));
+  }
+
+  key(i: number): ContactKey {
+    const start = i === 0 ? 0 : this.ends[i - 1]!;
+    const email = this.bytes.toString('utf8', start, this.emailEnds[i]);
+    const registered = this.registered.get(i);
+    const country = this.countries.get(i);
+    const fields = { email: this.shown.get(i) ?? email, ...(registered === undefined ? {} : { registered }), ...(country === undefined ? {} : { country }) };
+    const zone = this.zoneOf[i]!;
+    const name = this.bytes.toString('utf8', this.emailEnds[i], this.ends[i]);
+    return { line: this.lines[i]!, email, name, ...(zone === 0 ? {} : { timezone: this.zones[zone - 1]! }), fields };
+  }
+
+  /** Appends a string's UTF-8; returns where it ends. */
+  private write(text: string): number {
+    const most = text.length * 3;
+    if (this.used + most > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + most));
+      this.bytes.copy(bigger, 0, 0, this.used);
+      this.bytes = bigger;
+    }
+    this.used += this.bytes.write(text, this.used, 'utf8');
+    return this.used;
+  }
+
+  private zoneNumber(zone: string | undefined): number {
+    if (zone === undefined) return 0;
+    let n = this.zoneIndex.get(zone);
+    if (n === undefined) {
+      // More zones than a Uint16 holds cannot be: IANA has about 600.
+      this.zones.push(zone);
+      this.zoneIndex.set(zone, (n = this.zones.length));
+    }
+    return n;
+  }
+
+  private growRows(): void {
+    const grown = <A extends Uint32Array | Uint16Array>(a: A, make: (n: number) => A): A => {
+      const b = make(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.emailEnds = grown(this.emailEnds, (n) => new Uint32Array(n));
+    this.ends = grown(this.ends, (n) => new Uint32Array(n));
+    this.lines = grown(this.lines, (n) => new Uint32Array(n));
+    this.zoneOf = grown(this.zoneOf, (n) => new Uint16Array(n));
+  }
+}
+
 /** Characters allowed in a name, organisation, address or any value that reaches a header. */
 export const MAX_SHORT_FIELD = 256;
 /** Characters allowed in any other cell. */
@@ -57,8 +156,8 @@ export interface ContactList {
   /** The headers as written (trimmed), in file order: {{[First name]}} reaches them too. */
   headers: string[];
   delimiter: string;
-  /** The valid rows: in memory, or (with `stream`) read again from the file at each walk. */
-  contacts: Seq<Contact>;
+  /** The valid rows: in memory, or (with `stream`) their keys in memory and the rows read again from the file at each walk. */
+  contacts: Seq<Contact, ContactKey>;
   /** Valid rows: contacts.length, also when the contacts were not kept. */
   ready: number;
   rejected: RejectedRow[];
@@ -97,29 +196,34 @@ const MISSING = { message: 'contacts file not found', hint: 'check `contacts:` i
 export function loadContacts(file: string, options: ContactOptions = {}): ContactList {
   const fingerprint = options.stream ? new Fingerprint() : undefined;
   const { shown, delimiter, chunks } = readCsvChunks(file, { ...options, fingerprint }, MISSING);
-  const list = parseContacts(chunks, shown, { ...options, delimiter, keep: (options.keep ?? true) && !options.stream });
-  if (options.stream) {
+  const keys = options.stream ? new KeyTable() : undefined;
+  const list = parseContacts(chunks, shown, { ...options, delimiter, keep: (options.keep ?? true) && !options.stream }, keys);
+  if (keys) {
     // Each walk reads the file again, with the checks' results: the rejected rows are skipped,
     // every other row becomes the same contact as when it was checked.
     const rejected = new Set(list.rejected.map((r) => r.line));
-    list.contacts = new Seq(() => {
-      const again = readCsvChunks(file, { ...options, delimiter, fingerprint }, MISSING);
-      return walkContacts(again.chunks, shown, { ...options, delimiter, checked: rejected }, {});
-    }, list.ready);
+    list.contacts = new Seq<Contact, ContactKey>({
+      count: keys.count,
+      key: (i) => keys.key(i),
+      walk: () => {
+        const again = readCsvChunks(file, { ...options, delimiter, fingerprint }, MISSING);
+        return walkContacts(again.chunks, shown, { ...options, delimiter, checked: rejected }, {});
+      },
+    });
   }
   return list;
 }
 
-export function parseContacts(text: string | Iterable<string>, shown: string, options: ContactOptions = {}): ContactList {
+export function parseContacts(text: string | Iterable<string>, shown: string, options: ContactOptions = {}, keys?: KeyTable): ContactList {
   const delimiter = options.delimiter ?? (typeof text === 'string' ? guessDelimiter(text) : ',');
   // Rows are checked as the parser reads them; only the contacts (compactly) and the rejected
   // rows are kept, and with `keep: false` (validate) not even the contacts.
   const kept: Contact[] = [];
   const started: { list?: ContactList } = {};
   const keep = options.keep ?? true;
-  for (const contact of walkContacts(text, shown, { ...options, delimiter }, started)) if (keep) kept.push(contact);
+  for (const contact of walkContacts(text, shown, { ...options, delimiter, keys }, started)) if (keep) kept.push(contact);
   const list = started.list!;
-  list.contacts = Seq.of(kept);
+  list.contacts = Seq.of<Contact>(kept);
   return list;
 }
 
@@ -127,6 +231,8 @@ interface WalkOptions extends ContactOptions {
   delimiter: string;
   /** A walk after the first: the lines the first rejected (skipped here), every other row known good. */
   checked?: Set<number>;
+  /** The first walk of a streamed list: each valid row's key goes here. */
+  keys?: KeyTable;
 }
 
 /** The contacts of a file, checked as they are read; `started.list` is the list of the walk (counts, rejected rows). */
@@ -212,6 +318,7 @@ class RowChecker {
   private readonly zoneIndex: number;
   private readonly organisationIndex: number;
   private readonly countryIndex: number;
+  private readonly registeredIndex: number;
   /** Columns whose values reach a mail header. */
   private readonly headerIndexes: Set<number>;
   private readonly limits: AttachmentLimits;
@@ -238,6 +345,7 @@ class RowChecker {
     this.zoneIndex = index('timezone');
     this.organisationIndex = ORGANISATION_HEADERS.map(index).find((i) => i >= 0) ?? -1;
     this.countryIndex = index('country');
+    this.registeredIndex = index('registered');
     const inHeaders = [emailIndex, this.nameIndex, this.firstIndex, this.lastIndex, ...(options.headerColumns ?? []).map(index)];
     this.headerIndexes = new Set(inHeaders.filter((i) => i >= 0));
     this.limits = options.limits ?? DEFAULT_LIMITS;
@@ -278,6 +386,7 @@ class RowChecker {
     if (!this.checked) problems.push(...(this.options.onContact?.(contact) ?? []));
     if (problems.length > 0) return this.reject(row.line, rawEmail, problems);
     this.list.ready++;
+    this.options.keys?.add(contact, emailShown, value(this.registeredIndex), value(this.countryIndex));
     return contact;
   };
 

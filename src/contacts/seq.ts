@@ -1,73 +1,111 @@
-// A list that can be walked again and again without being held: the contacts of a sending
-// command are read from their file each time they are walked (100,000 rows take the memory of
-// one chunk of the file, not of 100,000 contacts), and filtered lazily. The same type wraps a
-// list in memory, so the planners do not care which they have.
+// A list that can be walked without being held: the contacts of a sending command are read from
+// their file when they are walked (100,000 rows take the memory of one chunk of the file, not of
+// 100,000 contacts). What the planners choose by (address, line, name, a few cells) is kept in
+// memory from the walk that checked the file: a key per row. Filtering, counting and finding
+// work on the keys alone; only walking the items reads the file, once, for the rows chosen.
+// The same type wraps a list in memory (each item its own key), so the planners do not care
+// which they have.
 
-export class Seq<T> implements Iterable<T> {
-  private counted?: number;
+/** Where a Seq's items come from: `count` keys in memory, and a walk of the items in the same order. */
+export interface SeqSource<T, K> {
+  count: number;
+  key(index: number): K;
+  /** A new walk of every item, in key order. */
+  walk(): Iterator<T>;
+  /** The item at an index, when the items are in memory (no walk needed). */
+  item?(index: number): T;
+}
 
-  /** `walk` starts a new walk each time it is called; it must give the same items every time (`count` of them, when known). */
+export class Seq<T extends K, K = T> implements Iterable<T> {
+  /**
+   * @param picked the indexes of the source's items in this Seq, ascending; undefined means all.
+   */
   constructor(
-    private readonly walk: () => Iterator<T>,
-    count?: number,
-  ) {
-    this.counted = count;
+    private readonly source: SeqSource<T, K>,
+    private readonly picked?: readonly number[],
+  ) {}
+
+  static of<T>(items: readonly T[]): Seq<T, T> {
+    return new Seq({ count: items.length, key: (i) => items[i] as T, item: (i) => items[i] as T, walk: () => items[Symbol.iterator]() });
   }
 
-  static of<T>(items: readonly T[]): Seq<T> {
-    return new Seq(() => items[Symbol.iterator](), items.length);
-  }
-
-  [Symbol.iterator](): Iterator<T> {
-    return this.walk();
-  }
-
-  /** How many there are: one walk, the first time it is asked. */
+  /** How many there are: known without a walk. */
   get length(): number {
-    if (this.counted === undefined) {
-      let n = 0;
-      for (const walk = this.walk(); !walk.next().done;) n++;
-      this.counted = n;
-    }
-    return this.counted;
+    return this.picked ? this.picked.length : this.source.count;
   }
 
-  filter(keep: (item: T) => boolean): Seq<T> {
-    return new Seq(() => kept(this, keep));
+  /** The keys, in order, from memory. */
+  *keys(): Generator<K> {
+    if (!this.picked) for (let i = 0; i < this.source.count; i++) yield this.source.key(i);
+    else for (const i of this.picked) yield this.source.key(i);
+  }
+
+  /** Those whose key passes: decided in memory, no walk. */
+  filter(keep: (key: K) => boolean): Seq<T, K> {
+    const picked: number[] = [];
+    this.eachIndex((i) => {
+      if (keep(this.source.key(i))) picked.push(i);
+    });
+    return new Seq(this.source, picked);
   }
 
   /** The first `count`, in order. */
-  take(count: number): Seq<T> {
-    return new Seq(() => firstOf(this, count));
+  take(count: number): Seq<T, K> {
+    if (count >= this.length) return this;
+    const n = Math.max(0, count);
+    return new Seq(this.source, this.picked ? this.picked.slice(0, n) : Array.from({ length: n }, (_, i) => i));
   }
 
-  find(test: (item: T) => boolean): T | undefined {
-    for (const item of this) if (test(item)) return item;
+  /** The first key that passes the test. */
+  find(test: (key: K) => boolean): K | undefined {
+    for (const key of this.keys()) if (test(key)) return key;
     return undefined;
   }
 
-  /** The mapped values, in memory: for what is small per item (addresses) or a short list. */
-  map<U>(f: (item: T, index: number) => U): U[] {
+  first(): K | undefined {
+    return this.length > 0 ? this.source.key(this.picked ? this.picked[0]! : 0) : undefined;
+  }
+
+  /** The keys mapped, in memory. */
+  map<U>(f: (key: K, index: number) => U): U[] {
     const out: U[] = [];
-    let i = 0;
-    for (const item of this) out.push(f(item, i++));
+    for (const key of this.keys()) out.push(f(key, out.length));
     return out;
   }
 
-  first(): T | undefined {
-    return this.find(() => true);
+  /** The items, in memory: one walk. */
+  toArray(): T[] {
+    return [...this];
   }
-}
 
-function* kept<T>(source: Iterable<T>, keep: (item: T) => boolean): Generator<T> {
-  for (const item of source) if (keep(item)) yield item;
-}
+  /** The items, in order: one walk of the source (stopped after the last one picked), or none when they are in memory. */
+  *[Symbol.iterator](): Generator<T> {
+    const { source, picked } = this;
+    if (source.item) {
+      if (!picked) for (let i = 0; i < source.count; i++) yield source.item(i);
+      else for (const i of picked) yield source.item(i);
+      return;
+    }
+    if (picked?.length === 0) return;
+    const walk = source.walk();
+    try {
+      let next = 0; // the index in `picked` to meet
+      for (let at = 0; ; at++) {
+        const step = walk.next();
+        if (step.done) return;
+        if (!picked) yield step.value;
+        else if (picked[next] === at) {
+          yield step.value;
+          if (++next === picked.length) return;
+        }
+      }
+    } finally {
+      walk.return?.();
+    }
+  }
 
-function* firstOf<T>(source: Iterable<T>, count: number): Generator<T> {
-  if (count <= 0) return;
-  let n = 0;
-  for (const item of source) {
-    yield item;
-    if (++n >= count) return;
+  private eachIndex(f: (index: number) => unknown): void {
+    if (!this.picked) for (let i = 0; i < this.source.count; i++) f(i);
+    else for (const i of this.picked) f(i);
   }
 }

@@ -55,14 +55,18 @@ export function eventState(entries: JournalEntry[], campaign: Campaign): EventSt
  * The invited people the contacts still list (an update or cancellation needs their columns),
  * and a note naming those it can no longer reach.
  */
-export function invitedRecipients<C extends { email: string }>(state: EventState, contacts: Seq<C>, what: string): { recipients: Seq<C>; notes: string[] } {
+export function invitedRecipients<C extends K, K extends { email: string }>(
+  state: EventState,
+  contacts: Seq<C, K>,
+  what: string,
+): { recipients: Seq<C, K>; notes: string[] } {
   const { bounced } = state.answers;
   const invited = contacts.filter((c) => state.invited.has(c.email.toLowerCase()));
   // An address that bounced for good would only bounce again.
   const recipients = invited.filter((c) => !bounced.has(c.email.toLowerCase()));
   // The invited addresses the contacts no longer list: those the walk does not meet.
   const missingSet = new Set(state.invited);
-  for (const c of contacts) missingSet.delete(c.email.toLowerCase());
+  for (const c of contacts.keys()) missingSet.delete(c.email.toLowerCase());
   const missing = [...missingSet];
   const notes =
     missing.length > 0

@@ -4,7 +4,7 @@
 // (commands/send.ts → planInvitations, …); what they share is here.
 import type { Campaign } from '../campaign/load.js';
 import type { Message } from '../compose/compose.js';
-import type { Contact, ContactList } from '../contacts/rules.js';
+import type { Contact, ContactKey, ContactList } from '../contacts/rules.js';
 import { Seq } from '../contacts/seq.js';
 import { UsageError } from '../errors.js';
 import type { JournalEntry } from '../journal/schema.js';
@@ -32,9 +32,9 @@ export interface Batch {
   /** "1 invitation", "9 reminders", … */
   noun: (count: number) => string;
   /** Walked lazily: for a long list, read from the contacts file as it is walked. */
-  recipients: Seq<Contact>;
+  recipients: Seq<Contact, ContactKey>;
   /** Why a listed contact is not among the recipients (for --to): "has registered", "was not invited". */
-  excluded?(contact: Contact): string;
+  excluded?(contact: ContactKey): string;
   compose: (contact: Contact) => Message;
 }
 
@@ -53,9 +53,9 @@ export function counted(word: string): (count: number) => string {
 
 export interface Selection {
   /** Who gets a message in this run, in file order (walked lazily; its length is counted once). */
-  pending: Seq<Contact>;
+  pending: Seq<Contact, ContactKey>;
   /** Of those selected, the ones the journal shows as already sent this kind. */
-  alreadySent: Seq<Contact>;
+  alreadySent: Seq<Contact, ContactKey>;
   /** Left for the next run by --max. */
   deferred: number;
 }
@@ -76,7 +76,7 @@ export function selectPending(
     if (selected.first() === undefined) throw notARecipient(batch, contacts, options.to, wanted);
   }
   // Nothing of this kind in the journal (a first run): no walk of a long list to find none.
-  const alreadySent = already.size === 0 ? Seq.of<Contact>([]) : selected.filter((c) => already.has(c.email.toLowerCase()));
+  const alreadySent = already.size === 0 ? (Seq.of<Contact>([]) as Seq<Contact, ContactKey>) : selected.filter((c) => already.has(c.email.toLowerCase()));
   let pending = options.resend || already.size === 0 ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
   if (options.limit !== undefined) pending = pending.take(options.limit);
   const deferred = options.max !== undefined && pending.length > options.max ? pending.length - options.max : 0;

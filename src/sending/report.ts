@@ -4,7 +4,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Campaign } from '../campaign/model.js';
 import { Composer } from '../compose/compose.js';
 import type { Recipient } from '../compose/context.js';
-import type { Contact, ContactList } from '../contacts/rules.js';
+import type { Contact, ContactKey, ContactList } from '../contacts/rules.js';
 import type { Seq } from '../contacts/seq.js';
 import { EXIT, printable } from '../errors.js';
 import type { Transport } from '../transports/transport.js';
@@ -37,13 +37,13 @@ export interface RunSummary {
 }
 
 /**
- * The dry run's table of recipients: one line each, before any message, written as it is
- * walked (two walks: the widths, then the lines), so a list of 100,000 is never held. It goes
+ * The dry run's table of recipients: one line each, before any message, made from the keys the
+ * check kept (the file is not read for it): two passes over them, the widths, then the lines. It goes
  * out in 64 kB pieces and waits for a slow reader (a pipe) rather than queue in memory. With
  * `keep`, each recipient is also kept there (for --json).
  */
 export async function writeRecipientTable(
-  pending: Seq<Contact>,
+  pending: Seq<Contact, ContactKey>,
   campaign: Campaign,
   colour: ChalkInstance,
   out: NodeJS.WritableStream,
@@ -52,13 +52,13 @@ export async function writeRecipientTable(
   const count = pending.length;
   const width = String(count).length;
   let column = 0;
-  for (const c of pending) column = Math.max(column, printable(shownPerson(c)).length);
+  for (const c of pending.keys()) column = Math.max(column, printable(shownPerson(c)).length);
   column = Math.min(60, column);
   let text = colour.bold(`Recipients (${count}):`) + '\n';
   let i = 0;
   const breathe = breather();
   const composer = new Composer(campaign);
-  for (const c of pending) {
+  for (const c of pending.keys()) {
     const r = composer.recipientOf(c);
     keep?.push(r);
     const warnings = r.warnings.length ? colour.yellow(`  ⚠ ${printable(r.warnings.join('; '))}`) : '';

@@ -5,7 +5,7 @@
 import type { Campaign } from '../campaign/load.js';
 import { campaignSecret } from '../campaign/secret.js';
 import { readRegistered } from '../contacts/registered.js';
-import type { Contact } from '../contacts/rules.js';
+import type { ContactKey } from '../contacts/rules.js';
 import { readSuppression } from '../contacts/suppression.js';
 import { DeliveryStop, EXIT, printable, ServerSilent, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
@@ -176,9 +176,9 @@ async function deliverAndClose(
 /** The batch without the addresses on the suppression list, with a note saying how many were left out. */
 function withoutSuppressed(batch: Batch, suppressed: Set<string>, notes: string[], list: string): Batch {
   if (suppressed.size === 0) return batch;
-  const on = (c: Contact) => suppressed.has(c.email.toLowerCase());
+  const on = (c: ContactKey) => suppressed.has(c.email.toLowerCase());
   let left = 0;
-  for (const c of batch.recipients) if (on(c)) left++;
+  for (const c of batch.recipients.keys()) if (on(c)) left++;
   if (left > 0) notes.push(`Left out ${plural(left, 'address', 'addresses')} that unsubscribed (${list}).`);
   return {
     ...batch,

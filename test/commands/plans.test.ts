@@ -42,7 +42,7 @@ function batchOf(plan: Plan) {
 
 const sequenceOf = (plan: Plan) => {
   const batch = batchOf(plan);
-  return batch.compose(batch.recipients.first()!).calendar.sequence;
+  return batch.compose(batch.recipients.toArray()[0]!).calendar.sequence;
 };
 
 /** The same campaign with the event moved by an hour. */
@@ -90,7 +90,7 @@ describe('planReminder', () => {
     const byEmail = (e: string) => contacts.contacts.find((c) => c.email === e)!;
     expect(batch.excluded!(byEmail(everyone[1]!))).toBe('has registered');
     expect(batch.excluded!(byEmail(everyone[7]!))).toMatch(/^was not invited/);
-    expect(batch.compose(batch.recipients.first()!).text).toContain('Days left to register: 7.');
+    expect(batch.compose(batch.recipients.toArray()[0]!).text).toContain('Days left to register: 7.');
   });
 
   it('a superseded stage is not sent: on 24 April only day-before is due', () => {
@@ -148,7 +148,7 @@ describe('planCancellation', () => {
     expect(sequenceOf(first)).toBe(2);
     const resumed = planCancellation(context([...entries, ...accepted('cancel', everyone.slice(0, 3), 2)], '2026-12-03T11:00Z'));
     expect(sequenceOf(resumed)).toBe(2);
-    expect(batchOf(resumed).compose(batchOf(resumed).recipients.first()!).calendar.method).toBe('CANCEL');
+    expect(batchOf(resumed).compose(batchOf(resumed).recipients.toArray()[0]!).calendar.method).toBe('CANCEL');
   });
 
   it('names invited addresses the contacts no longer list', () => {

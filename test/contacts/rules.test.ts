@@ -19,11 +19,11 @@ describe('parseContacts', () => {
 
   it('keeps line numbers right after a quoted field with newlines, and skips blank lines', () => {
     const list = parseContacts('email,name,note\na@example.org,A,"two\nlines, with comma"\n\nb@example.org,B,x\n', 'c.csv');
-    expect(list.contacts.map((c) => [c.email, c.line])).toEqual([
+    expect(list.contacts.toArray().map((c) => [c.email, c.line])).toEqual([
       ['a@example.org', 2],
       ['b@example.org', 5],
     ]);
-    expect(list.contacts.first()?.fields.note).toBe('two\nlines, with comma');
+    expect(list.contacts.toArray()[0]?.fields.note).toBe('two\nlines, with comma');
   });
 
   it('lists every problem at once with line and column', () => {
