@@ -31,7 +31,7 @@ export interface Batch {
   kind: string;
   /** "1 invitation", "9 reminders", … */
   noun: (count: number) => string;
-  /** Walked lazily: for a long list, read from the contacts file as it is walked. */
+  /** Chosen, counted and found by the keys in memory; walked (for a long list, read from the contacts file) only to compose. */
   recipients: Seq<Contact, ContactKey>;
   /** Why a listed contact is not among the recipients (for --to): "has registered", "was not invited". */
   excluded?(contact: ContactKey): string;
@@ -52,7 +52,7 @@ export function counted(word: string): (count: number) => string {
 }
 
 export interface Selection {
-  /** Who gets a message in this run, in file order (walked lazily; its length is counted once). */
+  /** Who gets a message in this run, in file order (its length known from the keys). */
   pending: Seq<Contact, ContactKey>;
   /** Of those selected, the ones the journal shows as already sent this kind. */
   alreadySent: Seq<Contact, ContactKey>;

@@ -18,7 +18,7 @@ describe('the packed package', () => {
   it('packs with its built code, installs from the tarball, runs init and a dry run anywhere, and sends with only the OAuth variables', async () => {
     // A clean checkout: the sources only, the dependencies already installed beside them.
     const checkout = tmp('checkout');
-    for (const part of ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts', 'README.md', 'LICENSE', 'bin', 'src', 'starter']) {
+    for (const part of ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts', 'README.md', 'docs', 'LICENSE', 'bin', 'src', 'starter']) {
       cpSync(path.join(ROOT, part), path.join(checkout, part), { recursive: true });
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'));
@@ -43,6 +43,8 @@ describe('the packed package', () => {
     const installed = path.join(prefix, 'lib', 'node_modules', 'invite-mailmerge');
     expect(readFileSync(path.join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
     expect(readFileSync(path.join(installed, 'dist', 'THIRD-PARTY-NOTICES.md'), 'utf8')).toContain('## handlebars ');
+    // The guide and the reference it links to.
+    expect(readFileSync(path.join(installed, 'docs', 'reference.md'), 'utf8')).toContain('## Exit codes');
 
     const work = tmp('user');
     const init = await run(invite, ['init', 'my-event', '--yes'], { cwd: work, env });
