@@ -35,7 +35,7 @@ const reminders = counted('reminder');
 
 function requireSchedule(campaign: Campaign): void {
   if (campaign.reminders.length === 0) {
-    throw new UsageError('the campaign has no reminder schedule', 'add `reminders:` to invite.yaml (see "Scheduled reminders" in invite's docs/reference.md)');
+    throw new UsageError('the campaign has no reminder schedule', 'add `reminders:` to invite.yaml (see "Scheduled reminders" in invite’s docs/reference.md)');
   }
 }
 
@@ -57,7 +57,7 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
   if (noInvitation && !preview) {
     throw new UsageError(
       `the reminder "${stage.name}" is due, but the journal ${journal} records no invitation for ${campaign.id}, so nobody can be reminded`,
-      `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in invite's docs/reference.md). To see the reminders before anything was sent: invite remind --dry-run`,
+      `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in invite’s docs/reference.md). To see the reminders before anything was sent: invite remind --dry-run`,
     );
   }
   const who = reminderAudience(state, contacts, registered, campaign, noInvitation);

@@ -99,7 +99,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
         return EXIT.ok;
       }
       // 4. Deliver.
-      report = await deliverAndClose(batch, selection, transport, delivery, writer, settled.json, io, () => lock?.release());
+      report = await deliverAndClose({ batch, selection, transport, delivery, writer, keepAccepted: settled.json, io }, () => lock?.release());
     }
     // 5. Report.
     const input = { campaign, command: command.name, batch, contacts, transport, journal: journalShown, selection, delivery: report, recipients };
@@ -146,17 +146,9 @@ function readJournalWarned(journalFile: string, journalShown: string, io: Io): R
  * thrown (exit 2). A server that stopped answering is no fault of the input: the report says
  * what is left (exit 1).
  */
-async function deliverAndClose(
-  batch: Batch,
-  selection: Selection,
-  transport: Transport,
-  delivery: DeliverySettings,
-  writer: JournalWriter | undefined,
-  keepAccepted: boolean,
-  io: Io,
-  releaseLock: () => void,
-): Promise<DeliveryReport> {
-  const report = await deliverWatched(batch, selection, transport, delivery, writer, keepAccepted, io, () => {
+async function deliverAndClose(run: Delivering, releaseLock: () => void): Promise<DeliveryReport> {
+  const { writer } = run;
+  const report = await deliverWatched(run, () => {
     writer?.abandon();
     releaseLock();
   });
@@ -218,17 +210,25 @@ async function confirmed(
   return io.confirm(`${verb} through ${transport.description.replace(/:\d+$/, '')} as ${campaign.from.email}?`);
 }
 
-/** deliver(), with what a person at the terminal or a CI job needs around it: Ctrl-C and SIGTERM handling, progress. */
-async function deliverWatched(
-  batch: Batch,
-  selection: Selection,
-  transport: Transport,
-  delivery: DeliverySettings,
-  writer: JournalWriter | undefined,
+/** What step 4 delivers, and through what. */
+interface Delivering {
+  batch: Batch;
+  selection: Selection;
+  transport: Transport;
+  delivery: DeliverySettings;
+  writer: JournalWriter | undefined;
   /** --json: the summary lists every accepted message, so the report keeps them. */
-  keepAccepted: boolean,
-  io: Io,
-  /** Closes the journal and releases the lock before a second Ctrl-C ends the process at once. */
+  keepAccepted: boolean;
+  io: Io;
+}
+
+/**
+ * deliver(), with what a person at the terminal or a CI job needs around it: Ctrl-C and SIGTERM
+ * handling, progress. `beforeQuit` closes the journal and releases the lock before a second
+ * Ctrl-C ends the process at once.
+ */
+async function deliverWatched(
+  { batch, selection, transport, delivery, writer, keepAccepted, io }: Delivering,
   beforeQuit: () => void,
 ): Promise<DeliveryReport> {
   const { pending } = selection;

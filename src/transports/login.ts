@@ -174,7 +174,7 @@ function hintFor(error: string, description: string): string {
   if (/AADSTS65001|consent/i.test(description)) return 'an administrator must grant consent to the app (API permissions: SMTP.Send, offline_access)';
   if (/invalid_scope/i.test(error))
     return 'the app registration must allow the SMTP scope (Microsoft: SMTP.Send under Office 365 Exchange Online; Google: https://mail.google.com/)';
-  return 'check --client-id (and --tenant for Microsoft); invite's reference (docs/reference.md, "Sending from Microsoft 365 or Google") says how to register the app';
+  return 'check --client-id (and --tenant for Microsoft); invite’s reference (docs/reference.md, "Sending from Microsoft 365 or Google") says how to register the app';
 }
 
 const base64url = (bytes: Buffer) => bytes.toString('base64url');
