@@ -11,8 +11,11 @@ type Program = hbs.AST.Program;
 type Statement = hbs.AST.Statement;
 type Expression = hbs.AST.Expression;
 
-/** Helpers that Handlebars itself provides; no other is registered. */
-const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log']);
+/**
+ * Helpers that Handlebars itself provides; no other is registered. Not `log`: it writes to the
+ * console, which would break --json and pass a cell's control characters to the terminal.
+ */
+const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup']);
 /** Blocks whose body runs with another context, so their variables are not top-level names. */
 const CONTEXT_BLOCKS = new Set(['each', 'with']);
 
@@ -51,6 +54,7 @@ interface Where {
 }
 
 const handlebars = Handlebars.create();
+handlebars.unregisterHelper('log');
 
 /** Reads and compiles the templates of one mail kind. Paths are relative to the campaign folder. */
 export function loadTemplates(

@@ -156,7 +156,7 @@ class ContactWatch {
     }
     const fields = contact.fields;
     for (const column of this.watched) {
-      if (!(column in fields) || (fields[column] ?? '').trim() !== '') continue;
+      if (!Object.hasOwn(fields, column) || (fields[column] ?? '').trim() !== '') continue;
       if (!this.empty.has(column)) this.empty.set(column, new LineSample());
       this.empty.get(column)!.add(contact.line);
     }
