@@ -4,6 +4,7 @@
 // Exchange write them, names per RFC 6868 and quoted only when they must be, and lines folded at
 // 75 octets without splitting a UTF-8 character.
 import type { CampaignEvent, Person } from '../campaign/load.js';
+import { mailtoUri } from '../locale/address.js';
 
 export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
 
@@ -40,7 +41,7 @@ function text(value: string): string {
 
 /** A person as ORGANIZER or ATTENDEE: the name as a quoted CN, the address as a mailto: URI. */
 function person(property: string, p: Person, parameters: string[] = [], after: string[] = []): string {
-  return `${property}${parameters.map((x) => `;${x}`).join('')};CN=${parameterValue(p.name || p.email)}${after.map((x) => `;${x}`).join('')}:mailto:${p.email}`;
+  return `${property}${parameters.map((x) => `;${x}`).join('')};CN=${parameterValue(p.name || p.email)}${after.map((x) => `;${x}`).join('')}:${mailtoUri(p.email)}`;
 }
 
 /**
@@ -124,7 +125,7 @@ function frameOf(request: CalendarRequest): [string, string] {
       'ORGANIZER',
       request.organiser,
       [],
-      request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="mailto:${request.sentBy}"`] : [],
+      request.sentBy && request.sentBy.toLowerCase() !== request.organiser.email.toLowerCase() ? [`SENT-BY="${mailtoUri(request.sentBy)}"`] : [],
     ),
   ];
   const tail = ['END:VEVENT', 'END:VCALENDAR'];

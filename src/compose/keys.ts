@@ -4,6 +4,7 @@
 // so a bounce or an unsubscribe request can be checked (replies/) against what only we make.
 import { hash } from 'node:crypto';
 import type { Campaign } from '../campaign/model.js';
+import { mailtoUri } from '../locale/address.js';
 
 const BLOCK = 64;
 
@@ -62,7 +63,7 @@ export class CampaignKeys {
   /** List-Unsubscribe (RFC 2369): a mailto (RFC 6068, percent-encoded) to the organiser, subject "unsubscribe ADDRESS TOKEN". */
   listUnsubscribe(address: string, key = this.recipientKey(address)): string {
     const subject = `unsubscribe ${address.toLowerCase()} ${this.unsubscribeToken(address, key)}`;
-    return `<mailto:${this.campaign.organiser.email}?subject=${encodeURIComponent(subject)}>`;
+    return `<${mailtoUri(this.campaign.organiser.email)}?subject=${encodeURIComponent(subject)}>`;
   }
 
   /**

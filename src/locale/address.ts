@@ -62,3 +62,22 @@ export function parseAddressFully(input: string): AddressResult {
   }
   return { ok: true, value: { address: `${local}@${ascii}`, name: parsed.name ?? undefined } };
 }
+
+/**
+ * An address as a mailto: URI (RFC 6068 §2): the characters a URI cannot carry, "%", the
+ * gen-delims but "@" and ":" ("/", "?", "#", "[", "]"), and "&", ";", "=" and "," are
+ * percent-encoded as UTF-8 bytes, so `a?cc=x@example.org` cannot add a header field or a
+ * second recipient to the URI.
+ */
+export function mailtoUri(address: string): string {
+  return `mailto:${address.replace(/[^A-Za-z0-9\-._~!$'()*+:@]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))}`;
+}
+
+/** The address of a mailto: URI, percent-decoding undone; undefined when it does not decode. */
+export function mailtoAddressOf(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replace(/^mailto:/i, ''));
+  } catch {
+    return undefined;
+  }
+}

@@ -4,6 +4,7 @@
 // not in the future (a day of slack for clocks).
 import ICAL from 'ical.js';
 import type { PartStat } from '../journal/lifecycle.js';
+import { mailtoAddressOf } from '../locale/address.js';
 
 const ANSWERS = new Set<string>(['ACCEPTED', 'TENTATIVE', 'DECLINED']);
 /** A client's clock may be ahead of ours: a DTSTAMP up to a day in the future is still believed. */
@@ -20,10 +21,13 @@ export type CalendarReply =
 
 /** An address from a calendar's mailto: value, lower-cased; undefined when it is not one. */
 export function mailtoAddress(value: unknown): string | undefined {
-  const address = (typeof value === 'string' ? value : '')
-    .replace(/^mailto:/i, '')
-    .trim()
-    .toLowerCase();
+  // Percent-encoded as RFC 6068 asks (invite writes a?cc=x@… as a%3Fcc%3Dx@…), or not.
+  return addressIn(mailtoAddressOf(typeof value === 'string' ? value.trim() : '') ?? '');
+}
+
+/** An address as text, lower-cased; undefined when it is not one. */
+export function addressIn(text: string | undefined): string | undefined {
+  const address = (text ?? '').trim().toLowerCase();
   return /^[^\s@<>"]{1,64}@[^\s@<>"]{1,255}$/.test(address) ? address : undefined;
 }
 

@@ -11,7 +11,7 @@ import type { Campaign } from '../campaign/model.js';
 import type { CampaignKeys } from '../compose/keys.js';
 import { bounded, BOUNDS, type ReceivedEntry } from '../journal/schema.js';
 import { bounceOf, type SentMessage } from './dsn.js';
-import { mailtoAddress, replyIn } from './itip.js';
+import { addressIn, replyIn } from './itip.js';
 import type { Incoming, MailSummary } from './sources.js';
 import { fromAddress, notAuthenticated, notTheAttendee } from './trust.js';
 
@@ -144,7 +144,7 @@ function bounceReading(read: MailRead, report: NonNullable<ReturnType<typeof bou
 
 /** A request sent by our List-Unsubscribe mailto: counted only with the token made for that address. */
 function unsubscribeReading(read: MailRead, to: string | undefined, token: string): Reading {
-  const address = mailtoAddress(to);
+  const address = addressIn(to);
   if (!address) return read.refuse('unsubscribe', undefined, 'an unsubscribe request for no address');
   const { campaign, keys } = read.context;
   if (!campaign.secret || keys.unsubscribeToken(address) !== token.toLowerCase()) {
