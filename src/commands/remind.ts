@@ -9,6 +9,8 @@ import type { ContactKey, ContactList } from '../contacts/rules.js';
 import { shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { eventState, refuseIfCancelled, type EventState } from '../journal/lifecycle.js';
+import { acceptedRecipients } from '../journal/read.js';
+import type { JournalEntry } from '../journal/schema.js';
 import type { SendingOptions } from '../sending/options.js';
 import { FORMAT, inZone } from '../locale/words.js';
 import { counted, type Plan, type PlanContext } from '../sending/plan.js';
@@ -60,7 +62,7 @@ export function planReminder({ campaign, contacts, now, entries, journal, previe
       `reminders go to the people the journal shows as invited. If the invitations were sent, their journal is missing here: commit ${journal} after \`invite send\`, and let a scheduled job commit it back (see "Scheduled reminders" in invite’s docs/reference.md). To see the reminders before anything was sent: invite remind --dry-run`,
     );
   }
-  const who = reminderAudience(state, contacts, registered, campaign, noInvitation);
+  const who = reminderAudience(state, contacts, registered, campaign, noInvitation, laterStagesSent(campaign, stage, entries));
   // Calendar days from today to the deadline day, both in the event's zone: 7 on 18 April for 25 April.
   const today = DateTime.fromJSDate(now, { zone }).startOf('day');
   const daysLeft = Math.max(0, Math.round(DateTime.fromISO(campaign.registration!.deadline, { zone }).diff(today, 'days').days));
@@ -101,8 +103,28 @@ function notDue(due: Extract<ReturnType<typeof dueReminder>, { state: 'closed' |
   };
 }
 
-/** Who the reminder goes to (invited, not registered, not declined, not bounced), why the others do not get it, and how many of each. */
-function reminderAudience(state: EventState, contacts: ContactList, registered: Set<string>, campaign: Campaign, noInvitation: boolean) {
+/**
+ * Who already had a stage later than `stage` (with --now set back, or a stage missed): they
+ * never get an earlier one after it, whatever the clock says.
+ */
+function laterStagesSent(campaign: Campaign, stage: ReminderStage, entries: JournalEntry[]): Map<string, string> {
+  const later = new Map<string, string>();
+  for (const s of campaign.reminders.filter((r) => r.at > stage.at)) {
+    for (const address of acceptedRecipients(entries, campaign.id, `reminder:${s.name}`, campaign.event.uid))
+      if (!later.has(address)) later.set(address, s.name);
+  }
+  return later;
+}
+
+/** Who the reminder goes to (invited, not registered, not declined, not bounced, no later stage had), why the others do not get it, and how many of each. */
+function reminderAudience(
+  state: EventState,
+  contacts: ContactList,
+  registered: Set<string>,
+  campaign: Campaign,
+  noInvitation: boolean,
+  laterSent: Map<string, string>,
+) {
   const { rsvp, bounced } = state.answers;
   const acceptCounts = campaign.registration?.acceptCountsAsRegistered ?? false;
   const answer = (c: ContactKey) => rsvp.get(c.email.toLowerCase());
@@ -112,23 +134,26 @@ function reminderAudience(state: EventState, contacts: ContactList, registered: 
   // Someone who declined does not want reminding; an address that bounced would bounce again.
   const declined = (c: ContactKey) => answer(c) === 'DECLINED';
   const hasBounced = (c: ContactKey) => bounced.has(c.email.toLowerCase());
+  const hadLater = (c: ContactKey) => laterSent.get(c.email.toLowerCase());
   const isCandidate = (c: ContactKey) => (noInvitation || invited(c)) && !hasRegistered(c);
   const candidates = contacts.contacts.filter(isCandidate);
   // Counted in one walk of the contacts.
-  let [declinedCount, bouncedCount, invitedCount] = [0, 0, 0];
+  let [declinedCount, bouncedCount, laterCount, invitedCount] = [0, 0, 0, 0];
   for (const c of contacts.contacts.keys()) {
     if (invited(c)) invitedCount++;
     if (!isCandidate(c)) continue;
     if (declined(c)) declinedCount++;
     else if (hasBounced(c)) bouncedCount++;
+    else if (hadLater(c)) laterCount++;
   }
   return {
-    recipients: candidates.filter((c) => !declined(c) && !hasBounced(c)),
+    recipients: candidates.filter((c) => !declined(c) && !hasBounced(c) && !hadLater(c)),
     registeredCount: invitedCount - candidates.length,
     leftOut: (
       [
         [declinedCount, 'declined'],
         [bouncedCount, 'bounced'],
+        [laterCount, 'had a later reminder'],
       ] as [number, string][]
     ).filter(([n]) => n),
     excluded: (contact: ContactKey) =>
@@ -138,7 +163,9 @@ function reminderAudience(state: EventState, contacts: ContactList, registered: 
           ? 'declined the invitation'
           : hasBounced(contact)
             ? 'bounced (invite replies recorded the bounce)'
-            : 'was not invited (the journal records no invitation to this address)',
+            : hadLater(contact)
+              ? `already had the later reminder "${hadLater(contact)}": an earlier one never follows it`
+              : 'was not invited (the journal records no invitation to this address)',
   };
 }
 
