@@ -22,6 +22,19 @@ interface LockHolder {
  * the one that loses either finds the takeover in progress or finds the winner's live lock.
  */
 export function lockJournal(file: string, command: string): { release(): void; tookOverFrom?: LockHolder } {
+  try {
+    return takeLock(file, command);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof UsageError || typeof code !== 'string') throw error;
+    throw new UsageError(
+      `cannot write in the journal's folder ${shownPath(path.dirname(file))} (${code}); nothing was sent`,
+      'make the folder writable (and free space on its disk), or pass --journal FILE in a folder that is',
+    );
+  }
+}
+
+function takeLock(file: string, command: string): { release(): void; tookOverFrom?: LockHolder } {
   const lockFile = `${file}.lock`;
   mkdirSync(path.dirname(lockFile), { recursive: true });
   const me: LockHolder = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command };

@@ -1,8 +1,8 @@
 // Writing the journal: each line written before the next message starts, checked first against
 // the schema its reader uses, and flushed to the disk in groups (see JournalWriter).
-import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { shownPath } from '../errors.js';
+import { shownPath, UsageError } from '../errors.js';
 import { checkJournalFile, parseLine } from './read.js';
 import { isSent, JournalEntryRefused, onlyKeys, problemOf, SENT_KEYS, sentVarying, type JournalEntry, type RunConstant } from './schema.js';
 
@@ -182,4 +182,29 @@ export class JournalWriter {
 /** writeSync until every byte is written: a write may take only part of what it is given. */
 function writeAll(fd: number, data: Buffer): void {
   for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
+/**
+ * Before the first message of a real send: the journal can be created (or opened) for
+ * appending and flushed to disk. A journal that cannot be written is found here, exit 2 with
+ * nothing sent, not after the first messages went out. A file made only for the check is removed.
+ */
+export function checkJournalWritable(file: string): void {
+  // A folder where the journal should be, or a file where its folder should be, is said as such.
+  const existed = checkJournalFile(file);
+  let fd = -1;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    fd = openSync(file, 'a');
+    fsyncSync(fd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(
+      `the journal ${shownPath(file)} cannot be written (${code}); nothing was sent`,
+      'make it (and its folder) writable, free space on its disk, or pass --journal FILE where it can be written',
+    );
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    if (!existed && fd >= 0) rmSync(file, { force: true });
+  }
 }

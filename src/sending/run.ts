@@ -10,7 +10,7 @@ import { readSuppression } from '../contacts/suppression.js';
 import { DeliveryStop, EXIT, printable, ServerSilent, shownPath, UsageError } from '../errors.js';
 import { colourFor, isInteractive, type Io } from '../io.js';
 import { journalPath, readJournal } from '../journal/read.js';
-import { JournalWriteError, JournalWriter } from '../journal/write.js';
+import { checkJournalWritable, JournalWriteError, JournalWriter } from '../journal/write.js';
 import { lockJournal } from '../journal/lock.js';
 import { prepare } from './prepare.js';
 import { plural } from '../locale/words.js';
@@ -55,7 +55,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
   let lock: ReturnType<typeof lockJournal> | undefined;
   try {
     // 2. Lock and read the journal, once. Without a real send there is nothing to keep apart.
-    if (writer) lock = lockNoted(journalFile, command.name, io);
+    if (writer) lock = lockForWriting(journalFile, command.name, io);
     const journal = readJournalWarned(journalFile, journalShown, io);
     // The key of the Message-IDs: made at the first real send (or .eml files, which must be the
     // bytes SMTP would carry) when init did not make one. A dry run uses it when there is one.
@@ -112,9 +112,16 @@ export async function runSending(command: SendingCommand, options: SendingOption
   }
 }
 
-function lockNoted(journalFile: string, command: string, io: Io): ReturnType<typeof lockJournal> {
+/** The journal's lock, with a note when a dead run's lock was taken over; then the journal checked for writing (exit 2 before any message). */
+function lockForWriting(journalFile: string, command: string, io: Io): ReturnType<typeof lockJournal> {
   const lock = lockJournal(journalFile, command);
   if (lock.tookOverFrom) io.stderr.write(`note: took over the journal lock left by process ${lock.tookOverFrom.pid}, which no longer runs\n`);
+  try {
+    checkJournalWritable(journalFile);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   return lock;
 }
 
