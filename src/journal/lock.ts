@@ -1,6 +1,6 @@
 // The journal's lock (journal.jsonl.lock): two runs never write one journal at once. A lock
 // left by a process that no longer runs on this machine is taken over, atomically.
-import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError, shownPath } from '../errors.js';
@@ -28,7 +28,7 @@ export function lockJournal(file: string, command: string): { release(): void; t
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof UsageError || typeof code !== 'string') throw error;
     throw new UsageError(
-      `cannot write in the journal's folder ${shownPath(path.dirname(file))} (${code}); nothing was sent`,
+      `cannot write in the journal's folder ${shownPath(path.dirname(file))} (${code}${existsSync(path.dirname(file)) ? '' : ': it could not be made'}); nothing was sent`,
       'make the folder writable (and free space on its disk), or pass --journal FILE in a folder that is',
     );
   }
