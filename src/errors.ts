@@ -154,9 +154,41 @@ export function stripSecrets(text: string, settings: { user?: string; pass?: str
   const forms: string[] = [];
   if (settings.pass) {
     const pass = settings.pass;
-    forms.push(b64(`\0${user}\0${pass}`), b64(`${user}\0${user}\0${pass}`), b64(pass), encodeURIComponent(pass), pass);
+    forms.push(b64(`\0${user}\0${pass}`), b64(`${user}\0${user}\0${pass}`), ...shownForms(pass));
   }
-  for (const token of settings.tokens ?? []) forms.push(b64(`user=${user}\x01auth=Bearer ${token}\x01\x01`), b64(token), token);
-  // Longest first, so a form containing another is replaced whole.
-  return forms.sort((a, b) => b.length - a.length).reduce((t, form) => (form ? t.split(form).join('***') : t), text);
+  for (const token of settings.tokens ?? []) forms.push(b64(`user=${user}\x01auth=Bearer ${token}\x01\x01`), ...shownForms(token));
+  // The user too, where a server quotes it in an odd form (its plain form is ours to show).
+  if (user.length >= 3)
+    forms.push(
+      ...shownForms(user)
+        .slice(1)
+        .filter((form) => form !== user),
+    );
+  // Longest first, so a form containing another is replaced whole. A control character in a
+  // form matches any one character or none: servers and terminals replace or drop them.
+  const patterns = [...new Set(forms.filter(Boolean))]
+    .sort((a, b) => b.length - a.length)
+    .map((form) => new RegExp(form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/[\u0000-\u001f\u007f-\u009f]/g, '[\\s\\S]?'), 'g'));
+  return patterns.reduce((t, pattern) => t.replace(pattern, '***'), text);
+}
+
+/** The forms a secret may take in a server's reply or in our output: raw, escaped, encoded, its UTF-8 read as Latin-1, in base64. */
+function shownForms(secret: string): string[] {
+  const utf8 = Buffer.from(secret, 'utf8');
+  let percent = secret;
+  try {
+    percent = encodeURIComponent(secret);
+  } catch {
+    // a lone surrogate: no percent-encoded form
+  }
+  return [
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+    printable(secret),
+    secret.replace(/\\/g, '\\\\'),
+    percent,
+    percent.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
+    utf8.toString('latin1'),
+    utf8.toString('base64'),
+  ];
 }

@@ -90,6 +90,8 @@ export interface SmtpOptions {
   delayMs?: number;
   /** Offers AUTH XOAUTH2 and judges each access token: accepted, or expired (the 334 challenge with status 401, as Gmail and Exchange answer). */
   xoauth2?: (user: string, token: string) => 'ok' | 'expired';
+  /** A refused login's reply text, made from what the client sent (a server that quotes the login back). */
+  refusal?: (user: string, password: string) => string;
 }
 
 function smtpError(fault: { reply: number; text?: string }): Error {
@@ -143,7 +145,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
       const accepted = auth.username === TEST_USER && auth.password === TEST_PASS;
       logins.push({ method: auth.method, user: auth.username ?? '', accepted });
       if (accepted) callback(null, { user: auth.username });
-      else callback(new Error('Invalid username or password'));
+      else callback(new Error(options.refusal?.(auth.username ?? '', auth.password ?? '') ?? 'Invalid username or password'));
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
