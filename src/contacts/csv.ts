@@ -211,14 +211,20 @@ export interface RawRow {
  * before it), so a quoted field with line breaks is never split. Line numbers come from the
  * parser's cursor, so such fields keep later rows right.
  */
-export function eachRow(text: string | Iterable<string>, delimiter: string, onRow: (row: RawRow) => void): void {
-  for (const row of rowsIn(text, delimiter)) onRow(row);
+export function eachRow(text: string | Iterable<string>, delimiter: string, onRow: (row: RawRow) => void, shown?: string): void {
+  for (const row of rowsIn(text, delimiter, shown)) onRow(row);
 }
 
+/**
+ * The most characters one row may have. A longer one — a cell of megabytes, or a double quote
+ * never closed — is refused as soon as it is seen, in time linear in the file, before it
+ * takes the memory (or, joined chunk by chunk, the time) of the whole file.
+ */
+export const MAX_ROW_CHARS = 1 << 20;
+
 /** eachRow's rows, one at a time: the rows of one chunk are held at most. */
-export function* rowsIn(text: string | Iterable<string>, delimiter: string): Generator<RawRow> {
+export function* rowsIn(text: string | Iterable<string>, delimiter: string, shown = 'the CSV file'): Generator<RawRow> {
   const ready: RawRow[] = [];
-  const onRow = (row: RawRow) => ready.push(row);
   let line = 1; // the line the unparsed text starts on
   let pending = '';
   /** How far `pending` has been scanned, and the double quotes seen up to there. */
@@ -243,7 +249,7 @@ export function* rowsIn(text: string | Iterable<string>, delimiter: string): Gen
         for (let i = start; i < offset; i++) if (piece.charCodeAt(i) === 0x0a) line++;
         const fields = result.data;
         if (fields.every((f) => f.trim() === '')) return; // a blank line, or a row of empty cells
-        onRow({ fields, line: rowLine, errors: result.errors.map((e) => e.message) });
+        ready.push({ fields, line: rowLine, errors: result.errors.map((e) => e.message) });
       },
     });
     for (let i = offset; i < piece.length; i++) if (piece.charCodeAt(i) === 0x0a) line++;
@@ -269,6 +275,7 @@ export function* rowsIn(text: string | Iterable<string>, delimiter: string): Gen
         quotesAtCut = quotes;
       }
     }
+    if (cut < 0 && pending.length > MAX_ROW_CHARS) throw rowTooLong(shown, line);
     if (cut < 0) continue;
     parse(pending.slice(0, cut + 1));
     pending = pending.slice(cut + 1);
@@ -278,4 +285,14 @@ export function* rowsIn(text: string | Iterable<string>, delimiter: string): Gen
   }
   if (pending !== '') parse(pending);
   yield* ready.splice(0);
+}
+
+/** A row (from `line`) of more than MAX_ROW_CHARS: a cell that long, or a double quote left open (which runs to the end of the file). */
+function rowTooLong(shown: string, line: number): InputError {
+  return new InputError({
+    file: shown,
+    line,
+    message: `the row starting on this line is over ${(MAX_ROW_CHARS / 1048576).toFixed(0)} million characters long`,
+    hint: 'a cell can hold at most 4,096 characters; if none is that long, a double quote of this row is left open',
+  });
 }

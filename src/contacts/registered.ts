@@ -30,15 +30,20 @@ export function readRegistered(file: string, options: Pick<ContactOptions, 'enco
     });
   const registered = new Set<string>();
   let emailIndex: number | undefined;
-  eachRow(chunks, delimiter, (row) => {
-    if (emailIndex === undefined) {
-      emailIndex = emailColumnOf(row.fields.map(columnIdentifier));
-      if (emailIndex < 0) throw noEmailColumn(row);
-      return;
-    }
-    const parsed = parseAddress(row.fields[emailIndex] ?? '');
-    if (parsed.ok) registered.add(parsed.value.address.toLowerCase());
-  });
+  eachRow(
+    chunks,
+    delimiter,
+    (row) => {
+      if (emailIndex === undefined) {
+        emailIndex = emailColumnOf(row.fields.map(columnIdentifier));
+        if (emailIndex < 0) throw noEmailColumn(row);
+        return;
+      }
+      const parsed = parseAddress(row.fields[emailIndex] ?? '');
+      if (parsed.ok) registered.add(parsed.value.address.toLowerCase());
+    },
+    shown,
+  );
   if (emailIndex === undefined) throw noEmailColumn();
   return registered;
 }

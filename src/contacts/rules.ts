@@ -240,7 +240,7 @@ function* walkContacts(text: string | Iterable<string>, shown: string, options: 
   let header: RawRow | undefined;
   let check: ((row: RawRow) => Contact | undefined) | undefined;
   let rowCount = 0;
-  for (const row of rowsIn(text, options.delimiter)) {
+  for (const row of rowsIn(text, options.delimiter, shown)) {
     if (!header) {
       header = row;
       const start = startList(row, shown, options.delimiter, options);
