@@ -15,8 +15,8 @@ const CAPPED = { NODE_OPTIONS: '--max-old-space-size=64' };
 async function writeCsv(file: string, header: string, good: string, start: string, piece: string, pieces: number): Promise<void> {
   const out = createWriteStream(file);
   out.write(`${header}\n${good}\n${start}`);
-  for (let i = 0; i < pieces; i++) if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
-  await new Promise((resolve, reject) => out.end('\n', () => resolve(undefined)).on('error', reject));
+  for (let i = 0; i < pieces; i++) if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
+  await new Promise<void>((resolve, reject) => out.end('\n', () => resolve()).on('error', reject));
 }
 
 describe('a row of megabytes', () => {
