@@ -276,10 +276,11 @@ function addPreview(program: Command, io: Io, run: Run): void {
           'write a gallery of the messages as recipients will see them (HTML pages, offline): every recipient, each message with its HTML part, text part and calendar entry',
         )
         .option('--kind <kind>', 'invitation (default), reminder, update or cancel')
-        .option('--out <dir>', 'the folder to write the gallery to (default: a new temporary folder)')
+        .option('--out <dir>', 'the folder to write the gallery to (default: a new temporary folder); empty, new, or an earlier gallery')
+        .option('--force', 'write into --out even when it holds other files')
         .option('--open', 'open the gallery in the default browser')
         .option('--to <email>', 'only the contact with this address')
-        .option('--limit <n>', 'only the first N contacts', positiveInteger)
+        .option('--limit <n>', 'at most N pages: the first N contacts (default 500)', positiveInteger)
         .option('--registered <csv...>', '(reminder) people who have registered: any CSV with an email column')
         .option('--journal <file>', 'the journal, for who was invited and the SEQUENCE (default: .invite/journal.jsonl beside invite.yaml)'),
     ),

@@ -58,6 +58,8 @@ export interface Selection {
   alreadySent: Seq<Contact, ContactKey>;
   /** Left for the next run by --max. */
   deferred: number;
+  /** Left out by --limit (preview's default limit too). */
+  limited: number;
 }
 
 /** Who of the planned recipients gets a message this run: --to, less those already sent (unless --resend), capped by --limit and --max. */
@@ -78,10 +80,11 @@ export function selectPending(
   // Nothing of this kind in the journal (a first run): no walk of a long list to find none.
   const alreadySent = already.size === 0 ? (Seq.of<Contact>([]) as Seq<Contact, ContactKey>) : selected.filter((c) => already.has(c.email.toLowerCase()));
   let pending = options.resend || already.size === 0 ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
+  const limited = options.limit !== undefined ? Math.max(0, pending.length - options.limit) : 0;
   if (options.limit !== undefined) pending = pending.take(options.limit);
   const deferred = options.max !== undefined && pending.length > options.max ? pending.length - options.max : 0;
   if (options.max !== undefined) pending = pending.take(options.max);
-  return { pending, alreadySent, deferred };
+  return { pending, alreadySent, deferred, limited };
 }
 
 /** --to names nobody this run sends to: say whether the address is no contact at all, or why that contact gets nothing. */

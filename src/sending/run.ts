@@ -83,7 +83,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     if (settled.proof)
       return await sendProofs({ batch, contacts, campaign, proof: settled.proof, transport, delivery, json: settled.json, command: command.name, io });
     const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
-    const headline = headlineOf(selection, settled.selection.resend, delivery.max);
+    const headline = headlineOf(selection, settled.selection.resend, delivery.max, transport.mode === 'preview');
     if (headline) io.stderr.write(headline + '\n');
     // A dry run starts with who would get what: one line each, however many (--json lists them too).
     const recipients = transport.mode === 'dry-run' && settled.json ? ([] as Recipient[]) : undefined;
@@ -186,9 +186,10 @@ function withoutSuppressed(batch: Batch, suppressed: Set<string>, notes: string[
   };
 }
 
-function headlineOf(selection: Selection, resend: boolean, max: number | undefined): string | undefined {
-  const { pending, alreadySent, deferred } = selection;
-  const later = deferred ? `${deferred} more left for the next run by --max ${max}` : '';
+/** What this run leaves out, on stderr: the already sent, --max's rest, and (a gallery's) --limit's. */
+function headlineOf(selection: Selection, resend: boolean, max: number | undefined, gallery: boolean): string | undefined {
+  const { pending, alreadySent, deferred, limited } = selection;
+  const later = deferred ? `${deferred} more left for the next run by --max ${max}` : limited && gallery ? `${limited} more left out by --limit` : '';
   if (alreadySent.length > 0 && !resend) return `${alreadySent.length} already sent, ${pending.length} to send${later ? ` (${later})` : ''}.`;
   if (later) return `${pending.length} to send, ${later}.`;
   return undefined;
