@@ -5,12 +5,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { campaignCopy, edit } from '../helpers/campaign.js';
 import { runCli } from '../helpers/cli.js';
 import { journalLines } from '../helpers/delivery.js';
-import { dovecotAvailable, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
+import { dovecotAvailable, imapClient, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
 import { startSmtp, whenReceived, type TestSmtp } from '../helpers/smtp.js';
 
 const UID = 'bsr-social-innovation-2027@example.org';
@@ -361,17 +360,7 @@ describe.skipIf(!dovecotAvailable())('unsubscribe', () => {
     void header;
     const imap = await startImap();
     try {
-      const u = new URL(imap.url);
-      const client = new ImapFlow({
-        host: u.hostname,
-        port: Number(u.port),
-        secure: false,
-        doSTARTTLS: true,
-        auth: { user: IMAP_USER, pass: IMAP_PASS },
-        logger: false,
-        tls: { ca: [readFileSync(imap.caFile)] },
-      });
-      await client.connect();
+      const client = await imapClient(imap);
       await client.append('INBOX', CRLF(`From: <${DENMARK}>\nTo: biser@example.org\nSubject: ${subject}\nMessage-ID: <unsub@cc-denmark.example.org>\n\n`));
       await client.append(
         'INBOX',

@@ -9,8 +9,7 @@ import { campaignCopy, edit } from '../helpers/campaign.js';
 import { runCli } from '../helpers/cli.js';
 import { journalLines, server } from '../helpers/delivery.js';
 import { whenReceived } from '../helpers/smtp.js';
-import { dovecotAvailable, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
-import { ImapFlow } from 'imapflow';
+import { dovecotAvailable, imapClient, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
 
 const UID = 'bsr-social-innovation-2027@example.org';
 const ORGANISER = 'biser@example.org';
@@ -345,17 +344,7 @@ describe('invite replies', () => {
       const idOf = (address: string) => journalLines(journal).find((l) => l.recipient === address)!.messageId;
       const imap = await startImap();
       try {
-        const u = new URL(imap.url);
-        const client = new ImapFlow({
-          host: u.hostname,
-          port: Number(u.port),
-          secure: false,
-          doSTARTTLS: true,
-          auth: { user: IMAP_USER, pass: IMAP_PASS },
-          logger: false,
-          tls: { ca: [readFileSync(imap.caFile)] },
-        });
-        await client.connect();
+        const client = await imapClient(imap);
         const mails = replyMails(idOf);
         for (const [, text] of mails) await client.append('INBOX', text);
 
@@ -396,7 +385,7 @@ describe('invite replies', () => {
 
         const wrong = await runCli(['replies'], { cwd: dir, env: { ...env, IMAP_PASS: 'not the password 4d1' } });
         expect(wrong.code).toBe(2);
-        expect(wrong.stderr).toContain(`invite: the IMAP server 127.0.0.1:${u.port} refused the login for ${IMAP_USER}`);
+        expect(wrong.stderr).toContain(`invite: the IMAP server 127.0.0.1:${new URL(imap.url).port} refused the login for ${IMAP_USER}`);
         expect(wrong.stderr + wrong.stdout).not.toContain('not the password 4d1');
 
         // Without the CA the certificate is not trusted: exit 2, nothing read.

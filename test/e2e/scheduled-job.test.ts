@@ -11,13 +11,12 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ImapFlow } from 'imapflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runWorkflow } from '../helpers/actions.js';
 import { cleanEnv, ROOT, runCli } from '../helpers/cli.js';
 import { git, repositoryWithOrigin } from '../helpers/git.js';
-import { dovecotAvailable, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
+import { dovecotAvailable, imapClient, IMAP_PASS, IMAP_USER, startImap } from '../helpers/imap.js';
 import { startSmtp, whenReceived, type TestSmtp } from '../helpers/smtp.js';
 
 const exec = promisify(execFile);
@@ -125,17 +124,7 @@ describe('the scheduled job init writes, run step by step', () => {
     const imap = await startImap();
     closers.push(imap.close);
     const { origin, remindAt, uid } = await campaignInGit(smtp);
-    const u = new URL(imap.url);
-    const client = new ImapFlow({
-      host: u.hostname,
-      port: Number(u.port),
-      secure: false,
-      doSTARTTLS: true,
-      auth: { user: IMAP_USER, pass: IMAP_PASS },
-      logger: false,
-      tls: { ca: [readFileSync(imap.caFile)] },
-    });
-    await client.connect();
+    const client = await imapClient(imap);
     const ics = `BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nPRODID:-//Apple Inc.//macOS 15.1//EN\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nATTENDEE;PARTSTAT=DECLINED;CN=Marie Curie:mailto:marie.curie@example.org\r\nDTSTAMP:20261201T101500Z\r\nSEQUENCE:0\r\nUID:${uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n`;
     await client.append(
       'INBOX',

@@ -6,6 +6,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ImapFlow } from 'imapflow';
 import selfsigned from 'selfsigned';
 
 export const DOVECOT = '/usr/sbin/dovecot';
@@ -20,6 +21,22 @@ export interface TestImap {
   /** Who owns the mail (Dovecot never gives mail to root). */
   owner: { uid: number; gid: number };
   close: () => Promise<void>;
+}
+
+/** A client logged in to the test server as the organiser (STARTTLS, its CA trusted), to put mail into the mailbox; log it out after. */
+export async function imapClient(imap: Pick<TestImap, 'url' | 'caFile'>): Promise<ImapFlow> {
+  const u = new URL(imap.url);
+  const client = new ImapFlow({
+    host: u.hostname,
+    port: Number(u.port),
+    secure: false,
+    doSTARTTLS: true,
+    auth: { user: IMAP_USER, pass: IMAP_PASS },
+    logger: false,
+    tls: { ca: [readFileSync(imap.caFile)] },
+  });
+  await client.connect();
+  return client;
 }
 
 async function freePort(): Promise<number> {
