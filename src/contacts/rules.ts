@@ -378,7 +378,8 @@ class RowChecker {
     let name = value(this.nameIndex);
     if (!name && (this.firstIndex >= 0 || this.lastIndex >= 0)) name = [value(this.firstIndex), value(this.lastIndex)].filter(Boolean).join(' ');
     if (!name && cellName) name = cellName;
-    const timezone = this.zone(value(this.zoneIndex), value(this.countryIndex), at);
+    const country = value(this.countryIndex);
+    const timezone = this.zone(value(this.zoneIndex), country, at);
     const attachments = this.attachments(value(this.attachmentIndex), at);
     if (problems.length > 0) return this.reject(row.line, rawEmail, problems);
     const emailShown = cellName ? email : rawEmail;
@@ -386,7 +387,7 @@ class RowChecker {
     if (!this.checked) problems.push(...(this.options.onContact?.(contact) ?? []));
     if (problems.length > 0) return this.reject(row.line, rawEmail, problems);
     this.list.ready++;
-    this.options.keys?.add(contact, emailShown, value(this.registeredIndex), value(this.countryIndex));
+    this.options.keys?.add(contact, emailShown, value(this.registeredIndex), country);
     return contact;
   };
 
