@@ -55,6 +55,12 @@ function sendingOptions<A extends unknown[], O extends OptionValues>(command: Co
     )
     .option('--timeout <seconds>', `SMTP connection and socket timeout (default: sending.timeout, else ${DEFAULTS.timeoutSeconds})`, positiveNumber)
     .option(
+      '--data-timeout <seconds>',
+      `wait this long for the server's reply once a whole message went out; no reply marks it "unknown", never retried (default: sending.data_timeout, else ${DEFAULTS.dataTimeoutSeconds})`,
+      positiveNumber,
+    )
+    .option('--resend-unknown', 'send again to those whose message went out but got no reply (journal status "unknown"): check first that it did not arrive')
+    .option(
       '--proof <address>',
       'send the real messages of the contacts chosen with --as (default: the first valid row) to ADDRESS alone, the subject marked [Proof], a calendar UID of their own; nothing recorded, nothing counted',
     )

@@ -84,6 +84,18 @@ export class RecipientFailure extends Error {
   }
 }
 
+/**
+ * The message went out whole (the final dot was written) and then the server's reply never came:
+ * a timeout, or the connection lost. The server may have it. Never retried, not in this run and
+ * not by a re-run unless asked (--resend-unknown): a blind retry is how a slow server gets copies.
+ */
+export class OutcomeUnknown extends RecipientFailure {
+  constructor(message: string) {
+    super(message, undefined, false, true);
+    this.name = 'OutcomeUnknown';
+  }
+}
+
 export function formatProblem(p: Problem): string {
   const where = [p.file, p.line, p.column].filter((part) => part !== undefined && part !== '').join(':');
   const hint = p.hint ? ` (${p.hint})` : '';

@@ -160,6 +160,7 @@ function resolveCampaign(data: CampaignFile, absolute: string, shown: string, li
       retryDelay: data.sending.retry_delay,
       max: data.sending.max,
       timeout: data.sending.timeout,
+      dataTimeout: data.sending.data_timeout,
     },
     ...(data.smtp ? { smtp: { ...data.smtp, lines: smtpLines(data.smtp, lineOf) } } : {}),
     ...(data.replies?.trusted_authserv_id ? { replies: { trustedAuthservId: data.replies.trusted_authserv_id } } : {}),

@@ -58,6 +58,8 @@ export interface SendingDefaults {
   max?: number;
   /** SMTP socket timeout in seconds. */
   timeout?: number;
+  /** Seconds to wait for the reply to a message's final dot. */
+  dataTimeout?: number;
 }
 
 /** invite.yaml's `smtp:`: where messages go and how to log in, never a secret. The environment overrides it. */

@@ -75,6 +75,7 @@ export const campaignSchema = z.strictObject({
       retry_delay: z.number().positive().optional(),
       max: z.int().min(1).optional(),
       timeout: z.number().positive().optional(),
+      data_timeout: z.number().positive().optional(),
       max_attachment_size: z.string().min(1).optional(),
       max_message_size: z.string().min(1).optional(),
     })

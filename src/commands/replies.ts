@@ -10,7 +10,7 @@ import { CampaignKeys } from '../compose/keys.js';
 import { suppress } from '../contacts/suppression.js';
 import { EXIT, printable, shownPath, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { isCursor, JournalEntryRefused, type JournalEntry, type ReceivedEntry } from '../journal/schema.js';
+import { isCursor, mayHaveArrived, JournalEntryRefused, type JournalEntry, type ReceivedEntry } from '../journal/schema.js';
 import { journalPath, readJournal } from '../journal/read.js';
 import { JournalWriteError, JournalWriter } from '../journal/write.js';
 import { lockJournal } from '../journal/lock.js';
@@ -108,7 +108,7 @@ class Recorder {
     private readonly mailbox: string,
   ) {
     for (const e of entries)
-      if (e.campaign === campaign.id && e.status === 'accepted') this.sent.set(e.messageId, { recipient: e.recipient, kind: e.kind, uid: e.uid });
+      if (e.campaign === campaign.id && mayHaveArrived(e)) this.sent.set(e.messageId, { recipient: e.recipient, kind: e.kind, uid: e.uid });
     this.known = new Set(entries.filter((e) => e.status === 'received' || e.status === 'not-counted').map((e) => e.messageId));
     this.cursor = entries
       .filter(isCursor)

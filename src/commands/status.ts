@@ -14,6 +14,7 @@ import { isReceived, isSent, uidOf, type JournalEntry, type SentEntry } from '..
 import { journalPath, readJournal } from '../journal/read.js';
 import { eventState, type EventState, type PartStat } from '../journal/lifecycle.js';
 import { check, type CampaignOptions } from '../sending/prepare.js';
+import { unknownAdvice } from '../sending/report.js';
 import { FORMAT, inZone, plural } from '../locale/words.js';
 
 export interface StatusOptions extends CampaignOptions {
@@ -38,6 +39,8 @@ interface KindStatus {
   /** Accepted by the SMTP server (not: said yes). */
   accepted: number;
   failed: { email: string; type: string; code: number | null; reason: string; time: string }[];
+  /** Went out whole and the server never answered: it may have them (not resent without --resend-unknown). */
+  unknown: { email: string; messageId: string; reason: string; time: string }[];
   leftOut: LeftOut;
   notYetSent: string[];
   lastSent: string | null;
@@ -123,7 +126,7 @@ function registeredAddresses(options: StatusOptions, campaign: Campaign, contact
 /** What was sent, per kind (replies and bounces are what came back, shown apart). */
 function kindsOf(entries: JournalEntry[], addresses: string[], state: EventState, registered: Set<string>, suppressed: Set<string>): KindStatus[] {
   const { invited, answers } = state;
-  const kinds = [...new Set(['invitation', ...entries.filter((e) => e.status === 'accepted' || e.status === 'failed').map((e) => e.kind)])];
+  const kinds = [...new Set(['invitation', ...entries.filter(isSent).map((e) => e.kind)])];
   return kinds.map((kind) => {
     const audience = kind === 'invitation' ? addresses : addresses.filter((a) => invited.has(a));
     // Reminders leave out who registered, declined or bounced; updates and the cancellation, who bounced.
@@ -183,6 +186,11 @@ function statusText(s: Status, zone: string, colour: ChalkInstance): string[] {
       row('failed', String(k.failed.length)),
     );
     for (const f of k.failed) lines.push(colour.red(`    ${f.email}: ${f.type}${f.code ? ` ${f.code}` : ''}: ${printable(f.reason)} (${when(f.time)})`));
+    if (k.unknown.length > 0) {
+      lines.push(row('unknown: no reply came', String(k.unknown.length)));
+      for (const u of k.unknown) lines.push(colour.yellow(`    ${u.email}: ${printable(u.reason)} (${when(u.time)}; Message-ID ${printable(u.messageId)})`));
+      lines.push(...unknownAdvice(k.unknown.length, s.journal).map((line) => `    ${line}`));
+    }
     for (const [why, who] of Object.entries(k.leftOut) as [keyof LeftOut, string[]][])
       if (who.length > 0) lines.push(row(`left out: ${why}`, `${who.length}${list(who)}`));
     lines.push(row('not yet sent', `${k.notYetSent.length}${list(k.notYetSent)}`));
@@ -205,8 +213,11 @@ function statusText(s: Status, zone: string, colour: ChalkInstance): string[] {
 
 function summarise(kind: string, entries: JournalEntry[], audience: string[], leftOutBecause: (address: string) => keyof LeftOut | undefined): KindStatus {
   const accepted = new Set(entries.filter((e) => e.status === 'accepted').map((e) => e.recipient));
+  // Unknown (no reply came) stays unknown until a message is accepted: a later failure does not undo the first send.
+  const unknown = new Map<string, SentEntry>();
+  for (const e of entries) if (isSent(e) && e.status === 'unknown' && !accepted.has(e.recipient) && !unknown.has(e.recipient)) unknown.set(e.recipient, e);
   const lastFailure = new Map<string, SentEntry>();
-  for (const e of entries) if (isSent(e) && e.status === 'failed' && !accepted.has(e.recipient)) lastFailure.set(e.recipient, e);
+  for (const e of entries) if (isSent(e) && e.status === 'failed' && !accepted.has(e.recipient) && !unknown.has(e.recipient)) lastFailure.set(e.recipient, e);
   const times = entries
     .filter((e) => e.status === 'accepted')
     .map((e) => e.time)
@@ -214,7 +225,7 @@ function summarise(kind: string, entries: JournalEntry[], audience: string[], le
   const leftOut: LeftOut = { unsubscribed: [], registered: [], declined: [], bounced: [] };
   const notYetSent: string[] = [];
   for (const a of audience) {
-    if (accepted.has(a) || lastFailure.has(a)) continue;
+    if (accepted.has(a) || lastFailure.has(a) || unknown.has(a)) continue;
     const why = leftOutBecause(a);
     if (why) leftOut[why].push(a);
     else notYetSent.push(a);
@@ -229,6 +240,7 @@ function summarise(kind: string, entries: JournalEntry[], audience: string[], le
       reason: e.failure?.message ?? '',
       time: e.time,
     })),
+    unknown: [...unknown.values()].map((e) => ({ email: e.recipient, messageId: e.messageId, reason: e.failure?.message ?? '', time: e.time })),
     leftOut,
     notYetSent,
     lastSent: times.at(-1) ?? null,

@@ -5,7 +5,7 @@ import { snapshotOf, type EventSnapshot } from '../compose/compose.js';
 import { eventView } from '../compose/context.js';
 import { UsageError } from '../errors.js';
 import type { Seq } from '../contacts/seq.js';
-import type { JournalEntry } from './schema.js';
+import { mayHaveArrived, type JournalEntry } from './schema.js';
 import { FORMAT, inZone, plural } from '../locale/words.js';
 
 /** An attendee's answer to the invitation, as calendar clients send it back (iTIP REPLY). */
@@ -36,7 +36,8 @@ export function eventState(entries: JournalEntry[], campaign: Campaign): EventSt
   const state: EventState = { invited: new Set(), sequence: -1, versions: [], answers: { rsvp: new Map(), bounced: new Set() } };
   const seen = new Set<string>();
   for (const e of entries) {
-    if (e.campaign !== campaign.id || e.status !== 'accepted') continue;
+    // A message whose reply never came may have arrived: its calendar may be in the recipient's.
+    if (e.campaign !== campaign.id || !mayHaveArrived(e)) continue;
     if (e.uid !== undefined && e.uid !== campaign.event.uid) continue;
     if (e.kind === 'invitation') state.invited.add(e.recipient);
     if (e.sequence !== undefined) state.sequence = Math.max(state.sequence, e.sequence);

@@ -162,9 +162,15 @@ class Sharing {
 
 /** Addresses (lower-case) whose message of this kind, for this event (its UID), the server accepted. A new event.uid is a new event. */
 export function acceptedRecipients(entries: JournalEntry[], campaign: string, kind: string, uid: string): Set<string> {
+  return recipientsWith(entries, campaign, kind, uid, 'accepted');
+}
+
+/** Addresses (lower-case) with a message of this kind, for this event, in `status`. */
+export function recipientsWith(entries: JournalEntry[], campaign: string, kind: string, uid: string, status: SentEntry['status']): Set<string> {
   return new Set(
     entries
-      .filter((e) => e.campaign === campaign && e.kind === kind && e.status === 'accepted' && (e.uid === undefined || e.uid === uid))
+      .filter(isSent)
+      .filter((e) => e.campaign === campaign && e.kind === kind && e.status === status && (e.uid === undefined || e.uid === uid))
       .map((e) => e.recipient),
   );
 }

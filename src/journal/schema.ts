@@ -41,7 +41,10 @@ const common = {
   uid: z.string().max(BOUNDS.text).optional(),
 };
 
-/** A message we sent: accepted by the server, or failed. */
+/**
+ * A message we sent: accepted by the server, failed, or unknown (it went out whole, and the reply
+ * never came: the server may have it).
+ */
 const sentSchema = z.strictObject({
   ...common,
   kind: z
@@ -51,12 +54,12 @@ const sentSchema = z.strictObject({
       'expected invitation, reminder:<stage>, update:<n> or cancel',
     ),
   sequence: z.int().min(0).max(SEQUENCE_MAX).optional(),
-  status: z.enum(['accepted', 'failed']),
+  status: z.enum(['accepted', 'failed', 'unknown']),
   response: z.string().max(BOUNDS.text).optional(),
   /** What the calendar in this message said (time, place, title …), to tell what an update changes. */
   event: eventSchema.optional(),
   failure: z
-    .strictObject({ type: z.enum(['permanent', 'temporary']), code: z.int().min(0).max(999).optional(), message: z.string().max(BOUNDS.text) })
+    .strictObject({ type: z.enum(['permanent', 'temporary', 'unknown']), code: z.int().min(0).max(999).optional(), message: z.string().max(BOUNDS.text) })
     .optional(),
 });
 
@@ -104,7 +107,7 @@ const cursorSchema = z.strictObject({
   }),
 });
 
-/** A message we sent (accepted or failed). */
+/** A message we sent (accepted, failed or unknown). */
 export type SentEntry = z.output<typeof sentSchema>;
 /** A reply, bounce or unsubscribe request that came back (counted or not). */
 export type ReceivedEntry = z.output<typeof receivedSchema>;
@@ -112,11 +115,13 @@ export type ReceivedEntry = z.output<typeof receivedSchema>;
 export type CursorEntry = z.output<typeof cursorSchema>;
 /** A journal line, as its schema reads it. */
 export type JournalEntry = SentEntry | ReceivedEntry | CursorEntry;
-/** accepted, failed (sent); received, not-counted (came back); read (a mailbox cursor). */
+/** accepted, failed, unknown (sent); received, not-counted (came back); read (a mailbox cursor). */
 export type JournalStatus = JournalEntry['status'];
 
 /** A message we sent. */
-export const isSent = (e: JournalEntry): e is SentEntry => e.status === 'accepted' || e.status === 'failed';
+export const isSent = (e: JournalEntry): e is SentEntry => e.status === 'accepted' || e.status === 'failed' || e.status === 'unknown';
+/** A message the recipient may have: the server accepted it, or it went out whole and the reply never came. */
+export const mayHaveArrived = (e: JournalEntry): e is SentEntry => e.status === 'accepted' || e.status === 'unknown';
 /** A mail that came back (a reply, a bounce, an unsubscribe request), counted or not. */
 export const isReceived = (e: JournalEntry): e is ReceivedEntry => e.status === 'received' || e.status === 'not-counted';
 /** The calendar UID a line is about (none for a mailbox cursor, or a line an early invite wrote). */

@@ -3,7 +3,7 @@
 // outcome to the journal the moment it is known, and stops cleanly when asked to. The run
 // that called it owns the transport and closes it.
 import type { Message } from '../compose/compose.js';
-import { DeliveryStop, RecipientFailure, ServerSilent } from '../errors.js';
+import { DeliveryStop, OutcomeUnknown, RecipientFailure, ServerSilent } from '../errors.js';
 import { bounded, type SentEntry } from '../journal/schema.js';
 import { JournalWriteError, type JournalWriter } from '../journal/write.js';
 import { RateLimiter, realClock, type Clock } from '../transports/rate.js';
@@ -31,6 +31,8 @@ export interface DeliveryReport {
   /** Each of them, only when the plan asks (--json lists them): a million would not fit otherwise. */
   accepted: Delivered[];
   failed: Undelivered[];
+  /** Went out whole, and the server's reply never came: it may have them. Not retried. */
+  unknown: Undelivered[];
   /** Recipients never tried, because the run stopped (a fatal fault, or Ctrl-C). */
   notTried: string[];
   stopped?: DeliveryStop;
@@ -95,7 +97,7 @@ type Outcome = Pick<SentEntry, 'status' | 'response' | 'failure'>;
 
 /** One delivery run: its report, the workers' shared walk of the items, and the count of connection failures in a row. */
 class Delivery<T> {
-  private readonly report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
+  private readonly report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], unknown: [], notTried: [], interrupted: false, unrecorded: [] };
   private readonly limiter: RateLimiter;
   private readonly clock: Clock;
   private readonly stop: StopSignal;
@@ -159,7 +161,8 @@ class Delivery<T> {
       try {
         receipt = await this.plan.transport.send(message);
       } catch (error) {
-        this.limiter.release(false);
+        // A message the server may have counts against the rate as one it took.
+        this.limiter.release(error instanceof OutcomeUnknown);
         if (error instanceof DeliveryStop) throw error;
         if (await this.failed(message, error, attempt)) continue;
         return;
@@ -185,7 +188,8 @@ class Delivery<T> {
     // A reply of the server (a 4xx, a 5xx) shows it answers; only failures of the connection count.
     if (failure.responseCode !== undefined) this.connectionFailuresInARow = 0;
     const silent = failure.network && ++this.connectionFailuresInARow >= CONNECTION_FAILURES_BEFORE_STOP;
-    if (!silent && !failure.permanent && attempt <= plan.retries && !stop.requested) {
+    const unknown = failure instanceof OutcomeUnknown;
+    if (!silent && !unknown && !failure.permanent && attempt <= plan.retries && !stop.requested) {
       const base = plan.retryDelayMs * 2 ** (attempt - 1);
       const delay = Math.min(MAX_RETRY_DELAY_MS, Math.round(base / 2 + Math.random() * base));
       plan.onRetry?.(message, attempt, failure.message, delay);
@@ -195,10 +199,11 @@ class Delivery<T> {
     }
     // The reply code as the journal keeps it: a three-digit SMTP code, or none.
     const code = failure.responseCode !== undefined && failure.responseCode >= 100 && failure.responseCode <= 599 ? failure.responseCode : undefined;
-    this.record(message, { status: 'failed', failure: { type: failure.permanent ? 'permanent' : 'temporary', code, message: bounded(failure.message) } });
+    const type = unknown ? 'unknown' : failure.permanent ? 'permanent' : 'temporary';
+    this.record(message, { status: unknown ? 'unknown' : 'failed', failure: { type, code, message: bounded(failure.message) } });
     const { responseCode, permanent } = failure;
     const outcome: Undelivered = { email: message.to.email, messageId: message.messageId, reason: failure.message, responseCode, permanent };
-    this.report.failed.push(outcome);
+    this.report[unknown ? 'unknown' : 'failed'].push(outcome);
     plan.onResult?.(outcome);
     if (silent) {
       throw new ServerSilent(
@@ -219,7 +224,8 @@ class Delivery<T> {
       this.plan.journal?.append(entry);
     } catch (error) {
       if (!(error instanceof JournalWriteError)) throw error;
-      const accepted = entry.status === 'accepted';
+      // A message the server may have (accepted, or unknown) must be in the journal, or a re-run sends it again.
+      const accepted = entry.status !== 'failed';
       if (accepted) this.report.unrecorded.push({ email: message.to.email, messageId: message.messageId, line: JSON.stringify(entry) });
       this.report.stopped ??= new DeliveryStop(
         error.message,

@@ -43,6 +43,10 @@ export interface SendingOptions extends CampaignOptions {
   retryDelay?: number;
   /** Seconds. */
   timeout?: number;
+  /** Seconds: the wait for the reply to a message's final dot. */
+  dataTimeout?: number;
+  /** Send again to those whose message's outcome is unknown. */
+  resendUnknown?: boolean;
   /** remind: CSVs of the people who registered. */
   registered?: string[];
   /** Send the real messages of some contacts to this address only, marked [Proof]. */
@@ -61,8 +65,8 @@ export type Destination =
 export interface Settled {
   destination: Destination;
   rate?: Rate;
-  /** Who, of those the plan names: --to, --limit, --max, --resend. */
-  selection: { to?: string; limit?: number; max?: number; resend: boolean };
+  /** Who, of those the plan names: --to, --limit, --max, --resend, --resend-unknown. */
+  selection: { to?: string; limit?: number; max?: number; resend: boolean; resendUnknown: boolean };
   yes: boolean;
   json: boolean;
   skipInvalid: boolean;
@@ -92,7 +96,7 @@ export function settleOptions(options: SendingOptions, io: Io): Settled {
   return {
     destination,
     rate: options.rate === undefined ? undefined : parseRate(options.rate),
-    selection: { to: options.to, limit: options.limit, max: options.max, resend: Boolean(options.resend) },
+    selection: { to: options.to, limit: options.limit, max: options.max, resend: Boolean(options.resend), resendUnknown: Boolean(options.resendUnknown) },
     yes: Boolean(options.yes),
     json: Boolean(options.json),
     skipInvalid: Boolean(options.skipInvalid),
@@ -110,6 +114,7 @@ function settleProof(options: SendingOptions): { address: string; as: string[] }
       ['--limit', options.limit],
       ['--max', options.max],
       ['--resend', options.resend],
+      ['--resend-unknown', options.resendUnknown],
     ] as const
   ).find(([, given]) => given !== undefined && given !== false);
   if (clash)
@@ -138,6 +143,7 @@ export function deliverySettings(options: SendingOptions, settled: Settled, camp
     retries: options.retries ?? defaults.retries ?? DEFAULTS.retries,
     retryDelayMs: (options.retryDelay ?? defaults.retryDelay ?? DEFAULTS.retryDelaySeconds) * 1000,
     timeoutMs: (options.timeout ?? defaults.timeout ?? DEFAULTS.timeoutSeconds) * 1000,
+    dataTimeoutMs: (options.dataTimeout ?? defaults.dataTimeout ?? DEFAULTS.dataTimeoutSeconds) * 1000,
     rate: settled.rate ?? defaults.rate ?? (providerRate ? parseRate(providerRate) : undefined),
     max: settled.selection.max ?? defaults.max,
   };
@@ -168,6 +174,7 @@ export async function openTransport(
     insecureTls: Boolean(options.insecureTls),
     allowPlainAuth: Boolean(options.allowPlainAuth),
     timeoutMs: delivery.timeoutMs,
+    dataTimeoutMs: delivery.dataTimeoutMs,
     connections: delivery.connections,
   };
   if (options.insecureTls)

@@ -8,7 +8,7 @@ import type { Contact, ContactKey, ContactList } from '../contacts/rules.js';
 import { Seq } from '../contacts/seq.js';
 import { UsageError } from '../errors.js';
 import type { JournalEntry } from '../journal/schema.js';
-import { acceptedRecipients } from '../journal/read.js';
+import { acceptedRecipients, recipientsWith } from '../journal/read.js';
 import { plural } from '../locale/words.js';
 
 export interface PlanContext {
@@ -56,21 +56,29 @@ export interface Selection {
   pending: Seq<Contact, ContactKey>;
   /** Of those selected, the ones the journal shows as already sent this kind. */
   alreadySent: Seq<Contact, ContactKey>;
+  /** Of those selected and not accepted, the ones whose message went out with no reply ("unknown"): left out unless --resend-unknown. */
+  unknown: Seq<Contact, ContactKey>;
   /** Left for the next run by --max. */
   deferred: number;
   /** Left out by --limit (preview's default limit too). */
   limited: number;
 }
 
-/** Who of the planned recipients gets a message this run: --to, less those already sent (unless --resend), capped by --limit and --max. */
+/**
+ * Who of the planned recipients gets a message this run: --to, less those already sent (unless
+ * --resend) and those whose message's outcome is unknown (unless --resend-unknown), capped by
+ * --limit and --max.
+ */
 export function selectPending(
   batch: Batch,
   contacts: ContactList,
   campaign: Campaign,
   entries: JournalEntry[],
-  options: { to?: string; limit?: number; max?: number; resend: boolean },
+  options: { to?: string; limit?: number; max?: number; resend: boolean; resendUnknown?: boolean },
 ): Selection {
   const already = acceptedRecipients(entries, campaign.id, batch.kind, campaign.event.uid);
+  const unsure = recipientsWith(entries, campaign.id, batch.kind, campaign.event.uid, 'unknown');
+  for (const a of already) unsure.delete(a);
   let selected = batch.recipients;
   if (options.to) {
     const wanted = options.to.trim().toLowerCase();
@@ -78,13 +86,16 @@ export function selectPending(
     if (selected.first() === undefined) throw notARecipient(batch, contacts, options.to, wanted);
   }
   // Nothing of this kind in the journal (a first run): no walk of a long list to find none.
-  const alreadySent = already.size === 0 ? (Seq.of<Contact>([]) as Seq<Contact, ContactKey>) : selected.filter((c) => already.has(c.email.toLowerCase()));
-  let pending = options.resend || already.size === 0 ? selected : selected.filter((c) => !already.has(c.email.toLowerCase()));
+  const none = Seq.of<Contact>([]) as Seq<Contact, ContactKey>;
+  const alreadySent = already.size === 0 ? none : selected.filter((c) => already.has(c.email.toLowerCase()));
+  const unknown = unsure.size === 0 ? none : selected.filter((c) => unsure.has(c.email.toLowerCase()));
+  const leftOut = options.resend ? new Set<string>() : new Set([...already, ...(options.resendUnknown ? [] : unsure)]);
+  let pending = leftOut.size === 0 ? selected : selected.filter((c) => !leftOut.has(c.email.toLowerCase()));
   const limited = options.limit !== undefined ? Math.max(0, pending.length - options.limit) : 0;
   if (options.limit !== undefined) pending = pending.take(options.limit);
   const deferred = options.max !== undefined && pending.length > options.max ? pending.length - options.max : 0;
   if (options.max !== undefined) pending = pending.take(options.max);
-  return { pending, alreadySent, deferred, limited };
+  return { pending, alreadySent, unknown, deferred, limited };
 }
 
 /** --to names nobody this run sends to: say whether the address is no contact at all, or why that contact gets nothing. */

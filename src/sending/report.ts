@@ -25,6 +25,8 @@ export interface RunSummary {
   deferred: number;
   accepted: number;
   failed: { email: string; reason: string; responseCode: number | null; permanent: boolean }[];
+  /** Went out whole with no reply from the server: it may have them; not retried, not resent without --resend-unknown. */
+  unknown: { email: string; messageId: string; reason: string }[];
   notSent: string[];
   stopped: string | null;
   interrupted: boolean;
@@ -100,6 +102,7 @@ export function summarise(input: ReportInput): RunSummary {
     deferred: selection.deferred,
     accepted: delivery.acceptedCount,
     failed: delivery.failed.map((f) => ({ email: f.email, reason: f.reason, responseCode: f.responseCode ?? null, permanent: f.permanent })),
+    unknown: delivery.unknown.map((u) => ({ email: u.email, messageId: u.messageId, reason: u.reason })),
     notSent: delivery.notTried,
     stopped: delivery.stopped?.message ?? null,
     interrupted: delivery.interrupted,
@@ -120,6 +123,8 @@ export function summaryText(summary: RunSummary, input: ReportInput, colour: Cha
     lines.push(printable(`Skipped (invalid): ${input.contacts.file}:${s.line} ${s.email || '(no address)'}: ${s.reasons.join('; ')}`));
   for (const f of summary.failed)
     lines.push(colour.red(`Not delivered: ${f.email}: ${printable(f.reason)}${f.permanent ? '' : ' (temporary: a re-run tries again)'}`));
+  for (const u of summary.unknown) lines.push(colour.yellow(`Unknown: ${u.email}: ${printable(u.reason)}`));
+  if (summary.unknown.length > 0) lines.push(...unknownAdvice(summary.unknown.length, summary.journal));
   if (summary.stopped) lines.push(colour.red(`Stopped: ${printable(summary.stopped)}`));
   if (summary.stopped && input.delivery.stopped?.hint) lines.push(`hint: ${printable(input.delivery.stopped.hint)}`);
   if (summary.interrupted) lines.push(colour.yellow(`Interrupted: ${summary.notSent.length} not sent; run the same command again to send them.`));
@@ -140,9 +145,18 @@ export function summaryText(summary: RunSummary, input: ReportInput, colour: Cha
   return lines;
 }
 
-/** 2 the journal could not be written, 130 interrupted, 1 some messages not delivered, else 0. */
+/** What to check for messages whose outcome is unknown, and how to send them again if they did not arrive. */
+export function unknownAdvice(count: number, journal: string | null): string[] {
+  const them = count === 1 ? 'it' : 'them';
+  return [
+    `${count === 1 ? 'This message' : `These ${count} messages`} went out whole, but the server never answered: it may have ${them}, so a re-run will not send ${them} again.`,
+    `Check the mailbox's Sent folder, the server's log or the recipient for the Message-ID (in ${journal ?? 'the journal'}); if ${them} did not arrive, run the same command with --resend-unknown.`,
+  ];
+}
+
+/** 2 the journal could not be written, 130 interrupted, 1 some messages not delivered (or not known to be), else 0. */
 export function exitCodeOf(summary: RunSummary): number {
   if (summary.unrecorded.length > 0) return EXIT.badInput;
   if (summary.interrupted) return EXIT.interrupted;
-  return summary.failed.length > 0 || summary.stopped ? EXIT.someFailed : EXIT.ok;
+  return summary.failed.length > 0 || summary.unknown.length > 0 || summary.stopped ? EXIT.someFailed : EXIT.ok;
 }

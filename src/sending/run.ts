@@ -12,13 +12,23 @@ import { colourFor, isInteractive, type Io } from '../io.js';
 import { journalPath, readJournal } from '../journal/read.js';
 import { checkJournalWritable, JournalWriteError, JournalWriter } from '../journal/write.js';
 import { lockJournal } from '../journal/lock.js';
+import { mayHaveArrived } from '../journal/schema.js';
 import { prepare } from './prepare.js';
 import { plural } from '../locale/words.js';
 import { progressFor } from '../progress.js';
 import { RateLimiter } from '../transports/rate.js';
 import type { Transport } from '../transports/transport.js';
 import { deliver, StopSignal, type DeliveryReport } from './deliver.js';
-import { deliverySettings, noSmtpConfigured, openTransport, settleOptions, smtpServerFor, type DeliverySettings, type SendingOptions } from './options.js';
+import {
+  deliverySettings,
+  noSmtpConfigured,
+  openTransport,
+  settleOptions,
+  smtpServerFor,
+  type DeliverySettings,
+  type SendingOptions,
+  type Settled,
+} from './options.js';
 import { selectPending, type Batch, type Planner, type Selection } from './plan.js';
 import { sendProofs } from './proof.js';
 import type { Recipient } from '../compose/context.js';
@@ -60,7 +70,7 @@ export async function runSending(command: SendingCommand, options: SendingOption
     // The key of the Message-IDs: made at the first real send (or .eml files, which must be the
     // bytes SMTP would carry) when init did not make one. A dry run uses it when there is one.
     if (writer || transport?.mode === 'eml') {
-      const sentBefore = journal.entries.filter((e) => e.campaign === campaign.id && e.status === 'accepted').length;
+      const sentBefore = journal.entries.filter((e) => e.campaign === campaign.id && mayHaveArrived(e)).length;
       campaign.secret ??= campaignSecret(campaign.dir, io.env, { sentBefore });
     }
 
@@ -83,14 +93,14 @@ export async function runSending(command: SendingCommand, options: SendingOption
     if (settled.proof)
       return await sendProofs({ batch, contacts, campaign, proof: settled.proof, transport, delivery, json: settled.json, command: command.name, io });
     const selection = selectPending(batch, contacts, campaign, journal.entries, { ...settled.selection, max: delivery.max });
-    const headline = headlineOf(selection, settled.selection.resend, delivery.max, transport.mode === 'preview');
+    const headline = headlineOf(selection, settled.selection, delivery.max, transport.mode === 'preview');
     if (headline) io.stderr.write(headline + '\n');
     // A dry run starts with who would get what: one line each, however many (--json lists them too).
     const recipients = transport.mode === 'dry-run' && settled.json ? ([] as Recipient[]) : undefined;
     if (transport.mode === 'dry-run' && selection.pending.length > 0)
       await writeRecipientTable(selection.pending, campaign, colourFor(say, io.env), say, recipients);
 
-    let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], notTried: [], interrupted: false, unrecorded: [] };
+    let report: DeliveryReport = { acceptedCount: 0, accepted: [], failed: [], unknown: [], notTried: [], interrupted: false, unrecorded: [] };
     if (selection.pending.length > 0) {
       // The login settled before the question: a password asked for, a refresh token tried.
       await transport.ready?.();
@@ -186,11 +196,19 @@ function withoutSuppressed(batch: Batch, suppressed: Set<string>, notes: string[
   };
 }
 
-/** What this run leaves out, on stderr: the already sent, --max's rest, and (a gallery's) --limit's. */
-function headlineOf(selection: Selection, resend: boolean, max: number | undefined, gallery: boolean): string | undefined {
-  const { pending, alreadySent, deferred, limited } = selection;
+/** What this run leaves out, on stderr: the already sent, the unknown, --max's rest, and (a gallery's) --limit's. */
+function headlineOf(selection: Selection, chosen: Settled['selection'], max: number | undefined, gallery: boolean): string | undefined {
+  const { pending, alreadySent, unknown, deferred, limited } = selection;
   const later = deferred ? `${deferred} more left for the next run by --max ${max}` : limited && gallery ? `${limited} more left out by --limit` : '';
-  if (alreadySent.length > 0 && !resend) return `${alreadySent.length} already sent, ${pending.length} to send${later ? ` (${later})` : ''}.`;
+  const parts = [];
+  if (alreadySent.length > 0 && !chosen.resend) parts.push(`${alreadySent.length} already sent`);
+  if (unknown.length > 0 && !chosen.resend)
+    parts.push(
+      chosen.resendUnknown
+        ? `${unknown.length} unknown sent again (--resend-unknown)`
+        : `${unknown.length} unknown left out (their message went out and no reply came; \`invite status\` lists them, --resend-unknown sends again)`,
+    );
+  if (parts.length > 0) return `${parts.join(', ')}, ${pending.length} to send${later ? ` (${later})` : ''}.`;
   if (later) return `${pending.length} to send, ${later}.`;
   return undefined;
 }
@@ -212,9 +230,10 @@ async function confirmed(
       'pass --yes to send from a script or CI job, or preview first with --dry-run',
     );
   }
+  const unsure = settled.selection.resendUnknown && !settled.selection.resend ? selection.unknown.length : 0;
   const verb = settled.selection.resend
     ? `Resend ${batch.noun(pending.length)} (${alreadySent.length} of them already sent)`
-    : `Send ${batch.noun(pending.length)}`;
+    : `Send ${batch.noun(pending.length)}${unsure ? ` (${unsure} of them may have arrived already: sent before, no reply came)` : ''}`;
   return io.confirm(`${verb} through ${transport.description.replace(/:\d+$/, '')} as ${campaign.from.email}?`);
 }
 

@@ -23,6 +23,8 @@ export interface SmtpSettings {
   /** Log in even without TLS (smtp:// to a server without STARTTLS): only when asked for, loudly. */
   allowPlainAuth: boolean;
   timeoutMs: number;
+  /** The wait for the reply to the final dot of a message (RFC 5321 §4.5.3.2: 10 minutes). */
+  dataTimeoutMs: number;
   /** Parallel SMTP connections. */
   connections: number;
 }
@@ -87,6 +89,7 @@ export function resolveSmtp(sources: SmtpSources): SmtpSettings | undefined {
     insecureTls: false,
     allowPlainAuth: false,
     timeoutMs: DEFAULTS.timeoutSeconds * 1000,
+    dataTimeoutMs: DEFAULTS.dataTimeoutSeconds * 1000,
     connections: DEFAULTS.connections,
   };
   if (auth === 'oauth2') settings.oauth = oauthSettings(settings, oauthEnv, stored, campaign, env);

@@ -1,9 +1,10 @@
 // SMTP: the run's own pool of nodemailer SMTPConnections, a login with a password or an OAuth 2.0
 // token (XOAUTH2) settled before the first message, and every error sorted by nodemailer's codes
 // into "stop the run", "this recipient, for good" and "try again".
+import { Readable } from 'node:stream';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Message } from '../compose/compose.js';
-import { DeliveryStop, RecipientFailure, stripSecrets, UsageError } from '../errors.js';
+import { DeliveryStop, OutcomeUnknown, RecipientFailure, stripSecrets, UsageError } from '../errors.js';
 import { envelopeOf, MimeWriter } from '../mime/mime.js';
 import { explainAnswer } from './answers.js';
 import { AccessTokens, oauthFailure } from './oauth.js';
@@ -73,7 +74,7 @@ export interface ServerFacts {
 
 /** nodemailer keeps these on the connection without declaring them. */
 interface ConnectionInternals {
-  _socket?: { getProtocol?(): string | null; getCipher?(): { name: string } };
+  _socket?: { getProtocol?(): string | null; getCipher?(): { name: string }; setTimeout?(ms: number): unknown };
   _supportedExtensions?: string[];
   _supportedAuth?: string[];
   _maxAllowedSize?: number;
@@ -249,13 +250,39 @@ class ConnectionPool {
     return pooled;
   }
 
+  /**
+   * Sends one message. The wait for the reply to the final dot has its own timeout (RFC 5321
+   * §4.5.3.2: 10 minutes), and an error after the dot without a reply is marked `afterData`: the
+   * server may have the message. A reply that is not a well-formed 2xx is not an acceptance.
+   */
   sendOn(pooled: PooledConnection, message: Message, raw: Buffer): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      pooled.fail = reject;
-      pooled.connection.send(envelopeOf(message), raw, (error, info) => {
+      const socket = () => (pooled.connection as unknown as ConnectionInternals)._socket;
+      let whole = false;
+      const fail = (error: Error) => {
         pooled.fail = undefined;
-        if (error) reject(error);
-        else resolve(String(info.response ?? ''));
+        reject(whole ? Object.assign(error, { afterData: true }) : error);
+      };
+      pooled.fail = fail;
+      // The message as a stream: its end is the moment nodemailer writes the final dot.
+      const body = new Readable({
+        read() {
+          this.push(raw);
+          this.push(null);
+        },
+      });
+      body.once('end', () => {
+        whole = true;
+        socket()?.setTimeout?.(this.settings.dataTimeoutMs);
+      });
+      pooled.connection.send(envelopeOf(message), body, (error, info) => {
+        if (pooled.fail !== fail) return;
+        if (error) return fail(error);
+        pooled.fail = undefined;
+        socket()?.setTimeout?.(this.settings.timeoutMs);
+        const response = String(info.response ?? '');
+        if (positiveReply(response)) resolve(response);
+        else reject(Object.assign(new Error(`the server's reply to the message is not an SMTP reply: ${JSON.stringify(response)}`), { code: 'EREPLY' }));
       });
     });
   }
@@ -278,6 +305,18 @@ class ConnectionPool {
   }
 }
 
+/**
+ * A well-formed positive completion reply (RFC 5321 §4.2): every line a 2yz code of digits, the
+ * same code on each, "-" between the lines of a multi-line reply and a space (or nothing) after
+ * the last. "2x0 ok" or "250ok" are not one.
+ */
+export function positiveReply(reply: string): boolean {
+  const lines = reply.replace(/\r?\n$/, '').split(/\r?\n/);
+  const code = /^2[0-5][0-9]/.exec(lines[0] ?? '')?.[0];
+  if (!code) return false;
+  return lines.every((line, i) => line.startsWith(code) && (i < lines.length - 1 ? line[3] === '-' : line.length === 3 || line[3] === ' '));
+}
+
 interface NodemailerError {
   /** nodemailer's own code: EAUTH, ETLS, ESOCKET, ECONNECTION, ETIMEDOUT, EDNS, EPROTOCOL, … */
   code?: string;
@@ -287,6 +326,8 @@ interface NodemailerError {
   /** nodemailer's verdict on the reply code: 5xx except 503. */
   permanent?: boolean;
   message?: string;
+  /** Set by sendOn: the error came after the whole message was written (the final dot). */
+  afterData?: boolean;
 }
 
 /** Credentials would go over smtp://: STARTTLS is then required, unless the organiser allowed plain AUTH. */
@@ -350,6 +391,16 @@ export function classifySmtpError(error: unknown, settings: SmtpSettings, login?
   if (e.code === 'ETLS' || e.code === 'EREQUIRETLS') {
     return new DeliveryStop(`TLS with ${where} failed: ${text}`, 'smtps:// is usually port 465, smtp:// with STARTTLS port 587');
   }
+  // The whole message went out and no reply came: the server may have it (never a blind retry).
+  if (e.afterData && e.responseCode === undefined) {
+    return new OutcomeUnknown(
+      e.code === 'ETIMEDOUT'
+        ? `no reply from ${where} within ${settings.dataTimeoutMs / 1000} s of the whole message (${text}); the server may have it`
+        : `the connection to ${where} ended after the whole message was sent, before its reply (${text}); the server may have it`,
+    );
+  }
+  // Not an SMTP reply after the message: a failure, not retried in this run (the server may be confused, not slow).
+  if (e.code === 'EREPLY') return new RecipientFailure(text, undefined, true, false);
   const code = e.responseCode;
   if (code !== undefined && code >= 400) {
     if (explained?.stops && code >= 500) return new DeliveryStop(`the SMTP server ${where} refused the message: ${text}`, explained.hint);

@@ -86,8 +86,8 @@ export interface SmtpOptions {
   onRcpt?(address: string): Fault;
   /** Decides the fate of a message after DATA; `count` counts every DATA so far, from 1. */
   onData?(count: number, to: string[]): Fault;
-  /** Milliseconds to wait before accepting each message. */
-  delayMs?: number;
+  /** Milliseconds to wait before accepting each message (by its recipients); the message is kept even when the client left meanwhile, as a server that queued it would. */
+  delayMs?: number | ((to: string[]) => number);
   /** Offers AUTH XOAUTH2 and judges each access token: accepted, or expired (the 334 challenge with status 401, as Gmail and Exchange answer). */
   xoauth2?: (user: string, token: string) => 'ok' | 'expired';
   /** A refused login's reply text, made from what the client sent (a server that quotes the login back). */
@@ -174,7 +174,8 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
           );
           callback();
         };
-        if (options.delayMs) setTimeout(accept, options.delayMs);
+        const delay = typeof options.delayMs === 'function' ? options.delayMs(envelope.to) : options.delayMs;
+        if (delay) setTimeout(accept, delay);
         else accept();
       });
     },

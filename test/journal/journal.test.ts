@@ -58,7 +58,7 @@ describe('readJournal', () => {
     const cases: [Record<string, unknown>, string][] = [
       [
         { ...entry('a@example.org'), status: 'bogus' },
-        'this journal line is not a journal entry: "status": Invalid option: expected one of "accepted"|"failed"',
+        'this journal line is not a journal entry: "status": Invalid option: expected one of "accepted"|"failed"|"unknown"',
       ],
       [{ ...entry('a@example.org'), sequence: '99' }, 'this journal line is not a journal entry: "sequence": Invalid input: expected number, received string'],
       [{ ...entry('a@example.org'), messageId: undefined }, 'this journal line is not a journal entry: "messageId" is missing'],

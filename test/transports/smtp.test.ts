@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryStop, RecipientFailure } from '../../src/errors.js';
 import { parseSmtpUrl } from '../../src/transports/settings.js';
-import { classifySmtpError } from '../../src/transports/smtp.js';
+import { classifySmtpError, positiveReply } from '../../src/transports/smtp.js';
 
 const settings = parseSmtpUrl('smtp://smtp.example.org:587', { SMTP_USER: 'events@example.org', SMTP_PASS: 's3cret-pass' });
 const nodemailerError = (fields: Record<string, unknown>, message = 'something went wrong') => Object.assign(new Error(message), fields);
@@ -67,4 +67,16 @@ describe('classifySmtpError', () => {
     expect(error.message).not.toContain('s3cret-pass');
     expect(error.message).toContain('***');
   });
+});
+
+describe('positiveReply (RFC 5321 §4.2 reply syntax)', () => {
+  it.each(['250 OK', '250', '250 2.0.0 Ok: queued as 4Zx', '250-first\n250 last', '250-a\r\n250-b\r\n250 c', '251 forwarded'])('accepts %j', (reply) => {
+    expect(positiveReply(reply)).toBe(true);
+  });
+  it.each(['2x0 ok', '250ok', '25 ok', '260 ok', '450 later', '550 no', '', 'OK', '250-a\n251 b', '250-a\n250-b', '250 a\n250 b', ' 250 ok'])(
+    'refuses %j',
+    (reply) => {
+      expect(positiveReply(reply)).toBe(false);
+    },
+  );
 });
