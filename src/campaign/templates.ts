@@ -38,8 +38,50 @@ export interface Template {
   /** Added to line numbers inside the template (for a subject written inside invite.yaml). */
   lineOffset: number;
   uses: VariableUse[];
-  render: (context: object) => string;
+  /** The template for this context; with a budget, rendering stops (RenderTooLarge) as soon as the output passes it. */
+  render: (context: object, budget?: RenderBudget) => string;
 }
+
+/**
+ * What the parts of one message may take together (the message limit, less its attachments):
+ * each part's output is counted, and so is every pass of a {{#each}} while it runs, so that
+ * nested loops stop as soon as they pass the limit instead of building hundreds of megabytes.
+ */
+export class RenderBudget {
+  /** Characters produced so far: whole parts, and inside the loops of the part being rendered. */
+  used = 0;
+  /** Passes of {{#each}} so far: loops that produce nothing must end too. */
+  passes = 0;
+  /** For each loop pass being rendered, the output of the loop passes nested in it (already counted). */
+  readonly nested: number[] = [0];
+
+  constructor(
+    /** Characters allowed in all. */
+    readonly limit: number,
+    /** How the limit is named in the error: "the message limit of 10.0 MB (sending.max_message_size)". */
+    readonly named: string,
+  ) {}
+
+  /** A part rendered whole: its real length replaces what its loops counted. */
+  settle(before: number, output: string): void {
+    this.used = before + output.length;
+    if (this.used > this.limit) throw new RenderTooLarge(this);
+  }
+}
+
+/** At most this many loop passes in one message: a million is far more than any letter needs. */
+export const MAX_LOOP_PASSES = 1_000_000;
+
+/** Thrown out of a render that passed its budget. */
+export class RenderTooLarge extends Error {
+  constructor(readonly budget: RenderBudget) {
+    super(budget.passes > MAX_LOOP_PASSES ? `its loops ran over ${MAX_LOOP_PASSES.toLocaleString('en')} times` : `it passed ${budget.named}`);
+    this.name = 'RenderTooLarge';
+  }
+}
+
+/** The key of the render's data frame that carries the budget to the loop helper. */
+const BUDGET = 'inviteRenderBudget';
 
 export interface MailTemplates {
   subject: Template;
@@ -55,6 +97,30 @@ interface Where {
 
 const handlebars = Handlebars.create();
 handlebars.unregisterHelper('log');
+const each = handlebars.helpers.each as (this: unknown, context: unknown, options: Handlebars.HelperOptions) => string;
+type Body = (context: unknown, options?: { data?: unknown; blockParams?: unknown }) => string;
+// {{#each}} as Handlebars has it, each pass counted against the render's budget (when it has one).
+handlebars.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+  const budget = (options.data as Record<string, unknown> | undefined)?.[BUDGET];
+  if (!(budget instanceof RenderBudget)) return each.call(this, context, options);
+  const body = options.fn as Body;
+  const counted: Body = (value, frame) => {
+    if (++budget.passes > MAX_LOOP_PASSES) throw new RenderTooLarge(budget);
+    budget.nested.push(0);
+    let output: string;
+    try {
+      output = body(value, frame);
+    } finally {
+      // The passes nested in this one were counted already: only the rest of its output is new.
+      budget.used -= budget.nested.pop()!;
+    }
+    budget.used += output.length;
+    budget.nested[budget.nested.length - 1]! += output.length;
+    if (budget.used > budget.limit) throw new RenderTooLarge(budget);
+    return output;
+  };
+  return each.call(this, context, { ...options, fn: counted as Handlebars.HelperOptions['fn'] });
+});
 
 /** Reads and compiles the templates of one mail kind. Paths are relative to the campaign folder. */
 export function loadTemplates(
@@ -159,10 +225,15 @@ export function compileTemplate(source: string, file: string, lineOffset: number
     file,
     lineOffset,
     uses,
-    render(context: object): string {
+    render(context: object, budget?: RenderBudget): string {
       try {
-        return compiled(context);
+        if (!budget) return compiled(context);
+        const before = budget.used;
+        const output = compiled(context, { data: { [BUDGET]: budget } });
+        budget.settle(before, output);
+        return output;
       } catch (error) {
+        if (error instanceof RenderTooLarge) throw error;
         const e = error as { message?: string; lineNumber?: number; column?: number };
         throw new InputError({
           file,

@@ -4,7 +4,10 @@
 // each zone reads it, the registration, the calendar's frame, the keys): nothing is shared
 // between runs.
 import { hash } from 'node:crypto';
+import { formatSize, messageSize } from '../campaign/attachments.js';
 import type { Attachment, Campaign, MailKind, Person } from '../campaign/model.js';
+import { RenderBudget, RenderTooLarge, type MailTemplates, type Template } from '../campaign/templates.js';
+import { InputError, shownPath } from '../errors.js';
 import type { Contact, ContactKey } from '../contacts/rules.js';
 import { CalendarWriter, type CalendarMethod } from './calendar.js';
 import { eventView, registrationViews, type EventView, type Recipient } from './context.js';
@@ -92,7 +95,13 @@ export class Composer {
   /** The same (frozen) object for every message of a run: the journal keeps it once. */
   readonly snapshot: Readonly<EventSnapshot>;
 
+  /** What the bodies of a message without attachments of its own may take, and how that limit is named in an error. */
+  private readonly room: number;
+  private readonly limitNamed: string;
+
   constructor(readonly campaign: Campaign) {
+    this.room = campaign.limits.perMessage - messageSize(campaign.attachments);
+    this.limitNamed = `the message limit of ${formatSize(campaign.limits.perMessage)} (sending.max_message_size, less the attachments)`;
     this.keys = new CampaignKeys(campaign);
     this.registration = registrationViews(campaign);
     this.snapshot = snapshotOf(campaign);
@@ -114,9 +123,7 @@ export class Composer {
       ...(campaign.from.email.toLowerCase() !== campaign.organiser.email.toLowerCase() ? { sender: campaign.from } : {}),
       replyTo: campaign.replyTo,
       to,
-      subject: templates.subject.render(context).replace(/\s+/g, ' ').trim(),
-      text: templates.text.render(context),
-      html: templates.html.render(context),
+      ...this.bodies(templates, context, contact),
       date: now,
       messageId: this.keys.messageIdFor(options.journalKind ?? kind, contact.email, campaign.event.uid, key),
       calendar: {
@@ -130,6 +137,29 @@ export class Composer {
       eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
       event: this.snapshot,
     };
+  }
+
+  /**
+   * The subject, text and HTML, rendered within the message limit (less the attachments): a
+   * part that passes it stops rendering at once, an error naming the template and the row.
+   */
+  private bodies(templates: MailTemplates, context: object, contact: Contact): Pick<Message, 'subject' | 'text' | 'html'> {
+    const { limits, attachments } = this.campaign;
+    const room = contact.attachments.length ? limits.perMessage - messageSize([...attachments, ...contact.attachments]) : this.room;
+    const budget = new RenderBudget(room, this.limitNamed);
+    const part = (name: string, template: Template) => {
+      try {
+        return template.render(context, budget);
+      } catch (error) {
+        if (!(error instanceof RenderTooLarge)) throw error;
+        throw new InputError({
+          file: template.file,
+          message: `the ${name} rendered for ${contact.email} (${shownPath(this.campaign.contacts.file)}, line ${contact.line}) is too large: ${error.message}; rendering stopped`,
+          hint: 'a {{#each}} inside another multiplies the text: check the loops and the columns they show, or raise sending.max_message_size',
+        });
+      }
+    };
+    return { subject: part('subject', templates.subject).replace(/\s+/g, ' ').trim(), html: part('HTML', templates.html), text: part('text', templates.text) };
   }
 
   /**

@@ -3,7 +3,7 @@
 // outcome to the journal the moment it is known, and stops cleanly when asked to. The run
 // that called it owns the transport and closes it.
 import type { Message } from '../compose/compose.js';
-import { DeliveryStop, OutcomeUnknown, RecipientFailure, ServerSilent } from '../errors.js';
+import { DeliveryStop, InputError, OutcomeUnknown, RecipientFailure, ServerSilent } from '../errors.js';
 import { bounded, type SentEntry } from '../journal/schema.js';
 import { JournalWriteError, type JournalWriter } from '../journal/write.js';
 import { RateLimiter, realClock, type Clock } from '../transports/rate.js';
@@ -104,6 +104,8 @@ class Delivery<T> {
   private connectionFailuresInARow = 0;
   private readonly items: Iterator<T>;
   private walked = false;
+  /** The first message, composed before the workers start. */
+  private first?: Message;
   // A transport that never waits (a dry run, --out) would otherwise hold the event loop to the end.
   private readonly breathe = breather();
 
@@ -116,6 +118,15 @@ class Delivery<T> {
 
   async run(): Promise<DeliveryReport> {
     const { report, stop } = this;
+    // The first message is composed before anything is sent: a template that cannot be rendered
+    // (one that passes the message limit) stops the run there, exit 2, nothing sent.
+    const first = this.nextItem();
+    try {
+      if (first) this.first = this.plan.compose(first.item);
+    } catch (error) {
+      this.items.return?.();
+      throw error;
+    }
     await Promise.all(Array.from({ length: Math.max(1, this.plan.concurrency) }, () => this.worker()));
     // Those never tried: the rest of the walk (unknown when the walk itself failed).
     try {
@@ -141,9 +152,10 @@ class Delivery<T> {
   private async worker(): Promise<void> {
     while (!this.stop.requested && !this.report.stopped) {
       try {
-        const next = this.nextItem();
-        if (!next) return;
-        await this.sendOne(this.plan.compose(next.item));
+        const message = this.first ?? this.composeNext();
+        this.first = undefined;
+        if (message === null) return;
+        if (message) await this.sendOne(message);
         const turn = this.breathe();
         if (turn) await turn;
       } catch (error) {
@@ -151,6 +163,24 @@ class Delivery<T> {
         this.report.stopped ??= error;
         this.stop.request();
       }
+    }
+  }
+
+  /**
+   * The next item's message; null when the walk is over; undefined when this row's message could
+   * not be rendered (it passed the message limit): that row fails with the reason, the run goes on.
+   */
+  private composeNext(): Message | null | undefined {
+    const next = this.nextItem();
+    if (!next) return null;
+    try {
+      return this.plan.compose(next.item);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      const outcome: Undelivered = { email: this.plan.addressOf(next.item), messageId: '', reason: error.message, permanent: true };
+      this.report.failed.push(outcome);
+      this.plan.onResult?.(outcome);
+      return undefined;
     }
   }
 
