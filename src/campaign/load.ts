@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import YAML, { LineCounter } from 'yaml';
 import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, parseSize, realPaths } from './attachments.js';
 import { isKnownEncoding } from '../locale/encoding.js';
+import { MAX_ROW_CHARS } from '../defaults.js';
 import { InputError, shownPath, type Problem } from '../errors.js';
 import { parseRate, type Rate } from './rate.js';
 import { FORMAT, inZone } from '../locale/words.js';
@@ -126,6 +127,7 @@ function resolveCampaign(data: CampaignFile, absolute: string, shown: string, li
   const rate = sendingRate(data, at);
   const reminders = reminderStages(data, times, at);
   const mails = mailTemplates(data, dir, shown, lineOf, problems);
+  const contacts = contactsOf(data, contactsFile, at);
   if (problems.length > 0 || !mails.invitation) throw new InputError(problems);
 
   const organiserDomain = data.organiser.email.split('@')[1] ?? 'invite.invalid';
@@ -147,7 +149,7 @@ function resolveCampaign(data: CampaignFile, absolute: string, shown: string, li
     organiser: data.organiser,
     from: data.from ?? data.organiser,
     replyTo: data.reply_to === undefined ? [] : Array.isArray(data.reply_to) ? data.reply_to : [data.reply_to],
-    contacts: contactsOf(data, contactsFile),
+    contacts,
     attachments: files.attachments,
     confinement: files.confinement,
     limits,
@@ -305,7 +307,7 @@ function registrationOf(data: CampaignFile, dir: string): Campaign['registration
   );
 }
 
-function contactsOf(data: CampaignFile, file: string): Campaign['contacts'] {
+function contactsOf(data: CampaignFile, file: string, at: At): Campaign['contacts'] {
   if (typeof data.contacts === 'string') return { file };
   return {
     file,
@@ -313,7 +315,23 @@ function contactsOf(data: CampaignFile, file: string): Campaign['contacts'] {
     encoding: data.contacts.encoding,
     attachmentColumn: data.contacts.attachment_column,
     skipInvalid: data.contacts.skip_invalid,
+    maxCellSize: maxCellSize(data.contacts.max_cell_size, at),
   };
+}
+
+/** contacts.max_cell_size in characters: a size ("64 KB": 65,536 characters) or a number, at most a row's bound. */
+function maxCellSize(given: string | number | undefined, at: At): number | undefined {
+  if (given === undefined) return undefined;
+  const size = typeof given === 'number' ? given : parseSize(given);
+  if (size === undefined || size < 1 || size > MAX_ROW_CHARS) {
+    at(
+      ['contacts', 'max_cell_size'],
+      `"${given}" is not a cell size from 1 character to 1 MB`,
+      'write a number of characters or a size such as 4 KB or 64 KB (1 KB = 1,024 characters)',
+    );
+    return undefined;
+  }
+  return size;
 }
 
 function smtpLines(smtp: NonNullable<CampaignFile['smtp']>, lineOf: LineOf): CampaignSmtp['lines'] {

@@ -87,6 +87,8 @@ export interface ContactSource {
   attachmentColumn?: string;
   /** contacts.skip_invalid: invalid rows are left out and listed, as --skip-invalid does. */
   skipInvalid?: boolean;
+  /** contacts.max_cell_size, in characters (default MAX_FIELD). */
+  maxCellSize?: number;
 }
 
 export interface Campaign {

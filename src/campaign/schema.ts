@@ -49,6 +49,8 @@ export const campaignSchema = z.strictObject({
       attachment_column: z.string().min(1).optional(),
       /** Invalid rows are left out (each listed with its reason) instead of stopping every run: --skip-invalid, settled once. */
       skip_invalid: z.boolean().optional(),
+      /** The longest cell a row may have (characters; "4 KB", "64 KB"): a longer one is an error naming row and column. */
+      max_cell_size: z.union([z.string().min(1), z.int().min(1)]).optional(),
     }),
   ]),
   /** A folder (relative to invite.yaml) whose files may be attached too, besides the campaign folder's own. */

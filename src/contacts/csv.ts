@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { debuglog } from 'node:util';
 import Papa from 'papaparse';
 import { chunkDecoder, type ChunkDecoder } from '../locale/encoding.js';
+import { MAX_ROW_CHARS } from '../defaults.js';
 import { DeliveryStop, InputError, shownPath } from '../errors.js';
 
 /** Normalised names under which the e-mail column is recognised. */
@@ -215,13 +216,6 @@ export function eachRow(text: string | Iterable<string>, delimiter: string, onRo
   for (const row of rowsIn(text, delimiter, shown)) onRow(row);
 }
 
-/**
- * The most characters one row may have. A longer one — a cell of megabytes, or a double quote
- * never closed — is refused as soon as it is seen, in time linear in the file, before it
- * takes the memory (or, joined chunk by chunk, the time) of the whole file.
- */
-export const MAX_ROW_CHARS = 1 << 20;
-
 /** eachRow's rows, one at a time: the rows of one chunk are held at most. */
 export function* rowsIn(text: string | Iterable<string>, delimiter: string, shown = 'the CSV file'): Generator<RawRow> {
   const ready: RawRow[] = [];
@@ -293,6 +287,6 @@ function rowTooLong(shown: string, line: number): InputError {
     file: shown,
     line,
     message: `the row starting on this line is over ${(MAX_ROW_CHARS / 1048576).toFixed(0)} million characters long`,
-    hint: 'a cell can hold at most 4,096 characters; if none is that long, a double quote of this row is left open',
+    hint: 'a cell can hold at most contacts.max_cell_size characters (4,096 unless invite.yaml says otherwise); if none is that long, a double quote of this row is left open',
   });
 }

@@ -7,6 +7,7 @@ import { parseAddress } from '../locale/address.js';
 import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type AttachmentLimits, type Confinement } from '../campaign/attachments.js';
 import type { Attachment } from '../campaign/load.js';
 import { formatProblem, InputError, type Problem } from '../errors.js';
+import { MAX_CELL_CHARS } from '../defaults.js';
 import { Seq } from './seq.js';
 import { zoneForCountry } from '../locale/zones.js';
 import {
@@ -138,8 +139,8 @@ class KeyTable {
 
 /** Characters allowed in a name, organisation, address or any value that reaches a header. */
 export const MAX_SHORT_FIELD = 256;
-/** Characters allowed in any other cell. */
-export const MAX_FIELD = 4096;
+/** Characters allowed in any other cell, unless contacts.max_cell_size says otherwise. */
+export const MAX_FIELD = MAX_CELL_CHARS;
 
 /** A row that cannot be sent to, and every reason why. */
 export interface RejectedRow {
@@ -178,6 +179,8 @@ export interface ContactOptions {
   sharedAttachments?: Attachment[];
   /** Columns whose values reach a header (the subject): no control characters allowed. */
   headerColumns?: string[];
+  /** Characters allowed in a cell that reaches no header (contacts.max_cell_size; default MAX_FIELD). */
+  maxCell?: number;
   /** Keep the contacts (default); validate only counts them, so a million rows take little memory. */
   keep?: boolean;
   /**
@@ -413,11 +416,12 @@ class RowChecker {
     }
     // Bounded work per row: a name, an organisation or anything in a header is a line, not a page.
     row.fields.forEach((field, i) => {
-      const limit = this.headerIndexes.has(i) || i === this.organisationIndex ? MAX_SHORT_FIELD : MAX_FIELD;
+      const limit = this.headerIndexes.has(i) || i === this.organisationIndex ? MAX_SHORT_FIELD : (this.options.maxCell ?? MAX_FIELD);
       const length = field.length > limit ? [...field].length : 0;
       if (length > limit) {
         const sizes = `is ${length.toLocaleString('en')} characters long; at most ${limit.toLocaleString('en')} are allowed`;
-        at(i, `"${this.headers[i]}" ${sizes}`, 'shorten the spreadsheet cell; a value this long is a mistake or an attack');
+        const raise = limit === MAX_SHORT_FIELD ? '' : ' (or raise contacts.max_cell_size in invite.yaml)';
+        at(i, `"${this.headers[i]}" ${sizes}`, `shorten the spreadsheet cell${raise}; a value this long is a mistake or an attack`);
       }
     });
   }

@@ -103,6 +103,7 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     limits: campaign.limits,
     sharedAttachments: campaign.attachments,
     headerColumns: subjectColumns,
+    maxCell: source.maxCellSize,
     keep: contactsAre === 'keep',
     stream: contactsAre === 'stream',
     // Called on the first walk only, the one that checks every row.

@@ -3,7 +3,7 @@
 // the row starts, for the contacts and for a registrations export alike. The heap is capped at
 // 64 MB to show the file is never held whole (joined chunk by chunk, a 40 MB cell took the
 // memory and the time of the whole file, quadratically).
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { campaignCopy } from '../helpers/campaign.js';
@@ -20,14 +20,14 @@ async function writeCsv(file: string, header: string, good: string, start: strin
 }
 
 describe('a row of megabytes', () => {
-  it('a 40 MB cell in the contacts: exit 2 at its line, within a 64 MB heap', async () => {
+  it('a 120 MB cell in the contacts: exit 2 at its line, within a 64 MB heap', async () => {
     const dir = campaignCopy();
     const csv = path.join(dir, 'contacts', 'competence-centres.csv');
-    await writeCsv(csv, 'email,name,organisation,country,timezone', 'ada@example.org,Ada,Org,Latvia,', 'bob@example.org,Bob,', 'x'.repeat(1 << 20), 40);
+    await writeCsv(csv, 'email,name,organisation,country,timezone', 'ada@example.org,Ada,Org,Latvia,', 'bob@example.org,Bob,', 'x'.repeat(1 << 20), 120);
     const result = await runCli(['send', '--dry-run', '--now', '2026-11-27T12:00'], { cwd: dir, env: CAPPED });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('contacts/competence-centres.csv:3: the row starting on this line is over 1 million characters long');
-    expect(result.stderr).toContain('a cell can hold at most 4,096 characters');
+    expect(result.stderr).toContain('a cell can hold at most contacts.max_cell_size characters (4,096 unless invite.yaml says otherwise)');
   });
 
   it('a double quote left open: the rest of the file is one row, refused the same way', async () => {
@@ -54,5 +54,36 @@ describe('a row of megabytes', () => {
     const result = await runCli(['remind', '--dry-run', '--now', '2027-04-18T09:00', '--registered', 'registrations.csv'], { cwd: dir, env: CAPPED });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('registrations.csv:3: the row starting on this line is over 1 million characters long');
+  });
+});
+
+describe('contacts.max_cell_size', () => {
+  const NOTE = 'n'.repeat(5000);
+  /** The shipped campaign with a note column, one row's note 5,000 characters long, and `contacts:` as given. */
+  function withLongNote(contacts: string): string {
+    const dir = campaignCopy((yaml) => yaml.replace(/^contacts: .*$/m, contacts));
+    const rows = ['email,name,organisation,note', 'ada@example.org,Ada,Org,short', `bob@example.org,Bob,Org,${NOTE}`];
+    writeFileSync(path.join(dir, 'contacts', 'notes.csv'), rows.join('\n') + '\n');
+    return dir;
+  }
+
+  it('a cell over the default 4,096 characters: exit 2 naming the row and the column, and the key that raises it', async () => {
+    const dir = withLongNote('contacts: contacts/notes.csv');
+    const result = await runCli(['validate', '--now', '2026-11-27T12:00'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain('contacts/notes.csv:3:note: "note" is 5,000 characters long; at most 4,096 are allowed');
+    expect(result.stdout + result.stderr).toContain('raise contacts.max_cell_size in invite.yaml');
+  });
+
+  it('max_cell_size: 8 KB takes it; 1 KB refuses a shorter one; 2 MB is refused as a key', async () => {
+    const raised = withLongNote('contacts:\n  file: contacts/notes.csv\n  max_cell_size: 8 KB');
+    expect((await runCli(['validate', '--now', '2026-11-27T12:00'], { cwd: raised })).code).toBe(0);
+    const lowered = withLongNote('contacts:\n  file: contacts/notes.csv\n  max_cell_size: 1 KB');
+    const low = await runCli(['validate', '--now', '2026-11-27T12:00'], { cwd: lowered });
+    expect(low.stdout + low.stderr).toContain('"note" is 5,000 characters long; at most 1,024 are allowed');
+    const wrong = withLongNote('contacts:\n  file: contacts/notes.csv\n  max_cell_size: 2 MB');
+    const bad = await runCli(['send', '--dry-run', '--now', '2026-11-27T12:00'], { cwd: wrong });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/invite\.yaml:\d+:contacts\.max_cell_size: "2 MB" is not a cell size from 1 character to 1 MB/);
   });
 });
