@@ -155,15 +155,7 @@ function resolveCampaign(data: CampaignFile, absolute: string, shown: string, li
     limits,
     mails: { ...mails, invitation: mails.invitation },
     reminders,
-    sending: {
-      rate,
-      connections: data.sending.connections,
-      retries: data.sending.retries,
-      retryDelay: data.sending.retry_delay,
-      max: data.sending.max,
-      timeout: data.sending.timeout,
-      dataTimeout: data.sending.data_timeout,
-    },
+    sending: sendingOf(data.sending, rate),
     ...(data.smtp ? { smtp: { ...data.smtp, lines: smtpLines(data.smtp, lineOf) } } : {}),
     ...(data.replies?.trusted_authserv_id ? { replies: { trustedAuthservId: data.replies.trusted_authserv_id } } : {}),
     suppression: path.resolve(dir, data.suppression ?? path.join('.invite', 'unsubscribed.csv')),
@@ -305,6 +297,11 @@ function registrationOf(data: CampaignFile, dir: string): Campaign['registration
       ...(data.registration.export ? { export: path.resolve(dir, data.registration.export) } : {}),
     }
   );
+}
+
+function sendingOf(sending: CampaignFile['sending'], rate: Rate | undefined): Campaign['sending'] {
+  const { connections, retries, max, timeout } = sending;
+  return { rate, connections, retries, retryDelay: sending.retry_delay, max, timeout, dataTimeout: sending.data_timeout };
 }
 
 function contactsOf(data: CampaignFile, file: string, at: At): Campaign['contacts'] {
