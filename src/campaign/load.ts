@@ -10,8 +10,9 @@ import { MAX_ROW_CHARS } from '../defaults.js';
 import { InputError, shownPath, type Problem } from '../errors.js';
 import { parseRate, type Rate } from './rate.js';
 import { FORMAT, inZone } from '../locale/words.js';
-import { loadTemplates, type MailTemplates } from './templates.js';
-import type { Attachment, Campaign, CampaignSmtp, MailKind, ReminderStage } from './model.js';
+import { loadTemplates, type MailSpec, type MailTemplates } from './templates.js';
+import { canonicalLanguage } from '../locale/languages.js';
+import type { Attachment, Campaign, CampaignEvent, CampaignLanguage, CampaignSmtp, MailKind, ReminderStage } from './model.js';
 import type { CampaignFile } from './schema.js';
 import { campaignSchema } from './schema.js';
 import { lineAt, locateIssue } from './yaml-problems.js';
@@ -126,25 +127,17 @@ function resolveCampaign(data: CampaignFile, absolute: string, shown: string, li
   }
   const rate = sendingRate(data, at);
   const reminders = reminderStages(data, times, at);
-  const mails = mailTemplates(data, dir, shown, lineOf, problems);
+  const language = languageOf(data, at);
+  const mails = mailTemplates(data, dir, shown, lineOf, problems, language.default);
   const contacts = contactsOf(data, contactsFile, at);
+  const event = eventOf(data, times, language.default, at);
   if (problems.length > 0 || !mails.invitation) throw new InputError(problems);
-
-  const organiserDomain = data.organiser.email.split('@')[1] ?? 'invite.invalid';
   return {
     file: absolute,
     dir,
     id: data.id,
-    event: {
-      title: data.event.title,
-      description: data.event.description,
-      location: data.event.location,
-      url: data.event.url,
-      start: times.start.toMillis(),
-      end: times.end.toMillis(),
-      timezone: times.zone,
-      uid: data.event.uid ?? `${data.id}@${organiserDomain}`,
-    },
+    event,
+    language,
     registration: registrationOf(data, dir),
     organiser: data.organiser,
     from: data.from ?? data.organiser,
@@ -269,9 +262,16 @@ function reminderStages(data: CampaignFile, times: EventTimes, at: At): Reminder
 }
 
 /** Every kind of mail's templates, loaded; their problems are added to `problems`. */
-function mailTemplates(data: CampaignFile, dir: string, shown: string, lineOf: LineOf, problems: Problem[]): Partial<Record<MailKind, MailTemplates>> {
+function mailTemplates(
+  data: CampaignFile,
+  dir: string,
+  shown: string,
+  lineOf: LineOf,
+  problems: Problem[],
+  language: string,
+): Partial<Record<MailKind, MailTemplates>> {
   const mails: Partial<Record<MailKind, MailTemplates>> = {};
-  const specs: [MailKind, { subject: string; html: string; text: string }, (string | number)[]][] = [
+  const specs: [MailKind, MailSpec, (string | number)[]][] = [
     ['invitation', data.mails.invitation, ['mails', 'invitation']],
     ...(data.mails.update ? [['update', data.mails.update, ['mails', 'update']] as [MailKind, typeof data.mails.update, string[]]] : []),
     ...(data.mails.cancel ? [['cancel', data.mails.cancel, ['mails', 'cancel']] as [MailKind, typeof data.mails.cancel, string[]]] : []),
@@ -279,7 +279,7 @@ function mailTemplates(data: CampaignFile, dir: string, shown: string, lineOf: L
   ];
   for (const [kind, spec, keys] of specs) {
     try {
-      mails[kind] = loadTemplates(dir, spec, (key) => ({ file: shown, line: lineOf([...keys, key]), column: [...keys, key].join('.') }));
+      mails[kind] = loadTemplates(dir, spec, (key) => ({ file: shown, line: lineOf([...keys, key]), column: [...keys, key].join('.') }), language);
     } catch (error) {
       if (error instanceof InputError) problems.push(...error.problems);
       else throw error;
@@ -297,6 +297,40 @@ function registrationOf(data: CampaignFile, dir: string): Campaign['registration
       ...(data.registration.export ? { export: path.resolve(dir, data.registration.export) } : {}),
     }
   );
+}
+
+function languageOf(data: CampaignFile, at: At): CampaignLanguage {
+  const tag = canonicalLanguage(data.language.default);
+  if (!tag) at(['language', 'default'], `"${data.language.default}" is not a language tag`, 'e.g. en, lv, pl, de-AT');
+  return { default: tag ?? 'en', fromCountry: data.language.from_country };
+}
+
+/** The event with UTC instants; a title or description given per language is kept per canonical language, the default's as the one. */
+function eventOf(data: CampaignFile, times: { start: DateTime; end: DateTime; zone: string }, language: string, at: At): CampaignEvent {
+  const translations: NonNullable<CampaignEvent['translations']> = {};
+  const oneOf = (key: 'title' | 'description', given: string | Record<string, string>): string => {
+    if (typeof given === 'string') return given;
+    for (const [tag, value] of Object.entries(given)) {
+      const canonical = canonicalLanguage(tag);
+      if (!canonical) at(['event', key, tag], `"${tag}" is not a language tag`, 'use tags such as en, lv, pl, de-AT');
+      else (translations[canonical] ??= {})[key] = value;
+    }
+    const text = translations[language]?.[key];
+    if (text === undefined) at(['event', key], `has no text in the default language (${language})`, `add ${language}: "…" under event.${key}:`);
+    return text ?? '';
+  };
+  const organiserDomain = data.organiser.email.split('@')[1] ?? 'invite.invalid';
+  return {
+    title: oneOf('title', data.event.title),
+    description: oneOf('description', data.event.description),
+    location: data.event.location,
+    url: data.event.url,
+    start: times.start.toMillis(),
+    end: times.end.toMillis(),
+    timezone: times.zone,
+    uid: data.event.uid ?? `${data.id}@${organiserDomain}`,
+    ...(Object.keys(translations).length > 0 ? { translations } : {}),
+  };
 }
 
 function sendingOf(sending: CampaignFile['sending'], rate: Rate | undefined): Campaign['sending'] {

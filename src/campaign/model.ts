@@ -37,6 +37,15 @@ export interface CampaignEvent {
   timezone: string;
   /** One UID for the event, stable across runs and mail kinds. */
   uid: string;
+  /** The title and description per language, when invite.yaml gives them so (the default language's among them). */
+  translations?: Record<string, { title?: string; description?: string }>;
+}
+
+/** The campaign's languages: the default letters' language, and whether a row without a language cell reads its country's. */
+export interface CampaignLanguage {
+  /** A canonical BCP 47 tag; `en` unless language.default says otherwise. */
+  default: string;
+  fromCountry: boolean;
 }
 
 export interface Registration {
@@ -107,6 +116,7 @@ export interface Campaign {
   /** Where attachments may come from and what may never go (see attachments.ts). */
   confinement: Confinement;
   limits: AttachmentLimits;
+  language: CampaignLanguage;
   /** Templates per mail kind: invitation always; update, cancel and reminder:<stage> when configured. */
   mails: Partial<Record<MailKind, MailTemplates>> & { invitation: MailTemplates };
   /** Reminder stages, earliest first. */

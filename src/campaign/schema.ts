@@ -9,17 +9,27 @@ const person = z.strictObject({ name: z.string().min(1), email });
 /** HH:MM, 00:00 to 23:59. */
 export const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day like 09:00');
 const localTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/, 'expected a local date and time like 2027-05-06T09:00');
+/** A BCP 47 language tag as a key: en, lv, pl, de-AT. */
+export const languageTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag such as en, lv, pl or de-AT');
+/** A text for everyone, or one per language: { en: …, lv: … } (the default language's among them). */
+const translated = z.union([z.string().min(1), z.record(languageTag, z.string().min(1))], {
+  error: 'expected a text, or one per language such as { en: "…", lv: "…" }',
+});
 const mailSpec = z.strictObject({
-  subject: z.string().min(1),
+  subject: translated,
   html: z.string().min(1),
   text: z.string().min(1),
 });
 
 export const campaignSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dots, dashes or underscores'),
+  /** Which language the default letters are in, and whether a row without a language cell reads its country's. */
+  language: z.strictObject({ default: languageTag.default('en'), from_country: z.boolean().default(false) }).default({ default: 'en', from_country: false }),
   event: z.strictObject({
-    title: z.string().min(1),
-    description: z.string().default(''),
+    title: translated,
+    description: z
+      .union([z.string(), z.record(languageTag, z.string())], { error: 'expected a text, or one per language such as { en: "…", lv: "…" }' })
+      .default(''),
     location: z.string().default(''),
     url: webUrl.optional(),
     start: localTime,
@@ -63,7 +73,7 @@ export const campaignSchema = z.strictObject({
         name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. week-before'),
         days_before: z.int().min(0).max(365),
         time: timeOfDay.default('09:00'),
-        subject: z.string().min(1),
+        subject: translated,
         html: z.string().min(1),
         text: z.string().min(1),
       }),

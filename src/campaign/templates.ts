@@ -1,11 +1,12 @@
 // Templates: compiles the Handlebars subject, HTML and text of each mail kind, and checks
 // before anything is sent that every variable a template uses is provided, to the end of its
 // path, by a contact column or a built-in, and that every helper it calls exists.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { InputError, type Problem, shownPath } from '../errors.js';
+import { canonicalLanguage } from '../locale/languages.js';
 
 type Program = hbs.AST.Program;
 type Statement = hbs.AST.Statement;
@@ -15,7 +16,7 @@ type Expression = hbs.AST.Expression;
  * Helpers that Handlebars itself provides; no other is registered. Not `log`: it writes to the
  * console, which would break --json and pass a cell's control characters to the terminal.
  */
-const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup']);
+const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'eq']);
 /** Blocks whose body runs with another context, so their variables are not top-level names. */
 const CONTEXT_BLOCKS = new Set(['each', 'with']);
 
@@ -83,10 +84,16 @@ export class RenderTooLarge extends Error {
 /** The key of the render's data frame that carries the budget to the loop helper. */
 const BUDGET = 'inviteRenderBudget';
 
-export interface MailTemplates {
+/** The subject, HTML and text of one letter. */
+export interface Letter {
   subject: Template;
   html: Template;
   text: Template;
+}
+
+/** A mail kind's default letter, and its letters in other languages (templates/invitation.lv.html.hbs …) by canonical tag. */
+export interface MailTemplates extends Letter {
+  letters?: Map<string, Letter>;
 }
 
 interface Where {
@@ -97,6 +104,8 @@ interface Where {
 
 const handlebars = Handlebars.create();
 handlebars.unregisterHelper('log');
+// {{#if (eq language "lv")}}: small differences inside one letter. Two values, compared as text.
+handlebars.registerHelper('eq', (a: unknown, b: unknown) => String(a) === String(b));
 const each = handlebars.helpers.each as (this: unknown, context: unknown, options: Handlebars.HelperOptions) => string;
 type Body = (context: unknown, options?: { data?: unknown; blockParams?: unknown }) => string;
 // {{#each}} as Handlebars has it, each pass counted against the render's budget (when it has one).
@@ -122,35 +131,21 @@ handlebars.registerHelper('each', function (this: unknown, context: unknown, opt
   return each.call(this, context, { ...options, fn: counted as Handlebars.HelperOptions['fn'] });
 });
 
-/** Reads and compiles the templates of one mail kind. Paths are relative to the campaign folder. */
-export function loadTemplates(
-  dir: string,
-  spec: { subject: string; html: string; text: string },
-  where: (key: 'subject' | 'html' | 'text') => Where,
-): MailTemplates {
+/** What invite.yaml says of one mail kind: the subject (one, or one per language) and the template files. */
+export interface MailSpec {
+  subject: string | Record<string, string>;
+  html: string;
+  text: string;
+}
+
+/**
+ * Reads and compiles the templates of one mail kind, and its letters in other languages: beside
+ * `invitation.html.hbs`, `invitation.lv.html.hbs` and `invitation.lv.txt.hbs` are the Latvian
+ * letter. A subject given per language must have the default language's and each letter's; a
+ * single subject serves every letter. Paths are relative to the campaign folder.
+ */
+export function loadTemplates(dir: string, spec: MailSpec, where: (key: 'subject' | 'html' | 'text') => Where, defaultLanguage = 'en'): MailTemplates {
   const problems: Problem[] = [];
-  const read = (key: 'html' | 'text'): Template | undefined => {
-    const file = path.resolve(dir, spec[key]);
-    const shown = shownPath(file);
-    let source: string;
-    try {
-      source = readFileSync(file, 'utf8');
-    } catch {
-      const w = where(key);
-      problems.push({ ...w, message: `template "${spec[key]}" not found`, hint: 'paths are relative to invite.yaml' });
-      return undefined;
-    }
-    if (key === 'text') return collect(() => compileTemplate(source, shown, 0, 'text'));
-    // Gmail and Outlook drop <style> blocks in many cases: their rules are inlined into style
-    // attributes, once, when the campaign loads. The checks (and their line numbers) are those
-    // of the template as written; what renders is the inlined one.
-    return collect(() => {
-      const written = compileTemplate(source, shown, 0, 'html');
-      if (!/<style[\s>]/i.test(source)) return written;
-      const inlined = inlineStyles(source);
-      return { ...written, render: compileTemplate(inlined, shown, 0, 'html').render };
-    });
-  };
   const collect = (make: () => Template): Template | undefined => {
     try {
       return make();
@@ -160,12 +155,130 @@ export function loadTemplates(
       return undefined;
     }
   };
+  const read = (key: 'html' | 'text', file: string, language?: string): Template | undefined => {
+    const shown = shownPath(file);
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch {
+      const w = where(key);
+      const missing = language ? `the ${language} letter has no ${key} template "${shownPath(file)}"` : `template "${spec[key]}" not found`;
+      problems.push({
+        ...w,
+        message: missing,
+        hint: language ? `write ${path.basename(file)} beside the default one, or remove the other` : 'paths are relative to invite.yaml',
+      });
+      return undefined;
+    }
+    return collect(() => (key === 'text' ? compileTemplate(source, shown, 0, 'text') : compileHtml(source, shown)));
+  };
   const subjectWhere = where('subject');
-  const subject = collect(() => compileTemplate(spec.subject, subjectWhere.file, (subjectWhere.line ?? 1) - 1, 'header'));
-  const html = read('html');
-  const text = read('text');
+  const subjects = subjectsOf(spec.subject, defaultLanguage, subjectWhere, problems);
+  const subjectOf = (language: string) => {
+    const source = subjects.get(language) ?? subjects.get('*');
+    return source === undefined ? undefined : collect(() => compileTemplate(source, subjectWhere.file, (subjectWhere.line ?? 1) - 1, 'header'));
+  };
+  const htmlFile = path.resolve(dir, spec.html);
+  const textFile = path.resolve(dir, spec.text);
+  const subject = subjectOf(defaultLanguage);
+  const html = read('html', htmlFile);
+  const text = read('text', textFile);
+  const letters = new Map<string, Letter>();
+  for (const language of lettersBeside(htmlFile, textFile, defaultLanguage, subjectWhere, problems)) {
+    if (subjects.size > 0 && !subjects.has('*') && !subjects.has(language)) {
+      problems.push({
+        ...subjectWhere,
+        message: `the ${language} letter has no subject: subject: has no "${language}:"`,
+        hint: `add ${language}: "…" under subject:`,
+      });
+      continue;
+    }
+    const letter = {
+      subject: subjectOf(language),
+      html: read('html', inLanguage(htmlFile, language), language),
+      text: read('text', inLanguage(textFile, language), language),
+    };
+    if (letter.subject && letter.html && letter.text) letters.set(language, letter as Letter);
+  }
+  for (const language of subjects.keys()) {
+    if (language === '*' || language === defaultLanguage || letters.has(language)) continue;
+    if (problems.some((p) => p.message.includes(`the ${language} letter`))) continue;
+    problems.push({
+      ...subjectWhere,
+      message: `subject: has "${language}:", but there is no ${language} letter (${path.basename(inLanguage(htmlFile, language))})`,
+      hint: `write ${path.basename(inLanguage(htmlFile, language))} and ${path.basename(inLanguage(textFile, language))} beside the default ones, or remove ${language}: from the subject`,
+    });
+  }
   if (problems.length > 0 || !subject || !html || !text) throw new InputError(problems);
-  return { subject, html, text };
+  return { subject, html, text, ...(letters.size > 0 ? { letters } : {}) };
+}
+
+/** The subject per canonical language ("*": one for every letter); a problem for a bad tag or a missing default. */
+function subjectsOf(given: MailSpec['subject'], defaultLanguage: string, where: Where, problems: Problem[]): Map<string, string> {
+  if (typeof given === 'string') return new Map([['*', given]]);
+  const subjects = new Map<string, string>();
+  for (const [tag, subject] of Object.entries(given)) {
+    const language = canonicalLanguage(tag);
+    if (!language) problems.push({ ...where, message: `subject: "${tag}" is not a language tag`, hint: 'use tags such as en, lv, pl, de-AT' });
+    else subjects.set(language, subject);
+  }
+  if (!subjects.has(defaultLanguage)) {
+    problems.push({
+      ...where,
+      message: `subject: has no text in the default language (${defaultLanguage})`,
+      hint: `add ${defaultLanguage}: "…" under subject:, or set language.default to one of ${[...subjects.keys()].join(', ')}`,
+    });
+  }
+  return subjects;
+}
+
+/** invitation.html.hbs in Latvian: invitation.lv.html.hbs. */
+function inLanguage(file: string, language: string): string {
+  const base = path.basename(file);
+  const dot = base.indexOf('.');
+  return path.join(path.dirname(file), dot < 0 ? `${base}.${language}` : `${base.slice(0, dot)}.${language}${base.slice(dot)}`);
+}
+
+/** The languages of the letters beside the default templates (invitation.lv.html.hbs, invitation.lv.txt.hbs), canonical. */
+function lettersBeside(htmlFile: string, textFile: string, defaultLanguage: string, where: Where, problems: Problem[]): string[] {
+  const found = new Set<string>();
+  for (const file of [htmlFile, textFile]) {
+    const base = path.basename(file);
+    const dot = base.indexOf('.');
+    if (dot < 0) continue;
+    const [stem, rest] = [base.slice(0, dot), base.slice(dot)];
+    let names: string[];
+    try {
+      names = readdirSync(path.dirname(file));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.startsWith(`${stem}.`) || !name.endsWith(rest) || name.length <= stem.length + rest.length + 1) continue;
+      const tag = name.slice(stem.length + 1, name.length - rest.length);
+      const language = canonicalLanguage(tag);
+      if (!language || tag.includes('.')) continue;
+      if (language === defaultLanguage) {
+        problems.push({
+          ...where,
+          message: `${name} is in the default language (${defaultLanguage}), whose letter is ${base}`,
+          hint: `remove or rename ${name}`,
+        });
+        continue;
+      }
+      found.add(language);
+    }
+  }
+  return [...found].sort();
+}
+
+/** An HTML template: its <style> rules inlined (Gmail and Outlook drop <style> blocks in many cases). */
+function compileHtml(source: string, shown: string): Template {
+  // The checks (and their line numbers) are those of the template as written; what renders is the inlined one.
+  const written = compileTemplate(source, shown, 0, 'html');
+  if (!/<style[\s>]/i.test(source)) return written;
+  const inlined = inlineStyles(source);
+  return { ...written, render: compileTemplate(inlined, shown, 0, 'html').render };
 }
 
 type Juice = (html: string, options?: Record<string, unknown>) => string;

@@ -22,6 +22,8 @@ export interface CalendarRequest {
   /** DTSTAMP: when this version of the invitation was made. */
   now: Date;
   status?: 'CONFIRMED' | 'CANCELLED';
+  /** The title and description in this language (event.translations), SUMMARY and DESCRIPTION marked with LANGUAGE (RFC 5545 §3.2.10). */
+  language?: string;
 }
 
 const PRODUCT_ID = '-//invite//invite 0.1//EN';
@@ -50,8 +52,8 @@ function person(property: string, p: Person, parameters: string[] = [], after: s
  * asks for the same one. One writer per run (a Composer has one), never shared between runs.
  */
 export class CalendarWriter {
-  /** The frame last built, and what it was built for. */
-  private last: (Omit<CalendarRequest, 'now' | 'attendee'> & { time: number; frame: [string, string] }) | undefined;
+  /** The frame last built for each language, and what it was built for. */
+  private readonly last = new Map<string, Omit<CalendarRequest, 'now' | 'attendee'> & { time: number; frame: [string, string] }>();
 
   build(request: CalendarRequest): string {
     const [head, tail] = this.framed(request);
@@ -67,7 +69,7 @@ export class CalendarWriter {
 
   /** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
   private framed(request: CalendarRequest): [string, string] {
-    const last = this.last;
+    const last = this.last.get(request.language ?? '');
     if (
       last &&
       last.event === request.event &&
@@ -81,7 +83,7 @@ export class CalendarWriter {
       return last.frame;
     }
     const frame = frameOf(request);
-    this.last = {
+    this.last.set(request.language ?? '', {
       event: request.event,
       method: request.method,
       sequence: request.sequence,
@@ -90,7 +92,7 @@ export class CalendarWriter {
       time: request.now.getTime(),
       status: request.status,
       frame,
-    };
+    });
     return frame;
   }
 }
@@ -102,7 +104,10 @@ export function buildCalendar(request: CalendarRequest): string {
 
 /** The calendar's lines before and after the ATTENDEE line, folded, each part ending in CRLF. */
 function frameOf(request: CalendarRequest): [string, string] {
-  const { event } = request;
+  const { event, language } = request;
+  const translated = language === undefined ? undefined : event.translations?.[language];
+  const languageParameter = translated?.title !== undefined ? `;LANGUAGE=${language}` : '';
+  const description = translated?.description ?? event.description;
   const head = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
@@ -111,12 +116,12 @@ function frameOf(request: CalendarRequest): [string, string] {
     `METHOD:${request.method}`,
     'BEGIN:VEVENT',
     `UID:${text(event.uid)}`,
-    `SUMMARY:${text(event.title)}`,
+    `SUMMARY${languageParameter}:${text(translated?.title ?? event.title)}`,
     `DTSTAMP:${utc(request.now.getTime())}`,
     `DTSTART:${utc(event.start)}`,
     `DTEND:${utc(event.end)}`,
     `SEQUENCE:${request.sequence}`,
-    ...(event.description ? [`DESCRIPTION:${text(event.description)}`] : []),
+    ...(description ? [`DESCRIPTION${translated?.description !== undefined ? languageParameter : ''}:${text(description)}`] : []),
     // A URI value is not TEXT: written as the campaign checked and normalised it.
     ...(event.url ? [`URL:${event.url}`] : []),
     ...(event.location ? [`LOCATION:${text(event.location)}`] : []),

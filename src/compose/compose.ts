@@ -6,7 +6,8 @@
 import { hash } from 'node:crypto';
 import { formatSize, messageSize } from '../campaign/attachments.js';
 import type { Attachment, Campaign, MailKind, Person } from '../campaign/model.js';
-import { RenderBudget, RenderTooLarge, type MailTemplates, type Template } from '../campaign/templates.js';
+import { RenderBudget, RenderTooLarge, type Letter, type Template } from '../campaign/templates.js';
+import { letterFor, primaryLanguage } from '../locale/languages.js';
 import { InputError, shownPath } from '../errors.js';
 import type { Contact, ContactKey } from '../contacts/rules.js';
 import { CalendarWriter, type CalendarMethod } from './calendar.js';
@@ -40,6 +41,8 @@ export interface Message {
   listUnsubscribe: string;
   /** The event as the recipient will read it (title, date and time, place), for previews. */
   eventSummary: string;
+  /** The language of the letter the recipient gets (a canonical tag): theirs when there is a letter in it, else the default. */
+  language: string;
   /** What the calendar said about the event, for the journal (to tell later what changed). */
   event: EventSnapshot;
 }
@@ -89,9 +92,9 @@ export class Composer {
   readonly keys: CampaignKeys;
   private readonly calendars = new CalendarWriter();
   // Formatting dates through Intl is the slowest part of composing; the event looks the same to
-  // everyone in one zone, so each zone's view is made once.
+  // everyone in one zone who reads one language, so each zone's and language's view is made once.
   private readonly views = new Map<string, Readonly<EventView>>();
-  private readonly registration: ReturnType<typeof registrationViews>;
+  private readonly registrations = new Map<string, ReturnType<typeof registrationViews>>();
   /** The same (frozen) object for every message of a run: the journal keeps it once. */
   readonly snapshot: Readonly<EventSnapshot>;
 
@@ -103,7 +106,6 @@ export class Composer {
     this.room = campaign.limits.perMessage - messageSize(campaign.attachments);
     this.limitNamed = `the message limit of ${formatSize(campaign.limits.perMessage)} (sending.max_message_size, less the attachments)`;
     this.keys = new CampaignKeys(campaign);
-    this.registration = registrationViews(campaign);
     this.snapshot = snapshotOf(campaign);
   }
 
@@ -111,7 +113,10 @@ export class Composer {
     const { campaign } = this;
     const templates = campaign.mails[kind];
     if (!templates) throw new Error(`no templates for ${kind}`); // callers check the campaign first
-    const context = this.templateContext(contact, now, options.extra);
+    const reader = contact.language ?? campaign.language.default;
+    // The recipient's own letter when there is one in their language, else the default one.
+    const [language, letter] = letterFor(templates.letters, reader) ?? [campaign.language.default, templates];
+    const context = this.templateContext(contact, now, options.extra, language);
     const to: Person = { name: contact.name, email: contact.email };
     const sequence = options.sequence ?? 0;
     const key = this.keys.recipientKey(contact.email);
@@ -123,19 +128,20 @@ export class Composer {
       ...(campaign.from.email.toLowerCase() !== campaign.organiser.email.toLowerCase() ? { sender: campaign.from } : {}),
       replyTo: campaign.replyTo,
       to,
-      ...this.bodies(templates, context, contact),
+      ...this.bodies(letter, context, contact),
       date: now,
       messageId: this.keys.messageIdFor(options.journalKind ?? kind, contact.email, campaign.event.uid, key),
       calendar: {
         method: methodOf(kind),
         uid: campaign.event.uid,
         sequence,
-        content: this.calendarFor(kind, to, now, sequence, campaign.event, options.answer),
+        content: this.calendarFor(kind, to, now, sequence, campaign.event, options.answer, language),
       },
       attachments: kind === 'cancel' ? [] : [...campaign.attachments, ...contact.attachments],
       listUnsubscribe: this.keys.listUnsubscribe(contact.email, key),
-      eventSummary: [campaign.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
+      eventSummary: [context.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
       event: this.snapshot,
+      language,
     };
   }
 
@@ -143,7 +149,7 @@ export class Composer {
    * The subject, text and HTML, rendered within the message limit (less the attachments): a
    * part that passes it stops rendering at once, an error naming the template and the row.
    */
-  private bodies(templates: MailTemplates, context: object, contact: Contact): Pick<Message, 'subject' | 'text' | 'html'> {
+  private bodies(templates: Letter, context: object, contact: Contact): Pick<Message, 'subject' | 'text' | 'html'> {
     const { limits, attachments } = this.campaign;
     const room = contact.attachments.length ? limits.perMessage - messageSize([...attachments, ...contact.attachments]) : this.room;
     const budget = new RenderBudget(room, this.limitNamed);
@@ -183,17 +189,26 @@ export class Composer {
       calendar: {
         ...message.calendar,
         uid: event.uid,
-        content: message.calendar.content === undefined ? undefined : this.calendarFor(message.kind, to, message.date, message.calendar.sequence, event),
+        content:
+          message.calendar.content === undefined
+            ? undefined
+            : this.calendarFor(message.kind, to, message.date, message.calendar.sequence, event, undefined, message.language),
       },
     };
   }
 
-  /** The event in the organiser's zone, and in the contact's own zone when its clock differs. */
-  eventView(contactZone?: string): Readonly<EventView> {
-    const key = contactZone ?? '';
+  /** The event in the organiser's zone, and in the contact's own zone when its clock differs, in a letter's language (default: the campaign's). */
+  eventView(contactZone?: string, language = this.campaign.language.default): Readonly<EventView> {
+    const key = `${contactZone ?? ''} ${language}`;
     let view = this.views.get(key);
-    if (!view) this.views.set(key, (view = Object.freeze(eventView(this.campaign, contactZone))));
+    if (!view) this.views.set(key, (view = Object.freeze(eventView(this.campaign, contactZone, language))));
     return view;
+  }
+
+  private registrationIn(language: string): ReturnType<typeof registrationViews> {
+    let views = this.registrations.get(language);
+    if (!views) this.registrations.set(language, (views = registrationViews(this.campaign, language)));
+    return views;
   }
 
   /**
@@ -201,16 +216,19 @@ export class Composer {
    * kind's own); `now` tells whether registration is still open (a letter may ask to register by
    * the deadline). One object a message: the rest is shared.
    */
-  templateContext(contact: Contact, now?: Date, extra?: Record<string, unknown>) {
-    const { campaign, registration } = this;
+  templateContext(contact: Contact, now?: Date, extra?: Record<string, unknown>, language = this.campaign.language.default) {
+    const { campaign } = this;
+    const registration = this.registrationIn(language);
     const open = now === undefined ? registration.closes > 0 : now.getTime() < registration.closes;
     return {
       ...contact.fields,
-      event: this.eventView(contact.timezone),
+      event: this.eventView(contact.timezone, language),
       registration: open ? registration.open : registration.closed,
       organiser: campaign.organiser,
       sender: campaign.from,
       campaign: { id: campaign.id },
+      // The recipient's language, as {{#if (eq language "lv")}} compares it: lv, pl, de.
+      language: primaryLanguage(contact.language ?? campaign.language.default),
       ...extra,
     };
   }
@@ -221,16 +239,32 @@ export class Composer {
     if (!c.name) warnings.push('no name');
     const country = c.fields.country ?? '';
     if (!c.timezone && country) warnings.push(`no time zone known for "${country}": event time only`);
-    const view = this.eventView(c.timezone);
-    return { email: c.email, name: c.name, localTime: view.local_time || view.time, warnings };
+    const language = this.letterLanguage(c.language);
+    const view = this.eventView(c.timezone, language);
+    return { email: c.email, name: c.name, localTime: view.local_time || view.time, warnings, language };
+  }
+
+  /** The language of the invitation a reader of `language` gets: theirs when there is a letter in it, else the default. */
+  letterLanguage(language: string | undefined): string {
+    return letterFor(this.campaign.mails.invitation.letters, language)?.[0] ?? this.campaign.language.default;
   }
 
   /** The calendar a message of this kind carries (none for a reminder: a letter, not a scheduling message). */
-  private calendarFor(kind: string, to: Person, now: Date, sequence: number, event: Campaign['event'], answer?: ComposeOptions['answer']): string | undefined {
+  private calendarFor(
+    kind: string,
+    to: Person,
+    now: Date,
+    sequence: number,
+    event: Campaign['event'],
+    answer?: ComposeOptions['answer'],
+    language?: string,
+  ): string | undefined {
     if (kind.startsWith('reminder:')) return undefined;
     const { campaign } = this;
     return this.calendars.build({
       event,
+      // The title and description in the letter's language, marked with it, when invite.yaml gives them per language.
+      ...(event.translations ? { language: event.translations[language ?? ''] ? language! : campaign.language.default } : {}),
       method: methodOf(kind),
       sequence,
       organiser: campaign.organiser,

@@ -3,11 +3,13 @@
 // Pure functions of the campaign; the Composer of a run keeps what they make.
 import type { Campaign, MailKind } from '../campaign/model.js';
 import type { Shape } from '../campaign/templates.js';
+import { DateTime } from 'luxon';
+import { primaryLanguage } from '../locale/languages.js';
 import { FORMAT, inZone } from '../locale/words.js';
 import { cityOfZone } from '../locale/zones.js';
 
 /** Variables every template has, whatever the contacts' columns. */
-export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender', 'campaign'] as const;
+export const BUILT_IN_VARIABLES = ['event', 'registration', 'organiser', 'sender', 'campaign', 'language'] as const;
 
 const PERSON = { name: 'value', email: 'value' } as const satisfies Shape;
 const EVENT_PARTS = {
@@ -33,6 +35,7 @@ export function builtInsFor(kind: MailKind): Record<string, Shape> {
     organiser: PERSON,
     sender: PERSON,
     campaign: { id: 'value' },
+    language: 'value',
   } as const satisfies Record<(typeof BUILT_IN_VARIABLES)[number], Shape>;
   if (kind.startsWith('reminder:')) return { ...common, stage: { name: 'value', days_before: 'value', days_left: 'value' }, days_left: 'value' };
   if (kind === 'update') return { ...common, changes: 'list' };
@@ -54,30 +57,43 @@ export interface EventView {
   when: string;
 }
 
-/** The event in the organiser's zone, and in the contact's own zone when its clock differs. */
-export function eventView(campaign: Campaign, contactZone?: string): EventView {
+/**
+ * The event in the organiser's zone, and in the contact's own zone when its clock differs, as a
+ * reader of `language` reads it: English as invite has always written it ("Thursday 6 May 2027",
+ * "10:00–13:00 in Riga"); any other language with Intl's words and order ("ceturtdiena, 2027. gada
+ * 6. maijs", "czwartek, 6 maja 2027"), its clock ("9.00" in Finnish) and its name for the zone.
+ * The title and description in that language when invite.yaml gives them so.
+ */
+export function eventView(campaign: Campaign, contactZone?: string, language = 'en'): EventView {
   const e = campaign.event;
-  const start = inZone(e.start, e.timezone);
-  const end = inZone(e.end, e.timezone);
-  const date = start.toFormat(FORMAT.day);
-  const time = `${start.toFormat(FORMAT.time)}–${end.toFormat(FORMAT.time)} ${start.toFormat(FORMAT.zone)}`;
+  const english = primaryLanguage(language) === 'en';
+  const start = inZone(e.start, e.timezone, english ? undefined : language);
+  const end = inZone(e.end, e.timezone, english ? undefined : language);
+  const clock = (t: DateTime) => (english ? t.toFormat(FORMAT.time) : t.toLocaleString(DateTime.TIME_SIMPLE));
+  const date = english ? start.toFormat(FORMAT.day) : start.toLocaleString(DateTime.DATE_HUGE);
+  const time = `${clock(start)}–${clock(end)} ${start.toFormat(FORMAT.zone)}`;
   let localTime = '';
   if (contactZone && contactZone !== e.timezone) {
     const ls = start.setZone(contactZone);
     const le = end.setZone(contactZone);
     if (ls.toFormat('yyyy-MM-dd HH:mm') !== start.toFormat('yyyy-MM-dd HH:mm')) {
-      const day = ls.toFormat('yyyy-MM-dd') === start.toFormat('yyyy-MM-dd') ? '' : ` on ${ls.toFormat(FORMAT.dayInYear)}`;
-      localTime = `${ls.toFormat(FORMAT.time)}–${le.toFormat(FORMAT.time)}${day} in ${cityOfZone(contactZone)}`;
+      const otherDay = ls.toFormat('yyyy-MM-dd') !== start.toFormat('yyyy-MM-dd');
+      if (english) localTime = `${clock(ls)}–${clock(le)}${otherDay ? ` on ${ls.toFormat(FORMAT.dayInYear)}` : ''} in ${cityOfZone(contactZone)}`;
+      else {
+        const day = otherDay ? `${ls.toLocaleString({ weekday: 'long', day: 'numeric', month: 'long' })}, ` : '';
+        localTime = `${day}${clock(ls)}–${clock(le)} ${zoneName(ls, language)}`;
+      }
     }
   }
+  const translated = e.translations?.[language];
   return {
-    title: e.title,
-    description: e.description,
+    title: translated?.title ?? e.title,
+    description: translated?.description ?? e.description,
     location: e.location,
     url: e.url ?? '',
     date,
-    start: start.toFormat(FORMAT.time),
-    end: end.toFormat(FORMAT.time),
+    start: clock(start),
+    end: clock(end),
     time,
     timezone: e.timezone,
     zone_abbreviation: start.toFormat(FORMAT.zone),
@@ -86,17 +102,25 @@ export function eventView(campaign: Campaign, contactZone?: string): EventView {
   };
 }
 
+/** The zone as a reader of `language` names it: "Austrumeiropas laiks", "czas środkowoeuropejski". */
+function zoneName(at: DateTime, language: string): string {
+  const parts = new Intl.DateTimeFormat(language, { timeZone: at.zoneName ?? undefined, timeZoneName: 'longGeneric' }).formatToParts(at.toJSDate());
+  return parts.find((p) => p.type === 'timeZoneName')?.value ?? at.toFormat(FORMAT.zone);
+}
+
 /** The registration as a letter reads it while registration is open, and after it closed. */
 export type RegistrationView = Readonly<{ url: string; deadline: string; deadline_iso: string; open: boolean }>;
 
-/** Both views of the registration, and when it closes: the deadline day ends at midnight in the event's zone. */
-export function registrationViews(campaign: Campaign): { closes: number; open: RegistrationView; closed: RegistrationView } {
+/** Both views of the registration in a language, and when it closes: the deadline day ends at midnight in the event's zone. */
+export function registrationViews(campaign: Campaign, language = 'en'): { closes: number; open: RegistrationView; closed: RegistrationView } {
   const r = campaign.registration;
+  const english = primaryLanguage(language) === 'en';
+  const deadline = r ? inZone(r.deadline, campaign.event.timezone, english ? undefined : language) : undefined;
   const shown = r
-    ? { url: r.url, deadline: inZone(r.deadline, campaign.event.timezone).toFormat(FORMAT.day), deadline_iso: r.deadline }
+    ? { url: r.url, deadline: english ? deadline!.toFormat(FORMAT.day) : deadline!.toLocaleString(DateTime.DATE_HUGE), deadline_iso: r.deadline }
     : { url: '', deadline: '', deadline_iso: '' };
   return {
-    closes: r ? inZone(r.deadline, campaign.event.timezone).plus({ days: 1 }).startOf('day').toMillis() : 0,
+    closes: deadline ? deadline.plus({ days: 1 }).startOf('day').toMillis() : 0,
     open: Object.freeze({ ...shown, open: true }),
     closed: Object.freeze({ ...shown, open: false }),
   };
@@ -109,4 +133,6 @@ export interface Recipient {
   /** The event's time as the recipient reads it: "10:00–13:00 in Vilnius", or the event's own ("09:00–12:00 CEST"). */
   localTime: string;
   warnings: string[];
+  /** The language of the letter they get. */
+  language: string;
 }

@@ -29,6 +29,22 @@ export const EMAIL_HEADERS = new Set([
   'adres_email',
   'e_posti',
   'e_posti_aadress',
+  'e_postiaadress',
+  'e_pasta_adrese',
+  'epasts',
+  'el_pašto_adresas',
+  'el_pasto_adresas',
+  'elektroninis_paštas',
+  'e_mail_adresse',
+  'email_adresse',
+  'emailadresse',
+  'e_postadresse',
+  'mailadresse',
+  'e_mail_adress',
+  'e_mail_adres',
+  'email_adres',
+  'poczta_e_mail',
+  'sähköpostiosoitteet',
 ]);
 /**
  * Normalised names under which the name column is recognised: English, and the usual headers
@@ -56,6 +72,50 @@ export const NAME_HEADERS = [
   'imie_i_nazwisko',
   'vollständiger_name',
 ];
+/**
+ * Given and family name columns, as the eight countries' spreadsheets head them: a pair makes
+ * {{name}} (given, then family) and each stays a variable of its own ({{given_name}},
+ * {{family_name}}). Latvian `Vārds` and Lithuanian `Vardas` are a whole name on their own, a given
+ * name beside `Uzvārds` / `Pavardė`.
+ */
+export const GIVEN_NAME_HEADERS = [
+  'given_name',
+  'first_name',
+  'firstname',
+  'forename',
+  'vārds',
+  'vards',
+  'vardas',
+  'eesnimi',
+  'etunimi',
+  'vorname',
+  'fornavn',
+  'förnamn',
+  'fornamn',
+  'imię',
+  'imie',
+];
+export const FAMILY_NAME_HEADERS = [
+  'family_name',
+  'last_name',
+  'lastname',
+  'surname',
+  'uzvārds',
+  'uzvards',
+  'pavardė',
+  'pavarde',
+  'perekonnanimi',
+  'sukunimi',
+  'nachname',
+  'familienname',
+  'efternavn',
+  'efternamn',
+  'nazwisko',
+];
+/** The country column: English and the eight countries' words (its values give the time zone, and may give the language). */
+export const COUNTRY_HEADERS = ['country', 'valsts', 'šalis', 'salis', 'riik', 'maa', 'land', 'kraj', 'państwo', 'panstwo', 'country_code'];
+/** The language column: a BCP 47 tag (lv, pl, de-AT) choosing the letter and how dates are written. */
+export const LANGUAGE_HEADERS = ['language', 'lang', 'valoda', 'kalba', 'keel', 'kieli', 'sprache', 'sprog', 'språk', 'sprak', 'język', 'jezyk'];
 /** Normalised names under which the organisation column is recognised, the same languages. */
 export const ORGANISATION_HEADERS = [
   'organisation',

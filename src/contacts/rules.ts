@@ -9,13 +9,18 @@ import type { Attachment } from '../campaign/load.js';
 import { formatProblem, InputError, type Problem } from '../errors.js';
 import { MAX_CELL_CHARS } from '../defaults.js';
 import { Seq } from './seq.js';
-import { zoneForCountry } from '../locale/zones.js';
+import { canonicalLanguage } from '../locale/languages.js';
+import { languageOfCountry, zoneForCountry } from '../locale/zones.js';
 import {
   columnIdentifier,
   ContactsChanged,
+  COUNTRY_HEADERS,
   emailColumnOf,
+  FAMILY_NAME_HEADERS,
   Fingerprint,
+  GIVEN_NAME_HEADERS,
   guessDelimiter,
+  LANGUAGE_HEADERS,
   NAME_HEADERS,
   ORGANISATION_HEADERS,
   readCsvChunks,
@@ -32,6 +37,8 @@ export interface Contact {
   name: string;
   /** IANA zone for local times in the letter: the `timezone` column, else the country's zone. */
   timezone?: string;
+  /** The language the recipient reads (BCP 47, canonical): the language column, else (when the campaign says so) the country's. */
+  language?: string;
   /** Files named by this row's attachment column. */
   attachments: Attachment[];
   /** Every column, under its normalised identifier and under its header as written. */
@@ -48,6 +55,7 @@ export interface ContactKey {
   readonly email: string;
   readonly name: string;
   readonly timezone?: string;
+  readonly language?: string;
   /**
    * The cells a planner reads: the address as written, `registered` (remind), and `country`
    * where no zone is known for it (the dry run's table warns of those).
@@ -71,6 +79,10 @@ class KeyTable {
   private zoneOf = new Uint16Array(1024);
   private readonly zones: string[] = [];
   private readonly zoneIndex = new Map<string, number>();
+  /** Per row: its language (+1; 0: none), among the few a list has. */
+  private languageOf = new Uint16Array(1024);
+  private readonly languages: string[] = [];
+  private readonly languageIndex = new Map<string, number>();
   /** Only where the cell is not the address itself (a name with it, an IDN). */
   private readonly shown = new Map<number, string>();
   private readonly registered = new Map<number, string>();
@@ -84,7 +96,8 @@ class KeyTable {
     this.lines[i] = contact.line;
     this.emailEnds[i] = this.write(contact.email);
     this.ends[i] = this.write(contact.name);
-    this.zoneOf[i] = this.zoneNumber(contact.timezone);
+    this.zoneOf[i] = this.numberOf(contact.timezone, this.zones, this.zoneIndex);
+    this.languageOf[i] = this.numberOf(contact.language, this.languages, this.languageIndex);
     if (emailShown !== contact.email) this.shown.set(i, detached(emailShown));
     if (registered) this.registered.set(i, detached(registered));
     if (contact.timezone === undefined && country) this.countries.set(i, detached(country));
@@ -98,7 +111,15 @@ class KeyTable {
     const fields = { email: this.shown.get(i) ?? email, ...(registered === undefined ? {} : { registered }), ...(country === undefined ? {} : { country }) };
     const zone = this.zoneOf[i]!;
     const name = this.bytes.toString('utf8', this.emailEnds[i], this.ends[i]);
-    return { line: this.lines[i]!, email, name, ...(zone === 0 ? {} : { timezone: this.zones[zone - 1]! }), fields };
+    const language = this.languageOf[i]!;
+    return {
+      line: this.lines[i]!,
+      email,
+      name,
+      ...(zone === 0 ? {} : { timezone: this.zones[zone - 1]! }),
+      ...(language === 0 ? {} : { language: this.languages[language - 1]! }),
+      fields,
+    };
   }
 
   /** Appends a string's UTF-8; returns where it ends. */
@@ -113,13 +134,15 @@ class KeyTable {
     return this.used;
   }
 
-  private zoneNumber(zone: string | undefined): number {
-    if (zone === undefined) return 0;
-    let n = this.zoneIndex.get(zone);
+  /** A zone's or language's number (+1) in its list, added when new; 0 for none. */
+  private numberOf(value: string | undefined, list: string[], index: Map<string, number>): number {
+    if (value === undefined) return 0;
+    let n = index.get(value);
     if (n === undefined) {
-      // More zones than a Uint16 holds cannot be: IANA has about 600.
-      this.zones.push(zone);
-      this.zoneIndex.set(zone, (n = this.zones.length));
+      // More than a Uint16 holds cannot be: IANA has about 600 zones; a row's language is checked, and a list has few.
+      if (list.length >= 0xfffe) throw new Error('too many distinct zones or languages in one contacts file');
+      list.push(value);
+      index.set(value, (n = list.length));
     }
     return n;
   }
@@ -134,6 +157,7 @@ class KeyTable {
     this.ends = grown(this.ends, (n) => new Uint32Array(n));
     this.lines = grown(this.lines, (n) => new Uint32Array(n));
     this.zoneOf = grown(this.zoneOf, (n) => new Uint16Array(n));
+    this.languageOf = grown(this.languageOf, (n) => new Uint16Array(n));
   }
 }
 
@@ -162,6 +186,8 @@ export interface ContactList {
   /** Valid rows: contacts.length, also when the contacts were not kept. */
   ready: number;
   rejected: RejectedRow[];
+  /** Columns invite itself reads (address, names, organisation, country, zone, language, registered, attachment), by identifier. */
+  understood: Set<string>;
 }
 
 export interface ContactOptions {
@@ -181,6 +207,8 @@ export interface ContactOptions {
   headerColumns?: string[];
   /** Characters allowed in a cell that reaches no header (contacts.max_cell_size; default MAX_FIELD). */
   maxCell?: number;
+  /** A row without a language cell reads its country's language (language.from_country). */
+  languageFromCountry?: boolean;
   /** Keep the contacts (default); validate only counts them, so a million rows take little memory. */
   keep?: boolean;
   /**
@@ -316,12 +344,15 @@ type RowAt = (i: number | undefined, message: string, hint?: string) => void;
 class RowChecker {
   readonly list: ContactList;
   private readonly nameIndex: number;
-  private readonly firstIndex: number;
-  private readonly lastIndex: number;
+  private readonly givenIndex: number;
+  private readonly familyIndex: number;
   private readonly zoneIndex: number;
   private readonly organisationIndex: number;
   private readonly countryIndex: number;
+  private readonly languageIndex: number;
   private readonly registeredIndex: number;
+  /** Canonical language tags, by the cell as written: a list has few. */
+  private readonly tags = new Map<string, string | undefined>();
   /** Columns whose values reach a mail header. */
   private readonly headerIndexes: Set<number>;
   private readonly limits: AttachmentLimits;
@@ -342,27 +373,45 @@ class RowChecker {
     private readonly options: WalkOptions,
   ) {
     const index = (name: string) => columns.indexOf(name);
-    this.nameIndex = NAME_HEADERS.map(index).find((i) => i >= 0) ?? -1;
-    this.firstIndex = index('first_name');
-    this.lastIndex = index('last_name');
+    const first = (names: readonly string[], except = -1) => names.map(index).find((i) => i >= 0 && i !== except) ?? -1;
+    // Given + family name make the name. Vārds (Vardas) beside Uzvārds (Pavardė) is a given name;
+    // alone it is the whole name, as a name column is.
+    this.familyIndex = first(FAMILY_NAME_HEADERS);
+    this.givenIndex = this.familyIndex >= 0 ? first(GIVEN_NAME_HEADERS) : -1;
+    this.nameIndex = first(NAME_HEADERS, this.givenIndex);
+    if (this.familyIndex < 0) this.givenIndex = first(GIVEN_NAME_HEADERS, this.nameIndex);
     this.zoneIndex = index('timezone');
-    this.organisationIndex = ORGANISATION_HEADERS.map(index).find((i) => i >= 0) ?? -1;
-    this.countryIndex = index('country');
+    this.organisationIndex = first(ORGANISATION_HEADERS);
+    this.countryIndex = first(COUNTRY_HEADERS);
+    this.languageIndex = first(LANGUAGE_HEADERS);
     this.registeredIndex = index('registered');
-    const inHeaders = [emailIndex, this.nameIndex, this.firstIndex, this.lastIndex, ...(options.headerColumns ?? []).map(index)];
+    const inHeaders = [emailIndex, this.nameIndex, this.givenIndex, this.familyIndex, ...(options.headerColumns ?? []).map(index)];
     this.headerIndexes = new Set(inHeaders.filter((i) => i >= 0));
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.checked = options.checked;
-    // Templates say {{name}} and {{organisation}} whatever the spreadsheet's language calls them.
-    this.shape = { headers, columns, emailIndex, organisationIndex: columns.includes('organisation') ? -1 : this.organisationIndex };
+    // Templates say {{name}}, {{given_name}}, {{organisation}}, {{country}} whatever the spreadsheet's language calls them.
+    const aliases = (
+      [
+        ['organisation', this.organisationIndex],
+        ['given_name', this.givenIndex],
+        ['family_name', this.familyIndex],
+        ['country', this.countryIndex],
+      ] as [string, number][]
+    ).filter(([alias, i]) => i >= 0 && !columns.includes(alias));
+    this.shape = { headers, columns, emailIndex, aliases };
+    const understood = [emailIndex, this.nameIndex, this.givenIndex, this.familyIndex, this.zoneIndex, this.organisationIndex]
+      .concat([this.countryIndex, this.languageIndex, this.registeredIndex, attachmentIndex])
+      .filter((i) => i >= 0)
+      .map((i) => columns[i]!);
     this.list = {
       file: shown,
-      columns: [...new Set([...columns, 'email', 'name', ...(this.organisationIndex >= 0 ? ['organisation'] : [])])],
+      columns: [...new Set([...columns, 'email', 'name', ...aliases.map(([alias]) => alias)])],
       headers,
       delimiter,
       contacts: Seq.of([]),
       ready: 0,
       rejected: [],
+      understood: new Set(understood),
     };
   }
 
@@ -379,14 +428,15 @@ class RowChecker {
     if (!this.checked) this.checkCells(row, at);
     const { email, cellName } = this.address(rawEmail, row.line, at);
     let name = value(this.nameIndex);
-    if (!name && (this.firstIndex >= 0 || this.lastIndex >= 0)) name = [value(this.firstIndex), value(this.lastIndex)].filter(Boolean).join(' ');
+    if (!name) name = [value(this.givenIndex), value(this.familyIndex)].filter(Boolean).join(' ');
     if (!name && cellName) name = cellName;
     const country = value(this.countryIndex);
     const timezone = this.zone(value(this.zoneIndex), country, at);
+    const language = this.language(value(this.languageIndex), country, at);
     const attachments = this.attachments(value(this.attachmentIndex), at);
     if (problems.length > 0) return this.reject(row.line, rawEmail, problems);
     const emailShown = cellName ? email : rawEmail;
-    const contact = new ContactRow(row.line, detached(email), detached(name), timezone, attachments, row.fields, emailShown, this.shape);
+    const contact = new ContactRow(row.line, detached(email), detached(name), { timezone, language }, attachments, row.fields, emailShown, this.shape);
     if (!this.checked) problems.push(...(this.options.onContact?.(contact) ?? []));
     if (problems.length > 0) return this.reject(row.line, rawEmail, problems);
     this.list.ready++;
@@ -457,6 +507,21 @@ class RowChecker {
     return undefined;
   }
 
+  /**
+   * The language cell as a canonical BCP 47 tag (LV, lv-lv → lv, lv-LV); empty, the country's
+   * language when the campaign takes it from the country; not a tag, an error at the cell.
+   */
+  private language(cell: string, country: string, at: RowAt): string | undefined {
+    if (!cell) return this.options.languageFromCountry ? languageOfCountry(country) : undefined;
+    if (!this.tags.has(cell)) {
+      if (this.tags.size > 1000) this.tags.clear();
+      this.tags.set(detached(cell), canonicalLanguage(cell));
+    }
+    const tag = this.tags.get(cell);
+    if (!tag) at(this.languageIndex, `"${cell}" is not a language tag`, 'write a BCP 47 tag: en, lv, lt, et, fi, de, da, sv, pl (or lv-LV, de-AT …)');
+    return tag;
+  }
+
   /** The file the attachment column names, checked (and the message with it not too large). */
   private attachments(attachmentName: string, at: RowAt): Attachment[] {
     if (!attachmentName) return NO_ATTACHMENTS;
@@ -489,8 +554,8 @@ interface RowShape {
   headers: string[];
   columns: string[];
   emailIndex: number;
-  /** A column under another language's name that is also {{organisation}}; -1 when none (or one is called so). */
-  organisationIndex: number;
+  /** Columns under another language's name that are also {{organisation}}, {{given_name}}, {{family_name}}, {{country}}. */
+  aliases: [string, number][];
 }
 
 const NO_ATTACHMENTS: Attachment[] = [];
@@ -529,7 +594,7 @@ class ContactRow implements Contact {
     readonly line: number,
     readonly email: string,
     readonly name: string,
-    readonly timezone: string | undefined,
+    { timezone, language }: { timezone?: string; language?: string },
     readonly attachments: Attachment[],
     values: string[],
     /** A cell like "Ada <ada@example.org>" shows as the bare address; otherwise as written. */
@@ -539,10 +604,14 @@ class ContactRow implements Contact {
     // One flat string a row instead of an array of strings (each sliced from the file's text):
     // a third of the memory for a long list.
     this.cells = values.some((v) => v.includes(SEPARATOR)) ? values.map(detached) : values.join(SEPARATOR);
+    if (timezone !== undefined) this.timezone = timezone;
+    if (language !== undefined) this.language = language;
     if (emailShown !== (values[shape.emailIndex] ?? '').trim()) this.emailShown = detached(emailShown);
   }
 
   private readonly cells: string | string[];
+  readonly timezone?: string;
+  readonly language?: string;
   /** Kept only when it is not the address cell as written. */
   private readonly emailShown?: string;
 
@@ -557,7 +626,7 @@ class ContactRow implements Contact {
     });
     fields.email = this.emailShown ?? (values[emailIndex] ?? '').trim();
     if (!('name' in fields)) fields.name = this.name;
-    if (this.shape.organisationIndex >= 0) fields.organisation = values[this.shape.organisationIndex] ?? '';
+    for (const [alias, i] of this.shape.aliases) fields[alias] = values[i] ?? '';
     return fields;
   }
 }

@@ -29,8 +29,8 @@ export const FORMAT = {
   moment: 'cccc d LLLL yyyy, HH:mm ZZZZ',
 } as const;
 
-/** A UTC instant (ms) or ISO date as people in `zone` read it. */
-export function inZone(when: number | string, zone: string): DateTime {
+/** A UTC instant (ms) or ISO date as people in `zone` read it (in British English, unless another locale is given). */
+export function inZone(when: number | string, zone: string, locale: string = LOCALE): DateTime {
   const at = typeof when === 'number' ? DateTime.fromMillis(when, { zone }) : DateTime.fromISO(when, { zone });
-  return at.setLocale(LOCALE);
+  return at.setLocale(locale);
 }

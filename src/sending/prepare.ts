@@ -12,6 +12,7 @@ import { checkVariables, type Shape } from '../campaign/templates.js';
 import { colourFor, type Io } from '../io.js';
 import { campaignSecret } from '../campaign/secret.js';
 import { campaignSmtpProblems } from '../transports/server.js';
+import { languageName, letterFor, primaryLanguage } from '../locale/languages.js';
 
 export interface CampaignOptions {
   campaign?: string;
@@ -52,15 +53,10 @@ export function loadCampaignOnly(options: CampaignOptions): Campaign {
   return loadCampaign(options.campaign ?? 'invite.yaml');
 }
 
+/** Every template of every mail kind: the default letter's and each language's. */
 function templatesOf(campaign: Campaign): [MailKind, Template][] {
   return (Object.entries(campaign.mails) as [MailKind, MailTemplates | undefined][]).flatMap(([kind, t]) =>
-    t
-      ? ([
-          [kind, t.subject],
-          [kind, t.html],
-          [kind, t.text],
-        ] as [MailKind, Template][])
-      : [],
+    t ? [t, ...(t.letters?.values() ?? [])].flatMap((l) => [l.subject, l.html, l.text].map((template) => [kind, template] as [MailKind, Template])) : [],
   );
 }
 
@@ -104,6 +100,7 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     sharedAttachments: campaign.attachments,
     headerColumns: subjectColumns,
     maxCell: source.maxCellSize,
+    languageFromCountry: campaign.language.fromCountry,
     keep: contactsAre === 'keep',
     stream: contactsAre === 'stream',
     // Called on the first walk only, the one that checks every row.
@@ -117,7 +114,24 @@ export function check(options: CampaignOptions, io: Io, contactsAre: 'keep' | 'c
     const hint = `columns of ${contacts.file}: ${contacts.columns.join(', ')}; built-ins: ${Object.keys(builtIns).join(', ')}`;
     errors.push(...checkVariables(template, available, hint));
   }
-  return { campaign, contacts, now, errors, rowErrors: rowProblems(contacts), warnings: watch.warnings(contacts) };
+  return { campaign, contacts, now, errors, rowErrors: rowProblems(contacts), warnings: [...watch.warnings(contacts), ...letterWarnings(campaign)] };
+}
+
+/** A mail kind without a letter in a language the invitation has one in: those readers get that kind in the default language. */
+function letterWarnings(campaign: Campaign): Problem[] {
+  const languages = [...(campaign.mails.invitation.letters?.keys() ?? [])];
+  const warnings: Problem[] = [];
+  for (const [kind, mail] of Object.entries(campaign.mails) as [MailKind, MailTemplates | undefined][]) {
+    const missing = languages.filter((l) => !mail?.letters?.has(l));
+    if (kind === 'invitation' || !mail || missing.length === 0) continue;
+    warnings.push({
+      file: shownPath(campaign.file),
+      message: `the ${kind.replace(':', ' ')} has no letter in ${missing.map((l) => `${languageName(l)} (${l})`).join(', ')}, as the invitation has: those readers get it in ${languageName(campaign.language.default)}`,
+      hint: `write ${path.basename(mail.html.file).replace(/^([^.]+)/, `$1.${missing[0]}`)} and its .txt beside it`,
+      severity: 'warning',
+    });
+  }
+  return warnings;
 }
 
 /**
@@ -132,14 +146,19 @@ class ContactWatch {
   private readonly empty = new Map<string, LineSample>();
   private readonly noZone = new LineSample();
   private readonly noZoneCountries = new Set<string>();
+  /** Readers of a language the invitation has no letter in (they get the default one), by language. */
+  private readonly noLetter = new Map<string, LineSample>();
+  /** Every name a template uses (a column, or a built-in). */
+  private readonly used: Set<string>;
 
   constructor(
-    campaign: Campaign,
+    private readonly campaign: Campaign,
     private readonly contactsFile: string,
   ) {
     this.organiser = campaign.organiser.email.toLowerCase();
-    const used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.filter((u) => !u.guarded).map((u) => u.root)));
-    this.watched = [...used].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
+    this.used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.map((u) => u.root)));
+    const unguarded = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.filter((u) => !u.guarded).map((u) => u.root)));
+    this.watched = [...unguarded].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
   }
 
   /** A contact that passed every row check; problems returned reject it. */
@@ -168,6 +187,15 @@ class ContactWatch {
       this.noZone.add(contact.line);
       if (this.noZoneCountries.size < 10) this.noZoneCountries.add(country);
     }
+    const { language } = contact;
+    if (
+      language &&
+      primaryLanguage(language) !== primaryLanguage(this.campaign.language.default) &&
+      !letterFor(this.campaign.mails.invitation.letters, language)
+    ) {
+      if (!this.noLetter.has(language) && this.noLetter.size < 50) this.noLetter.set(language, new LineSample());
+      this.noLetter.get(language)?.add(contact.line);
+    }
     return undefined;
   }
 
@@ -177,7 +205,8 @@ class ContactWatch {
     const warn = (column: string, message: string, hint: string, line?: number) =>
       warnings.push({ file: contacts.file, line, column, message, hint, severity: 'warning' });
     for (const builtIn of BUILT_IN_VARIABLES) {
-      if (contacts.columns.includes(builtIn))
+      // A language column is read by invite itself: {{language}} is its value, made canonical.
+      if (contacts.columns.includes(builtIn) && !contacts.understood.has(builtIn))
         warn(builtIn, `the column "${builtIn}" is hidden by the built-in {{${builtIn}}}`, 'rename the column to use it in templates', 1);
     }
     if (this.noZone.count > 0) {
@@ -186,6 +215,26 @@ class ContactWatch {
         'country',
         `no time zone known for ${countries} (${this.noZone.toString()}): those letters show only the event's own time`,
         'add a timezone column with an IANA name such as America/New_York for those rows',
+      );
+    }
+    const fallback = languageName(this.campaign.language.default);
+    for (const [language, lines] of this.noLetter) {
+      warn(
+        'language',
+        `${lines.count === 1 ? '1 recipient reads' : `${lines.count} recipients read`} ${languageName(language)} (${language}), which has no letter (${lines.toString()}): they get the ${fallback} one`,
+        `write templates such as invitation.${primaryLanguage(language)}.html.hbs and invitation.${primaryLanguage(language)}.txt.hbs to write to them in ${languageName(language)}`,
+      );
+    }
+    const unused = contacts.columns.filter(
+      (column, i) => i < contacts.headers.length && !contacts.understood.has(column) && !this.used.has(column) && !this.used.has(contacts.headers[i]!),
+    );
+    if (unused.length > 0) {
+      const named = unused.map((c) => `"${contacts.headers[contacts.columns.indexOf(c)]}"`).join(', ');
+      warn(
+        unused.length === 1 ? named.slice(1, -1) : '',
+        `${unused.length === 1 ? 'the column' : 'the columns'} ${named} ${unused.length === 1 ? 'is' : 'are'} used by no template, and invite does not read ${unused.length === 1 ? 'it' : 'them'}: ${unused.length === 1 ? 'its values appear' : 'their values appear'} in no letter`,
+        `use ${unused.length === 1 ? 'it' : 'them'} in a template ({{${unused[0]}}}), or leave ${unused.length === 1 ? 'it' : 'them'} out of the file; invite reads the address, name (or given and family name), organisation, country, timezone, language and registered columns`,
+        1,
       );
     }
     for (const column of contacts.columns) {

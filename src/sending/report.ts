@@ -60,11 +60,14 @@ export async function writeRecipientTable(
   let i = 0;
   const breathe = breather();
   const composer = new Composer(campaign);
+  // With letters in more than one language, which one each recipient gets.
+  const languages = (campaign.mails.invitation.letters?.size ?? 0) > 0;
   for (const c of pending.keys()) {
     const r = composer.recipientOf(c);
     keep?.push(r);
     const warnings = r.warnings.length ? colour.yellow(`  ⚠ ${printable(r.warnings.join('; '))}`) : '';
-    text += `  ${String(++i).padStart(width)}  ${printable(shownPerson(r)).padEnd(column)}  ${r.localTime}${warnings}\n`;
+    const language = languages ? `${r.language.padEnd(5)}  ` : '';
+    text += `  ${String(++i).padStart(width)}  ${printable(shownPerson(r)).padEnd(column)}  ${language}${r.localTime}${warnings}\n`;
     if (text.length > 1 << 16) {
       await writeDrained(out, text);
       text = '';

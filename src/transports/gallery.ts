@@ -12,6 +12,7 @@ import { DeliveryStop, shownPath } from '../errors.js';
 import type { ContactList } from '../contacts/rules.js';
 import { fileSafeAddress, type Transport } from './transport.js';
 import { shownPerson } from '../locale/words.js';
+import { languageName } from '../locale/languages.js';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -23,6 +24,8 @@ interface Row {
   subject: string;
   attachments: string[];
   warnings: string[];
+  /** The letter's language. */
+  language: string;
 }
 
 const STYLE = `
@@ -98,7 +101,7 @@ function blocked(html: string): string {
 
 function calendarCard(message: Message, campaign: Campaign, composer: Composer): string {
   if (message.calendar.content === undefined) return '<p>No calendar entry: a reminder is a letter, not an invitation.</p>';
-  const view = composer.eventView(message.contact.timezone);
+  const view = composer.eventView(message.contact.timezone, message.language);
   const cancelled = message.calendar.method === 'CANCEL';
   const answers = cancelled
     ? '<div class="answers"><span>Remove from calendar</span></div>'
@@ -142,6 +145,7 @@ export function galleryTransport(dir: string, campaign: Campaign, rejected: Cont
 function writeMessagePage(dir: string, n: number, message: Message, campaign: Campaign, composer: Composer): Row {
   const file = `${String(n).padStart(3, '0')}-${fileSafeAddress(message.to.email)}.html`;
   const recipient = composer.recipientOf(message.contact);
+  const view = composer.eventView(message.contact.timezone, message.language);
   const headers: [string, string][] = [
     ['From', shownPerson(message.from)],
     ...(message.sender ? ([['Sender', shownPerson(message.sender)]] as [string, string][]) : []),
@@ -176,21 +180,38 @@ ${calendarCard(message, campaign, composer)}
     file,
     name: message.to.name,
     email: message.to.email,
-    localTime: recipient.localTime,
+    localTime: view.local_time || view.time,
     subject: message.subject,
     attachments: message.attachments.map((a) => a.filename),
     warnings: recipient.warnings,
+    language: message.language,
   };
 }
 
-/** index.html: every recipient with the local time and any warning, then the invalid rows. */
+/** index.html: every recipient with the local time and any warning (grouped by the letter's language when there are several), then the invalid rows. */
 function indexBody(campaign: Campaign, rows: Row[], rejected: ContactList['rejected'], contactsFile: string): string {
-  const list = rows
-    .map(
-      (r, i) =>
-        `<tr><td>${i + 1}</td><td><a href="${escape(r.file)}">${escape(r.name || r.email)}</a></td><td>${escape(r.email)}</td><td>${escape(r.localTime)}</td><td>${escape(r.subject)}</td><td>${escape(r.attachments.join(', ') || '—')}</td><td class="warning">${escape(r.warnings.join('; '))}</td></tr>`,
-    )
-    .join('\n');
+  const numbered = rows.map((r, i) => ({ ...r, n: i + 1 }));
+  const table = (group: typeof numbered) => `<div class="table-wrap"><table>
+<thead><tr><th>#</th><th>Name</th><th>Address</th><th>Local time</th><th>Subject</th><th>Attachments</th><th>Warnings</th></tr></thead>
+<tbody>
+${group
+  .map(
+    (r) =>
+      `<tr><td>${r.n}</td><td><a href="${escape(r.file)}">${escape(r.name || r.email)}</a></td><td>${escape(r.email)}</td><td>${escape(r.localTime)}</td><td>${escape(r.subject)}</td><td>${escape(r.attachments.join(', ') || '—')}</td><td class="warning">${escape(r.warnings.join('; '))}</td></tr>`,
+  )
+  .join('\n')}
+</tbody>
+</table></div>`;
+  const languages = [...new Set(rows.map((r) => r.language))];
+  const list =
+    languages.length <= 1
+      ? table(numbered)
+      : languages
+          .map((language) => {
+            const group = numbered.filter((r) => r.language === language);
+            return `<h2 data-testid="language-${escape(language)}" lang="${escape(language)}">${escape(languageName(language))} (${escape(language)}): ${group.length} ${group.length === 1 ? 'letter' : 'letters'}</h2>\n${table(group)}`;
+          })
+          .join('\n');
   const invalid = rejected
     .map(
       (r) =>
@@ -200,12 +221,7 @@ function indexBody(campaign: Campaign, rows: Row[], rejected: ContactList['rejec
   const body = `<header class="bar">${escape(campaign.event.title)} — ${escape(campaign.id)}</header>
 <main>
 <h1>${rows.length} ${rows.length === 1 ? 'message' : 'messages'}, as the recipients will see them</h1>
-<div class="table-wrap"><table>
-<thead><tr><th>#</th><th>Name</th><th>Address</th><th>Local time</th><th>Subject</th><th>Attachments</th><th>Warnings</th></tr></thead>
-<tbody>
 ${list}
-</tbody>
-</table></div>
 ${
   rejected.length
     ? `<h2 class="warning" data-testid="invalid">⚠ ${rejected.length} invalid ${rejected.length === 1 ? 'row' : 'rows'}: nothing would be sent to ${rejected.length === 1 ? 'it' : 'them'} until fixed</h2>

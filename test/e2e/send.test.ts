@@ -77,7 +77,7 @@ describe('invite send --dry-run', () => {
     expect(one.stderr).toContain(`To: ${CONTACTS[5]!.name} <${CONTACTS[5]!.email}>`);
     expect(one.stderr).toContain('Recipients (1):');
     expect(JSON.parse(one.stdout).recipients).toEqual([
-      { email: 'info@cc-lithuania.example.org', name: 'Žydrūnė Šalčiūtė', localTime: '10:00–13:00 in Vilnius', warnings: [] },
+      { email: 'info@cc-lithuania.example.org', name: 'Žydrūnė Šalčiūtė', localTime: '10:00–13:00 in Vilnius', warnings: [], language: 'en' },
     ]);
     const misuse = await runCli(['send', '--all', '--now', NOW]);
     expect(misuse.code).toBe(2);
