@@ -200,17 +200,32 @@ export function loadTemplates(dir: string, spec: MailSpec, where: (key: 'subject
     };
     if (letter.subject && letter.html && letter.text) letters.set(language, letter as Letter);
   }
-  for (const language of subjects.keys()) {
-    if (language === '*' || language === defaultLanguage || letters.has(language)) continue;
-    if (problems.some((p) => p.message.includes(`the ${language} letter`))) continue;
-    problems.push({
-      ...subjectWhere,
-      message: `subject: has "${language}:", but there is no ${language} letter (${path.basename(inLanguage(htmlFile, language))})`,
-      hint: `write ${path.basename(inLanguage(htmlFile, language))} and ${path.basename(inLanguage(textFile, language))} beside the default ones, or remove ${language}: from the subject`,
-    });
-  }
+  problems.push(...subjectsWithoutLetter(subjects, letters, defaultLanguage, [htmlFile, textFile], subjectWhere, problems));
   if (problems.length > 0 || !subject || !html || !text) throw new InputError(problems);
   return { subject, html, text, ...(letters.size > 0 ? { letters } : {}) };
+}
+
+/** A subject in a language that has no letter (and no problem said so already). */
+function subjectsWithoutLetter(
+  subjects: Map<string, string>,
+  letters: Map<string, Letter>,
+  defaultLanguage: string,
+  [htmlFile, textFile]: [string, string],
+  where: Where,
+  found: Problem[],
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const language of subjects.keys()) {
+    if (language === '*' || language === defaultLanguage || letters.has(language)) continue;
+    if (found.some((p) => p.message.includes(`the ${language} letter`))) continue;
+    const [html, text] = [path.basename(inLanguage(htmlFile, language)), path.basename(inLanguage(textFile, language))];
+    problems.push({
+      ...where,
+      message: `subject: has "${language}:", but there is no ${language} letter (${html})`,
+      hint: `write ${html} and ${text} beside the default ones, or remove ${language}: from the subject`,
+    });
+  }
+  return problems;
 }
 
 /** The subject per canonical language ("*": one for every letter); a problem for a bad tag or a missing default. */
