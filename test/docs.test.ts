@@ -117,3 +117,22 @@ describe('the documentation', () => {
     expect(broken).toEqual([]);
   });
 });
+
+describe('the columns and countries understood', () => {
+  it('docs/reference.md lists every header and every country value the code understands', async () => {
+    const csv = await import('../src/contacts/csv.js');
+    const { countriesUnderstood } = await import('../src/locale/zones.js');
+    const reference = readFileSync(path.join(ROOT, 'docs', 'reference.md'), 'utf8');
+    const lists = [
+      csv.EMAIL_HEADERS,
+      csv.NAME_HEADERS,
+      csv.GIVEN_NAME_HEADERS,
+      csv.FAMILY_NAME_HEADERS,
+      csv.ORGANISATION_HEADERS,
+      csv.COUNTRY_HEADERS,
+      csv.LANGUAGE_HEADERS,
+    ];
+    const names = [...lists.flatMap((l) => [...l]), ...countriesUnderstood().flatMap((c) => c.names)];
+    expect(names.filter((name) => !reference.includes(`\`${name}\``))).toEqual([]);
+  });
+});

@@ -217,12 +217,15 @@ class ContactWatch {
         'add a timezone column with an IANA name such as America/New_York for those rows',
       );
     }
-    const fallback = languageName(this.campaign.language.default);
-    for (const [language, lines] of this.noLetter) {
+    if (this.noLetter.size > 0) {
+      // How many read a language without a letter, and which: one warning for all of them.
+      const count = [...this.noLetter.values()].reduce((sum, lines) => sum + lines.count, 0);
+      const which = [...this.noLetter].map(([language, lines]) => `${languageName(language)} (${language}): ${lines.count}, ${lines.toString()}`).join('; ');
+      const first = primaryLanguage([...this.noLetter.keys()][0]!);
       warn(
-        'language',
-        `${lines.count === 1 ? '1 recipient reads' : `${lines.count} recipients read`} ${languageName(language)} (${language}), which has no letter (${lines.toString()}): they get the ${fallback} one`,
-        `write templates such as invitation.${primaryLanguage(language)}.html.hbs and invitation.${primaryLanguage(language)}.txt.hbs to write to them in ${languageName(language)}`,
+        '',
+        `${count === 1 ? '1 recipient reads a language' : `${count} recipients read languages`} with no letter of ${count === 1 ? 'its' : 'their'} own — ${which}: they get the ${languageName(this.campaign.language.default)} one`,
+        `to write to them in their language, add templates such as invitation.${first}.html.hbs and invitation.${first}.txt.hbs beside the default ones`,
       );
     }
     const unused = contacts.columns.filter(
