@@ -119,10 +119,11 @@ describe('the documentation', () => {
 });
 
 describe('the columns and countries understood', () => {
-  it('docs/reference.md lists every header and every country value the code understands', async () => {
+  it('the README and docs/reference.md list every header and every country value the code understands', async () => {
     const csv = await import('../src/contacts/csv.js');
     const { countriesUnderstood } = await import('../src/locale/zones.js');
     const reference = readFileSync(path.join(ROOT, 'docs', 'reference.md'), 'utf8');
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const lists = [
       csv.EMAIL_HEADERS,
       csv.NAME_HEADERS,
@@ -134,5 +135,6 @@ describe('the columns and countries understood', () => {
     ];
     const names = [...lists.flatMap((l) => [...l]), ...countriesUnderstood().flatMap((c) => c.names)];
     expect(names.filter((name) => !reference.includes(`\`${name}\``))).toEqual([]);
+    expect(names.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
   });
 });

@@ -96,6 +96,33 @@ describe('the multilingual example', () => {
     }
   });
 
+  it("validate checks every language's templates as the default ones", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-letters-'));
+    cpSync(EXAMPLE, dir, { recursive: true });
+    edit(path.join(dir, 'templates', 'invitation.pl.txt.hbs'), (t) => t.replace('Szanowni Państwo,', 'Szanowni Państwo, {{imie}}'));
+    const result = await runCli(['validate', '--now', NOW], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /templates\/invitation\.pl\.txt\.hbs:1:\d+: the template uses "\{\{imie\}\}", but no contact column or built-in variable "imie" exists/,
+    );
+  });
+
+  it('a mail kind without a letter in a language the invitation has one in: a warning naming the kind and the languages', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-letters-'));
+    cpSync(EXAMPLE, dir, { recursive: true });
+    for (const ext of ['html.hbs', 'txt.hbs']) cpSync(path.join(dir, 'templates', `invitation.${ext}`), path.join(dir, 'templates', `update.${ext}`));
+    cpSync(path.join(dir, 'templates', 'invitation.lv.html.hbs'), path.join(dir, 'templates', 'update.lv.html.hbs'));
+    cpSync(path.join(dir, 'templates', 'invitation.lv.txt.hbs'), path.join(dir, 'templates', 'update.lv.txt.hbs'));
+    edit(
+      path.join(dir, 'invite.yaml'),
+      (y) => `${y}  update:\n    subject: "{{event.title}}"\n    html: templates/update.html.hbs\n    text: templates/update.txt.hbs\n`,
+    );
+    const result = await runCli(['validate', '--now', NOW], { cwd: dir });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('the update has no letter in Polish (pl), as the invitation has: those readers get it in English');
+    expect(result.stdout).not.toContain('Latvian (lv), as the invitation');
+  });
+
   it('the preview gallery groups the letters by language', async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-gallery-')), 'gallery');
     const result = await runCli(['preview', '--campaign', EXAMPLE, '--out', out, '--now', NOW]);
