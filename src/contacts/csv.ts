@@ -185,6 +185,8 @@ const debugReads = debuglog('invite-contacts');
 
 /** Bytes read at a time: the text of a file is never held whole, however many rows it has. */
 const CHUNK_BYTES = 1 << 16;
+/** Characters of rows parsed at a time (rowsIn). */
+const PIECE_CHARS = 1 << 12;
 
 /**
  * A CSV file's text in chunks, decoded as they are read (the code page as given, else UTF-8;
@@ -276,68 +278,86 @@ export function eachRow(text: string | Iterable<string>, delimiter: string, onRo
   for (const row of rowsIn(text, delimiter, shown)) onRow(row);
 }
 
-/** eachRow's rows, one at a time: the rows of one chunk are held at most. */
+/** Parses pieces of a CSV text that end at a line break outside double quotes, counting lines across them. */
+class PieceParser {
+  /** The rows parsed and not yet handed on. */
+  readonly ready: RawRow[] = [];
+  /** The line the unparsed text starts on. */
+  line = 1;
+  // Decided once, from the first line, as for a whole file: each piece must not guess again.
+  newline: '\r\n' | '\n' | undefined;
+
+  constructor(private readonly delimiter: string) {}
+
+  parse(piece: string): void {
+    let offset = 0;
+    Papa.parse<string[]>(piece, {
+      delimiter: this.delimiter,
+      newline: this.newline ?? '\n',
+      step: (result) => {
+        let start = offset;
+        offset = result.meta.cursor;
+        while (piece[start] === '\r' || piece[start] === '\n') {
+          if (piece[start] === '\n') this.line++;
+          start++;
+        }
+        const rowLine = this.line;
+        for (let i = start; i < offset; i++) if (piece.charCodeAt(i) === 0x0a) this.line++;
+        const fields = result.data;
+        if (fields.every((f) => f.trim() === '')) return; // a blank line, or a row of empty cells
+        this.ready.push({ fields, line: rowLine, errors: result.errors.map((e) => e.message) });
+      },
+    });
+    for (let i = offset; i < piece.length; i++) if (piece.charCodeAt(i) === 0x0a) this.line++;
+  }
+}
+
+/** eachRow's rows, one at a time: the rows of a few kilobytes of text are held at most. */
 export function* rowsIn(text: string | Iterable<string>, delimiter: string, shown = 'the CSV file'): Generator<RawRow> {
-  const ready: RawRow[] = [];
-  let line = 1; // the line the unparsed text starts on
+  const parser = new PieceParser(delimiter);
+  const { ready } = parser;
   let pending = '';
   /** How far `pending` has been scanned, and the double quotes seen up to there. */
   let scanned = 0;
   let quotes = 0;
   let first = true;
-  // Decided once, from the first line, as for a whole file: each piece must not guess again.
-  let newline: '\r\n' | '\n' | undefined;
-  const parse = (piece: string) => {
-    let offset = 0;
-    Papa.parse<string[]>(piece, {
-      delimiter,
-      newline: newline ?? '\n',
-      step: (result) => {
-        let start = offset;
-        offset = result.meta.cursor;
-        while (piece[start] === '\r' || piece[start] === '\n') {
-          if (piece[start] === '\n') line++;
-          start++;
-        }
-        const rowLine = line;
-        for (let i = start; i < offset; i++) if (piece.charCodeAt(i) === 0x0a) line++;
-        const fields = result.data;
-        if (fields.every((f) => f.trim() === '')) return; // a blank line, or a row of empty cells
-        ready.push({ fields, line: rowLine, errors: result.errors.map((e) => e.message) });
-      },
-    });
-    for (let i = offset; i < piece.length; i++) if (piece.charCodeAt(i) === 0x0a) line++;
-  };
   for (let chunk of typeof text === 'string' ? [text] : text) {
     if (first && chunk !== '') {
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
       first = false;
     }
     pending += chunk;
-    if (!newline) {
+    if (!parser.newline) {
       const end = pending.indexOf('\n');
-      if (end >= 0) newline = end > 0 && pending[end - 1] === '\r' ? '\r\n' : '\n';
+      if (end >= 0) parser.newline = end > 0 && pending[end - 1] === '\r' ? '\r\n' : '\n';
     }
     // Only the new text is scanned: a quoted field open across many chunks costs each chunk once.
-    let cut = -1;
-    let quotesAtCut = 0;
+    // The rows are parsed a few kilobytes at a time (at a line break outside double quotes), so
+    // that those waiting for their turn are few: rows parsed long before they are used outlive
+    // V8's young generation, and a long list's peak memory grows with them.
+    let [start, quotesAtStart, end, quotesAtEnd] = [0, 0, -1, 0];
     for (; scanned < pending.length; scanned++) {
       const c = pending.charCodeAt(scanned);
       if (c === 0x22) quotes++;
       else if (c === 0x0a && quotes % 2 === 0) {
-        cut = scanned;
-        quotesAtCut = quotes;
+        [end, quotesAtEnd] = [scanned, quotes];
+        if (end + 1 - start < PIECE_CHARS) continue;
+        parser.parse(pending.slice(start, end + 1));
+        [start, quotesAtStart] = [end + 1, quotes];
+        yield* ready.splice(0);
       }
     }
-    if (cut < 0 && pending.length > MAX_ROW_CHARS) throw rowTooLong(shown, line);
-    if (cut < 0) continue;
-    parse(pending.slice(0, cut + 1));
-    pending = pending.slice(cut + 1);
-    scanned -= cut + 1;
-    quotes -= quotesAtCut;
-    yield* ready.splice(0);
+    if (end >= start) {
+      parser.parse(pending.slice(start, end + 1));
+      [start, quotesAtStart] = [end + 1, quotesAtEnd];
+      yield* ready.splice(0);
+    }
+    pending = pending.slice(start);
+    scanned -= start;
+    quotes -= quotesAtStart;
+    if (pending.length > MAX_ROW_CHARS) throw rowTooLong(shown, parser.line);
   }
-  if (pending !== '') parse(pending);
+  if (pending !== '') parser.parse(pending);
   yield* ready.splice(0);
 }
 

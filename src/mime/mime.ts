@@ -35,8 +35,6 @@ export type MimeInput = Pick<
 export function mailOptions(message: MimeInput, bytesOf: (a: Attachment) => Buffer = readAttachment): ComposerOptions {
   return {
     from: { name: message.from.name, address: message.from.email },
-    // Sent for the organiser by someone else: Sender names the mailbox that sends, as ORGANIZER's SENT-BY does.
-    ...(message.sender ? { sender: { name: message.sender.name, address: message.sender.email } } : {}),
     to: [{ name: message.to.name, address: message.to.email }],
     replyTo: message.replyTo.map((p) => ({ name: p.name, address: p.email })),
     subject: message.subject,
@@ -55,6 +53,9 @@ export function mailOptions(message: MimeInput, bytesOf: (a: Attachment) => Buff
     baseBoundary: hash('sha256', message.messageId, 'hex').slice(0, 16),
     // RFC 5322 lines end in CRLF; templates written on Linux or macOS have bare LF.
     newline: 'windows',
+    // Sent for the organiser by someone else: Sender names the mailbox that sends, as ORGANIZER's SENT-BY does.
+    // (Last: a spread followed by more properties costs V8 a hidden class per message.)
+    ...(message.sender ? { sender: { name: message.sender.name, address: message.sender.email } } : {}),
   };
 }
 

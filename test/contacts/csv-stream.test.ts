@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { eachRow, readCsvChunks, type RawRow } from '../../src/contacts/csv.js';
 import { loadContacts } from '../../src/contacts/rules.js';
@@ -31,6 +32,19 @@ describe('reading a CSV in chunks', () => {
       for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
       expect(rowsOf(chunks), `chunks of ${size}`).toEqual(whole);
     }
+  });
+
+  it('a long text is parsed a few kilobytes at a time, never inside a quoted field: the same rows as Papa Parse gives for the whole text, the lines right', () => {
+    const rows = ['email,name,note'];
+    for (let i = 0; i < 3000; i++)
+      rows.push(i % 7 === 0 ? `p${i}@example.org,"P, ${i}","line one\nline two, ""quoted""\n${'x'.repeat(i % 50)}"` : `p${i}@example.org,P ${i},plain`);
+    const text = rows.join('\n') + '\n';
+    const expected = Papa.parse<string[]>(text, { delimiter: ',', newline: '\n', skipEmptyLines: true }).data;
+    const found = rowsOf(text);
+    expect(found.map((r) => r.fields)).toEqual(expected);
+    // Each row's line: one more than the line breaks before it.
+    const lines = rows.map((_, i) => 1 + rows.slice(0, i).reduce((n, r) => n + r.split('\n').length, 0));
+    expect(found.map((r) => r.line)).toEqual(lines);
   });
 
   it('a file read in many chunks: every row, the last line number right, and a bad byte deep in it named by line', () => {
