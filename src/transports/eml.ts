@@ -1,9 +1,9 @@
 // Writes each message as a complete .eml file: exactly the bytes SMTP would carry.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { shownPath } from '../errors.js';
 import { MimeWriter } from '../mime/mime.js';
-import { fileSafeAddress, type Transport } from './transport.js';
+import { fileSafeAddress, writeNoFollow, type Transport } from './transport.js';
 
 export function emlTransport(dir: string): Transport {
   mkdirSync(dir, { recursive: true });
@@ -21,7 +21,7 @@ export function emlTransport(dir: string): Transport {
       // Only characters every file system takes: reminder:week-before → reminder-week-before.
       const kind = message.kind.replace(/[^A-Za-z0-9.-]+/g, '-');
       const file = path.join(dir, `${String(count).padStart(3, '0')}-${kind}-${safe}.eml`);
-      writeFileSync(file, await mime.build(message));
+      writeNoFollow(file, await mime.build(message));
       return { response: `written ${file}` };
     },
     async close() {},

@@ -3,14 +3,14 @@
 // subject, attachments, warnings); each message has a page with its headers, the HTML part as a
 // mail client renders it (in a sandboxed frame, remote content blocked until asked for), the
 // text part, and the calendar entry as a card.
-import { closeSync, constants, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { formatSize } from '../campaign/attachments.js';
 import type { Campaign } from '../campaign/model.js';
 import { Composer, type Message } from '../compose/compose.js';
-import { DeliveryStop, shownPath } from '../errors.js';
+import { shownPath } from '../errors.js';
 import type { ContactList } from '../contacts/rules.js';
-import { fileSafeAddress, type Transport } from './transport.js';
+import { fileSafeAddress, writeNoFollow, type Transport } from './transport.js';
 import { shownPerson } from '../locale/words.js';
 import { languageName } from '../locale/languages.js';
 
@@ -54,26 +54,6 @@ const STYLE = `
 
 /** In the head of every page: a folder whose index.html has it is a gallery invite wrote (preview --out may write there again). */
 export const GALLERY_MARK = '<meta name="generator" content="invite preview">';
-
-/** Writes a page, never through a symbolic link planted where it goes (O_NOFOLLOW). */
-function writePage(file: string, html: string): void {
-  try {
-    const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-    try {
-      writeFileSync(fd, html);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP')
-      throw new DeliveryStop(
-        `${shownPath(file)} is a symbolic link; the gallery is not written through it`,
-        'remove the link, or pass --out with a new folder',
-      );
-    throw error;
-  }
-}
 
 function page(title: string, body: string, script = ''): string {
   return `<!DOCTYPE html>
@@ -135,7 +115,7 @@ export function galleryTransport(dir: string, campaign: Campaign, rejected: Cont
       return { response: `written ${row.file}` };
     },
     async close() {
-      writePage(index, page(`Preview: ${campaign.event.title}`, indexBody(campaign, rows, rejected, contactsFile)));
+      writeNoFollow(index, page(`Preview: ${campaign.event.title}`, indexBody(campaign, rows, rejected, contactsFile)));
     },
     async abort() {},
   };
@@ -175,7 +155,7 @@ ${calendarCard(message, campaign, composer)}
 <pre data-testid="text">${escape(message.text)}</pre>
 </main>`;
   const script = `document.getElementById('remote').addEventListener('change', function (e) { var f = document.getElementById('letter'); f.srcdoc = e.target.checked ? f.dataset.remote : f.dataset.blocked; });`;
-  writePage(path.join(dir, file), page(`${message.to.email}: ${message.subject}`, body, script));
+  writeNoFollow(path.join(dir, file), page(`${message.to.email}: ${message.subject}`, body, script));
   return {
     file,
     name: message.to.name,

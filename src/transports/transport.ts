@@ -1,6 +1,8 @@
 // The seam every destination shares (nodemailer's sendMail shape): SMTP, .eml files, the dry
 // run's preview and the gallery, so deliver() never asks which one it has.
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import type { Message } from '../compose/compose.js';
+import { DeliveryStop, shownPath } from '../errors.js';
 
 export interface Receipt {
   /** The server's reply, or where the message was written. */
@@ -38,4 +40,25 @@ export interface Transport {
 /** An address as part of a file name: lower case, characters every file system takes. */
 export function fileSafeAddress(email: string): string {
   return email.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_');
+}
+
+/**
+ * Writes a file of --out (a gallery page, an .eml file), never through a symbolic link planted
+ * where it goes (O_NOFOLLOW): that stops the run (exit 2), the link's target untouched.
+ */
+export function writeNoFollow(file: string, data: string | Buffer): void {
+  try {
+    const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    try {
+      writeFileSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') {
+      throw new DeliveryStop(`${shownPath(file)} is a symbolic link; nothing is written through it`, 'remove the link, or pass --out with a new folder');
+    }
+    throw error;
+  }
 }

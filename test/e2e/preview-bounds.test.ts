@@ -43,7 +43,22 @@ describe('the gallery, bounded and confined', () => {
     symlinkSync(target, path.join(out, page));
     const result = await runCli(['preview', '--out', out, '--now', NOW], { cwd: dir });
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toContain('is a symbolic link; the gallery is not written through it');
+    expect(result.stderr).toContain('is a symbolic link; nothing is written through it');
+    expect(readFileSync(target, 'utf8')).toBe('keep me\n');
+  });
+
+  it('send --out: a symbolic link planted where an .eml file goes is not written through either', async () => {
+    const dir = campaignOf(3);
+    const out = path.join(dir, 'eml');
+    expect((await runCli(['send', '--out', out, '--now', NOW], { cwd: dir })).code).toBe(0);
+    const first = readdirSync(out).sort()[0]!;
+    const target = path.join(dir, 'precious.txt');
+    writeFileSync(target, 'keep me\n');
+    rmSync(path.join(out, first));
+    symlinkSync(target, path.join(out, first));
+    const result = await runCli(['send', '--out', out, '--now', NOW], { cwd: dir });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`${first} is a symbolic link; nothing is written through it`);
     expect(readFileSync(target, 'utf8')).toBe('keep me\n');
   });
 
