@@ -8,6 +8,7 @@ import { checkAttachment, DEFAULT_LIMITS, messageTooLarge, realPaths, type Attac
 import type { Attachment } from '../campaign/load.js';
 import { formatProblem, InputError, type Problem } from '../errors.js';
 import { MAX_CELL_CHARS } from '../defaults.js';
+import { AddressIndex } from './addresses.js';
 import { Seq } from './seq.js';
 import { canonicalLanguage } from '../locale/languages.js';
 import { languageOfCountry, zoneForCountry } from '../locale/zones.js';
@@ -358,7 +359,7 @@ class RowChecker {
   private readonly headerIndexes: Set<number>;
   private readonly limits: AttachmentLimits;
   /** Addresses seen so far (lower case), with their line. */
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new AddressIndex();
   private readonly knownZone = zoneChecker();
   private readonly shape: RowShape;
   /** A walk after the first: the lines the first rejected. */
@@ -491,11 +492,9 @@ class RowChecker {
     const email = parsed.value.address;
     // Only the first walk compares addresses: later walks skip the rows it rejected.
     if (!this.checked) {
-      const key = detached(email.toLowerCase()); // not a slice that keeps its chunk of the file alive
-      const earlier = this.seen.get(key);
+      const earlier = this.seen.firstLine(email.toLowerCase(), line);
       if (earlier !== undefined)
         at(this.emailIndex, `duplicate address ${rawEmail} (also on line ${earlier})`, 'addresses are compared ignoring case; delete one of the rows');
-      else this.seen.set(key, line);
     }
     return { email, cellName: parsed.value.name };
   }
