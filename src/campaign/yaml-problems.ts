@@ -27,6 +27,11 @@ export function locateIssue(issue: z.core.$ZodIssue, doc: YAML.Document, lc: Lin
         : `allowed here: ${allowedKeys(keys).join(', ')}`,
     }));
   }
+  if (issue.code === 'invalid_key') {
+    // A key a map may not have (a language tag in `subject: { … }`): what the key must look like.
+    const why = issue.issues[0]?.message;
+    return [{ file, line: lineAt(doc, lc, keys), column: keys.join('.'), message: `"${String(keys.at(-1))}" is not a valid key${why ? `: ${why}` : ''}` }];
+  }
   const present = doc.hasIn(keys);
   let message = issue.message;
   if (!present) message = `missing required key "${keys.join('.')}"`;
