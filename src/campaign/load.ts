@@ -11,7 +11,7 @@ import { InputError, shownPath, type Problem } from '../errors.js';
 import { parseRate, type Rate } from './rate.js';
 import { FORMAT, inZone } from '../locale/words.js';
 import { loadTemplates, type MailSpec, type MailTemplates } from './templates.js';
-import { canonicalLanguage } from '../locale/languages.js';
+import { byLanguage, canonicalLanguage } from '../locale/languages.js';
 import type { Attachment, Campaign, CampaignEvent, CampaignLanguage, CampaignSmtp, MailKind, ReminderStage } from './model.js';
 import type { CampaignFile } from './schema.js';
 import { campaignSchema } from './schema.js';
@@ -310,11 +310,8 @@ function eventOf(data: CampaignFile, times: { start: DateTime; end: DateTime; zo
   const translations: NonNullable<CampaignEvent['translations']> = {};
   const oneOf = (key: 'title' | 'description', given: string | Record<string, string>): string => {
     if (typeof given === 'string') return given;
-    for (const [tag, value] of Object.entries(given)) {
-      const canonical = canonicalLanguage(tag);
-      if (!canonical) at(['event', key, tag], `"${tag}" is not a language tag`, 'use tags such as en, lv, pl, de-AT');
-      else (translations[canonical] ??= {})[key] = value;
-    }
+    const texts = byLanguage(given, (tag) => at(['event', key, tag], `"${tag}" is not a language tag`, 'use tags such as en, lv, pl, de-AT'));
+    for (const [language, text] of texts) (translations[language] ??= {})[key] = text;
     const text = translations[language]?.[key];
     if (text === undefined) at(['event', key], `has no text in the default language (${language})`, `add ${language}: "…" under event.${key}:`);
     return text ?? '';

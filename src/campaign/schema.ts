@@ -1,6 +1,7 @@
 // invite.yaml's schema: every key, its type and what a value must look like (zod). Unknown
 // keys are errors; yaml-problems.ts turns zod's findings into file:line:key messages.
 import * as z from 'zod';
+import { LANGUAGE_TAG } from '../locale/languages.js';
 
 /** A web link: http or https only (a calendar URL, an HTML href), written out as the WHATWG URL parser normalises it. */
 export const webUrl = z.url({ protocol: /^https?$/, error: 'expected a web address starting with https:// (or http://)' }).transform((u) => new URL(u).href);
@@ -10,7 +11,7 @@ const person = z.strictObject({ name: z.string().min(1), email });
 export const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day like 09:00');
 const localTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/, 'expected a local date and time like 2027-05-06T09:00');
 /** A BCP 47 language tag as a key: en, lv, pl, de-AT. */
-export const languageTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag such as en, lv, pl or de-AT');
+export const languageTag = z.string().regex(LANGUAGE_TAG, 'expected a language tag such as en, lv, pl or de-AT');
 /** A text for everyone, or one per language: { en: …, lv: … } (the default language's among them). */
 const translated = z.union([z.string().min(1), z.record(languageTag, z.string().min(1))], {
   error: 'expected a text, or one per language such as { en: "…", lv: "…" }',

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { InputError, type Problem, shownPath } from '../errors.js';
-import { canonicalLanguage } from '../locale/languages.js';
+import { byLanguage, canonicalLanguage } from '../locale/languages.js';
 
 type Program = hbs.AST.Program;
 type Statement = hbs.AST.Statement;
@@ -231,12 +231,9 @@ function subjectsWithoutLetter(
 /** The subject per canonical language ("*": one for every letter); a problem for a bad tag or a missing default. */
 function subjectsOf(given: MailSpec['subject'], defaultLanguage: string, where: Where, problems: Problem[]): Map<string, string> {
   if (typeof given === 'string') return new Map([['*', given]]);
-  const subjects = new Map<string, string>();
-  for (const [tag, subject] of Object.entries(given)) {
-    const language = canonicalLanguage(tag);
-    if (!language) problems.push({ ...where, message: `subject: "${tag}" is not a language tag`, hint: 'use tags such as en, lv, pl, de-AT' });
-    else subjects.set(language, subject);
-  }
+  const subjects = byLanguage(given, (tag) =>
+    problems.push({ ...where, message: `subject: "${tag}" is not a language tag`, hint: 'use tags such as en, lv, pl, de-AT' }),
+  );
   if (!subjects.has(defaultLanguage)) {
     problems.push({
       ...where,

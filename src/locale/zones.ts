@@ -10,7 +10,7 @@ const COUNTRIES: [names: string[], zone: string, language: string][] = [
   [['estonia', 'ee', 'est', 'eesti', 'igaunija', 'estija', 'estland', 'viro', 'estonie'], 'Europe/Tallinn', 'et'],
   [['finland', 'fi', 'fin', 'suomi', 'somija', 'suomija', 'soome', 'finnland', 'finlandia'], 'Europe/Helsinki', 'fi'],
   [['germany', 'de', 'deu', 'deutschland', 'vācija', 'vokietija', 'saksamaa', 'saksa', 'tyskland', 'niemcy'], 'Europe/Berlin', 'de'],
-  [['latvia', 'lv', 'lva', 'latvija', 'läti', 'lettland', 'letland', 'łotwa', 'latvia'], 'Europe/Riga', 'lv'],
+  [['latvia', 'lv', 'lva', 'latvija', 'läti', 'lettland', 'letland', 'łotwa'], 'Europe/Riga', 'lv'],
   [['lithuania', 'lt', 'ltu', 'lietuva', 'leedu', 'liettua', 'litauen', 'litwa'], 'Europe/Vilnius', 'lt'],
   [['poland', 'pl', 'pol', 'polska', 'polija', 'lenkija', 'poola', 'puola', 'polen'], 'Europe/Warsaw', 'pl'],
   [['sweden', 'se', 'swe', 'sverige', 'zviedrija', 'švedija', 'rootsi', 'ruotsi', 'schweden', 'szwecja'], 'Europe/Stockholm', 'sv'],
