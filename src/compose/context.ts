@@ -66,11 +66,10 @@ export interface EventView {
  */
 export function eventView(campaign: Campaign, contactZone?: string, language = 'en'): EventView {
   const e = campaign.event;
-  const english = primaryLanguage(language) === 'en';
-  const start = inZone(e.start, e.timezone, english ? undefined : language);
-  const end = inZone(e.end, e.timezone, english ? undefined : language);
-  const clock = (t: DateTime) => (english ? t.toFormat(FORMAT.time) : t.toLocaleString(DateTime.TIME_SIMPLE));
-  const date = english ? start.toFormat(FORMAT.day) : start.toLocaleString(DateTime.DATE_HUGE);
+  const { english, at, day, clock } = readerOf(language);
+  const start = at(e.start, e.timezone);
+  const end = at(e.end, e.timezone);
+  const date = day(start);
   const time = `${clock(start)}–${clock(end)} ${start.toFormat(FORMAT.zone)}`;
   let localTime = '';
   if (contactZone && contactZone !== e.timezone) {
@@ -102,6 +101,20 @@ export function eventView(campaign: Campaign, contactZone?: string, language = '
   };
 }
 
+/**
+ * How a reader of `language` has dates written: invite's own English forms (FORMAT), else Intl's
+ * in that language — the moment in a zone, the day with its weekday, the clock.
+ */
+function readerOf(language: string) {
+  const english = primaryLanguage(language) === 'en';
+  return {
+    english,
+    at: (when: number | string, zone: string) => inZone(when, zone, english ? undefined : language),
+    day: (t: DateTime) => (english ? t.toFormat(FORMAT.day) : t.toLocaleString(DateTime.DATE_HUGE)),
+    clock: (t: DateTime) => (english ? t.toFormat(FORMAT.time) : t.toLocaleString(DateTime.TIME_SIMPLE)),
+  };
+}
+
 /** The zone as a reader of `language` names it: "Austrumeiropas laiks", "czas środkowoeuropejski". */
 function zoneName(at: DateTime, language: string): string {
   const parts = new Intl.DateTimeFormat(language, { timeZone: at.zoneName ?? undefined, timeZoneName: 'longGeneric' }).formatToParts(at.toJSDate());
@@ -114,11 +127,9 @@ export type RegistrationView = Readonly<{ url: string; deadline: string; deadlin
 /** Both views of the registration in a language, and when it closes: the deadline day ends at midnight in the event's zone. */
 export function registrationViews(campaign: Campaign, language = 'en'): { closes: number; open: RegistrationView; closed: RegistrationView } {
   const r = campaign.registration;
-  const english = primaryLanguage(language) === 'en';
-  const deadline = r ? inZone(r.deadline, campaign.event.timezone, english ? undefined : language) : undefined;
-  const shown = r
-    ? { url: r.url, deadline: english ? deadline!.toFormat(FORMAT.day) : deadline!.toLocaleString(DateTime.DATE_HUGE), deadline_iso: r.deadline }
-    : { url: '', deadline: '', deadline_iso: '' };
+  const { at, day } = readerOf(language);
+  const deadline = r ? at(r.deadline, campaign.event.timezone) : undefined;
+  const shown = r ? { url: r.url, deadline: day(deadline!), deadline_iso: r.deadline } : { url: '', deadline: '', deadline_iso: '' };
   return {
     closes: deadline ? deadline.plus({ days: 1 }).startOf('day').toMillis() : 0,
     open: Object.freeze({ ...shown, open: true }),
