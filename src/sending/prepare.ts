@@ -156,8 +156,9 @@ class ContactWatch {
     private readonly contactsFile: string,
   ) {
     this.organiser = campaign.organiser.email.toLowerCase();
-    this.used = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.map((u) => u.root)));
-    const unguarded = new Set(templatesOf(campaign).flatMap(([, t]) => t.uses.filter((u) => !u.guarded).map((u) => u.root)));
+    const uses = templatesOf(campaign).flatMap(([, t]) => t.uses);
+    this.used = new Set(uses.map((u) => u.root));
+    const unguarded = new Set(uses.filter((u) => !u.guarded).map((u) => u.root));
     this.watched = [...unguarded].filter((column) => !BUILT_IN_VARIABLES.includes(column as (typeof BUILT_IN_VARIABLES)[number]));
   }
 
