@@ -20,28 +20,23 @@ async function writeCsv(file: string, header: string, good: string, start: strin
 }
 
 describe('a row of megabytes', () => {
-  it('a 120 MB cell in the contacts: exit 2 at its line, within a 64 MB heap', async () => {
+  /** The shipped campaign's dry run, its contacts a good row and then a third line begun with `start` and `piece` written `pieces` times. */
+  async function dryRunOfRows(start: string, piece: string, pieces: number) {
     const dir = campaignCopy();
     const csv = path.join(dir, 'contacts', 'competence-centres.csv');
-    await writeCsv(csv, 'email,name,organisation,country,timezone', 'ada@example.org,Ada,Org,Latvia,', 'bob@example.org,Bob,', 'x'.repeat(1 << 20), 120);
-    const result = await runCli(['send', '--dry-run', '--now', '2026-11-27T12:00'], { cwd: dir, env: CAPPED });
+    await writeCsv(csv, 'email,name,organisation,country,timezone', 'ada@example.org,Ada,Org,Latvia,', start, piece, pieces);
+    return runCli(['send', '--dry-run', '--now', '2026-11-27T12:00'], { cwd: dir, env: CAPPED });
+  }
+
+  it('a 120 MB cell in the contacts: exit 2 at its line, within a 64 MB heap', async () => {
+    const result = await dryRunOfRows('bob@example.org,Bob,', 'x'.repeat(1 << 20), 120);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('contacts/competence-centres.csv:3: the row starting on this line is over 1 million characters long');
     expect(result.stderr).toContain('a cell can hold at most contacts.max_cell_size characters (4,096 unless invite.yaml says otherwise)');
   });
 
   it('a double quote left open: the rest of the file is one row, refused the same way', async () => {
-    const dir = campaignCopy();
-    const csv = path.join(dir, 'contacts', 'competence-centres.csv');
-    await writeCsv(
-      csv,
-      'email,name,organisation,country,timezone',
-      'ada@example.org,Ada,Org,Latvia,',
-      'bob@example.org,"Bob,',
-      'carl@example.org,Carl,Org,Latvia,\n'.repeat(1 << 14),
-      8,
-    );
-    const result = await runCli(['send', '--dry-run', '--now', '2026-11-27T12:00'], { cwd: dir, env: CAPPED });
+    const result = await dryRunOfRows('bob@example.org,"Bob,', 'carl@example.org,Carl,Org,Latvia,\n'.repeat(1 << 14), 8);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('competence-centres.csv:3: the row starting on this line');
     expect(result.stderr).toContain('a double quote of this row is left open');
