@@ -194,7 +194,7 @@ export interface ContactList {
 
 export interface ContactOptions {
   delimiter?: string;
-  /** Bytes read at a time (default 64 kB; tests use less to cross many chunk boundaries). */
+  /** Bytes read at a time (default 8 kB; tests use less to cross many chunk boundaries). */
   chunkBytes?: number;
   encoding?: string;
   /** A column naming a file (relative to `baseDir`) to attach for that row. */
