@@ -317,7 +317,8 @@ class PieceParser {
     const piece = this.piece;
     let start = this.offset;
     const offset = (this.offset = result.meta.cursor);
-    while (piece[start] === '\r' || piece[start] === '\n') {
+    // The line breaks before the row (blank lines): not past its end, which the next row counts from.
+    while (start < offset && (piece[start] === '\r' || piece[start] === '\n')) {
       if (piece[start] === '\n') this.line++;
       start++;
     }
@@ -359,11 +360,14 @@ export function* rowsIn(text: string | Iterable<string>, delimiter: string, show
     // The rows are parsed a few kilobytes at a time (at a line break outside double quotes), so
     // that those waiting for their turn are few: rows parsed long before they are used outlive
     // V8's young generation, and a long list's peak memory grows with them.
+    // A piece ends where the parser ends a row: in a file of CR LF lines, a lone LF (in a cell
+    // left unquoted) is not the end of one, wherever the pieces happen to be cut.
+    const crlf = parser.newline === '\r\n';
     let [start, quotesAtStart, end, quotesAtEnd] = [0, 0, -1, 0];
     for (; scanned < pending.length; scanned++) {
       const c = pending.charCodeAt(scanned);
       if (c === 0x22) quotes++;
-      else if (c === 0x0a && quotes % 2 === 0) {
+      else if (c === 0x0a && quotes % 2 === 0 && (!crlf || pending.charCodeAt(scanned - 1) === 0x0d)) {
         [end, quotesAtEnd] = [scanned, quotes];
         if (end + 1 - start < PIECE_CHARS) continue;
         parser.parse(pending.slice(start, end + 1));
