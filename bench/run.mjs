@@ -9,7 +9,8 @@
 //    sending the same bytes (the .eml files of --out) to the same sink with the same
 //    connections (bench/peer-nodemailer.mjs); the medians and the median of the pairs' ratios;
 //    then a send of each size (memory: the largest against the smallest), and the re-run that
-//    finds the largest all in its journal;
+//    finds the largest all in its journal; then the dry run, --out and send of the smallest and
+//    the largest size on Node.js 24 (the memory ratios on both);
 //  - awdeorio/mailmerge, when Python can import it (pip, or its source on MAILMERGE_PYTHONPATH
 //    with Debian's python3-click, -jinja2, -markdown and -html5lib): the dry run of the 9
 //    shipped contacts beside invite's, and its send (one connection per message) to the sink.
@@ -30,7 +31,11 @@ const row = (what, r, count, peer) => {
   rows.push(`| ${what} | ${r.seconds} s | ${rate} | ${r.mb} MB | ${r.code} | ${peer ?? ''} |`);
   return r;
 };
-const cliIn = (where) => (args) => timed(process.execPath, [invite, ...args, '--now', NOW], where);
+const cliIn = (where, node = process.execPath) => (args) => timed(node, [invite, ...args, '--now', NOW], where);
+// Node.js 24 (the current LTS) as well: its V8 lets the young generation grow to 2 × 64 MB, Node 20's to 2 × 16 MB.
+const node24Binary = node24();
+const node24Name = node24Binary ? `Node.js ${spawnSync(node24Binary, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '')}` : undefined;
+const peaks24 = { 'send --dry-run': [], 'send --out': [], send: [] };
 
 // Start-up, the median of 5 each, alternating.
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -97,12 +102,11 @@ function mailmergeCampaign(rows) {
 {
   const shipped = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-nine-'));
   for (const part of ['invite.yaml', 'templates', 'attachments', 'contacts']) spawnSync('cp', ['-r', path.join(root, part), shipped]);
-  const node24Binary = node24();
   const cache = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-cache-'));
   const on = (node) => () => timedWith(node, [invite, 'send', '--dry-run', '--now', NOW], shipped, { ...process.env, XDG_CACHE_HOME: cache });
   const runners = [
     ['Node.js 20', on(process.execPath)],
-    ...(node24Binary ? [[`Node.js ${spawnSync(node24Binary, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '')}`, on(node24Binary)]] : []),
+    ...(node24Binary ? [[node24Name, on(node24Binary)]] : []),
   ];
   if (mailmerge) {
     mailmergeCampaign(readFileSync(path.join(root, 'contacts', 'competence-centres.csv'), 'utf8'));
@@ -212,6 +216,24 @@ const sinkName = useSmtpSink ? 'smtp-sink' : 'an smtp-server sink (bench/sink.mj
     rmSync(path.dirname(journal), { recursive: true, force: true });
     rmSync(where, { recursive: true, force: true });
   }
+  // The same three commands on Node.js 24, at the smallest and the largest size.
+  if (node24Binary && sizes.length > 1) {
+    for (const size of [Math.min(...sizes), most]) {
+      const where = await campaignWith(size);
+      const cli24 = cliIn(where, node24Binary);
+      const label = (what) => `${what}, ${size.toLocaleString('en')} contacts, ${node24Name}`;
+      peaks24['send --dry-run'].push(row(label('`send --dry-run > /dev/null`'), cli24(['send', '--dry-run']), size).mb);
+      const written = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-out-'));
+      peaks24['send --out'].push(row(label('`send --out DIR`'), cli24(['send', '--out', written]), size).mb);
+      rmSync(written, { recursive: true, force: true });
+      const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
+      const sendOf = cli24(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
+      if (sendOf.code !== 0) throw new Error(`invite send (${size}, ${node24Name}) failed: ${sendOf.stderr.slice(-1000)}`);
+      peaks24.send.push(row(label(`\`send\` through ${sinkName}, ${connections} connections`), sendOf, size).mb);
+      rmSync(path.dirname(journal), { recursive: true, force: true });
+      rmSync(where, { recursive: true, force: true });
+    }
+  }
   server.kill();
 }
 rmSync(out, { recursive: true, force: true });
@@ -226,4 +248,8 @@ if (sizes.length > 1) {
   const [small, large] = [Math.min(...sizes), Math.max(...sizes)].map((x) => x.toLocaleString('en'));
   console.log(`\nPeak memory, ${large} contacts against ${small} (the goal: at most 1.5x):`);
   for (const [what, mb] of Object.entries(peaks)) if (mb.length > 1) console.log(`- \`${what}\`: ${mb.join(' → ')} MB, ×${(mb.at(-1) / mb[0]).toFixed(2)}`);
+  if (node24Name) {
+    console.log(`\nThe same on ${node24Name}:`);
+    for (const [what, mb] of Object.entries(peaks24)) if (mb.length > 1) console.log(`- \`${what}\`: ${mb.join(' → ')} MB, ×${(mb.at(-1) / mb[0]).toFixed(2)}`);
+  }
 }
