@@ -31,7 +31,10 @@ const row = (what, r, count, peer) => {
   rows.push(`| ${what} | ${r.seconds} s | ${rate} | ${r.mb} MB | ${r.code} | ${peer ?? ''} |`);
   return r;
 };
-const cliIn = (where, node = process.execPath) => (args) => timed(node, [invite, ...args, '--now', NOW], where);
+const cliIn =
+  (where, node = process.execPath) =>
+  (args) =>
+    timed(node, [invite, ...args, '--now', NOW], where);
 // Node.js 24 (the current LTS) as well: its V8 lets the young generation grow to 2 × 64 MB, Node 20's to 2 × 16 MB.
 const node24Binary = node24();
 const node24Name = node24Binary ? `Node.js ${spawnSync(node24Binary, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '')}` : undefined;
@@ -104,10 +107,7 @@ function mailmergeCampaign(rows) {
   for (const part of ['invite.yaml', 'templates', 'attachments', 'contacts']) spawnSync('cp', ['-r', path.join(root, part), shipped]);
   const cache = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-cache-'));
   const on = (node) => () => timedWith(node, [invite, 'send', '--dry-run', '--now', NOW], shipped, { ...process.env, XDG_CACHE_HOME: cache });
-  const runners = [
-    ['Node.js 20', on(process.execPath)],
-    ...(node24Binary ? [[node24Name, on(node24Binary)]] : []),
-  ];
+  const runners = [['Node.js 20', on(process.execPath)], ...(node24Binary ? [[node24Name, on(node24Binary)]] : [])];
   if (mailmerge) {
     mailmergeCampaign(readFileSync(path.join(root, 'contacts', 'competence-centres.csv'), 'utf8'));
     writeFileSync(path.join(mm, 'mailmerge_server.conf'), '[smtp_server]\nhost = 127.0.0.1\nport = 25\nsecurity = Never\n');

@@ -37,7 +37,10 @@ describe('reading a CSV in chunks', () => {
   it('blank lines before a row: its line counts each once (three blank lines put the next row on line 5, not 8)', () => {
     for (const newline of ['\n', '\r\n']) {
       const text = ['email', '', '', '', 'b@example.org', 'c@example.org', ''].join(newline);
-      expect(rowsOf(text).map((r) => [r.line, r.fields[0]]), JSON.stringify(newline)).toEqual([
+      expect(
+        rowsOf(text).map((r) => [r.line, r.fields[0]]),
+        JSON.stringify(newline),
+      ).toEqual([
         [1, 'email'],
         [5, 'b@example.org'],
         [6, 'c@example.org'],
@@ -62,7 +65,7 @@ describe('reading a CSV in chunks', () => {
     expect(found.map((r) => r.line)).toEqual(lines);
   });
 
-  it('random texts: the rows of well-formed ones are Papa Parse\'s for the whole text; line breaks of any kind (blank lines, a lone LF in a CR LF file) give the same rows and lines whole and in pieces', () => {
+  it("random texts: the rows of well-formed ones are Papa Parse's for the whole text; line breaks of any kind (blank lines, a lone LF in a CR LF file) give the same rows and lines whole and in pieces", () => {
     // One parser reads every piece of a file (Papa.parse per piece made objects that outlived
     // V8's young generation): nothing of one piece may leak into the next.
     let seed = 22;
@@ -79,19 +82,22 @@ describe('reading a CSV in chunks', () => {
       for (let r = random(40) + 1; r > 0; r--) lines.push(random(8) === 0 ? '' : Array.from({ length: 3 }, cell).join(','));
       const text = lines.join(newline) + newline;
       const pieces: string[] = [];
-      for (let i = 0; i < text.length; ) {
+      for (let i = 0; i < text.length;) {
         const size = 1 + random(60);
         pieces.push(text.slice(i, i + size));
         i += size;
       }
       const whole = rowsOf(text);
       const expected = Papa.parse<string[]>(text, { delimiter: ',', newline, skipEmptyLines: 'greedy' }).data;
-      expect(whole.map((r) => r.fields), `text ${t}`).toEqual(expected.filter((row) => row.some((f) => f.trim() !== '')));
+      expect(
+        whole.map((r) => r.fields),
+        `text ${t}`,
+      ).toEqual(expected.filter((row) => row.some((f) => f.trim() !== '')));
       expect(rowsOf(pieces), `text ${t} in pieces`).toEqual(whole);
       // Line breaks of every kind strung together (CR LF, a lone LF or CR, blank lines; no quotes,
       // whose pieces are cut by their own rule): the same rows and lines however the text comes.
       let junk = '';
-      for (let n = random(300); n > 0; n--) junk += atoms[random(atoms.length)].replace('"', '\n\n');
+      for (let n = random(300); n > 0; n--) junk += atoms[random(atoms.length)]!.replace('"', '\n\n');
       const junkPieces = junk.match(/[\s\S]{1,7}/g) ?? [];
       expect(rowsOf(junkPieces), `junk ${t}`).toEqual(rowsOf(junk));
     }
