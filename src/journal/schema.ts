@@ -134,16 +134,13 @@ export const isCursor = (e: JournalEntry): e is CursorEntry => e.status === 'rea
 /**
  * A sent line's fields that change from message to message. The others (campaign, kind, uid,
  * sequence, the event) are the same for every message of a run: the writer checks them with the
- * whole schema once and then only these, with the same schema's own rules.
- */
-/**
- * What the writer checks on each sent line of a run after the first (the fields that vary from
- * line to line), refused exactly where the reader would refuse them. The recipient without the
- * reader's lower-casing, which never refuses anything (and the writer writes it lower-case): a
- * zod transform makes objects at one place in zod for every schema, and V8, having seen them
- * outlive its young generation elsewhere (invite.yaml, a journal read whole), allocates them in the
- * old one from then on, where a line's few hundred bytes piled up until a full collection: a
- * 100,000-message send peaked 20 MB higher in about one run of four.
+ * whole schema once and then only these, with the same schema's own rules, refused exactly where
+ * the reader would refuse them. The recipient is checked without the reader's lower-casing, which
+ * never refuses anything (and the writer writes it lower-case): a zod transform makes objects at
+ * one place in zod for every schema, and V8, having seen them outlive its young generation
+ * elsewhere (invite.yaml, a journal read whole), allocates them in the old one from then on,
+ * where a line's few hundred bytes piled up until a full collection: a 100,000-message send
+ * peaked 20 MB higher in about one run of four.
  */
 export const sentVarying = z.object({
   ...sentSchema.pick({ time: true, messageId: true, status: true, response: true, failure: true }).shape,
