@@ -197,23 +197,31 @@ const sinkName = useSmtpSink ? 'smtp-sink' : 'an smtp-server sink (bench/sink.mj
       `| mailmerge \`--no-dry-run\` through ${sinkName}, one connection per message, ${m.toLocaleString('en')} contacts | ${theirs.seconds} s | ${Math.round(m / theirs.seconds)} msg/s | ${theirs.mb} MB | ${theirs.code} | ${ratio} |`,
     );
   }
+  // A send of `size` contacts in `where` to the sink, its row and its peak; the journal is kept
+  // for `after` (the re-run), then removed.
+  const sendOf = (where, size, cli, label, into, after) => {
+    const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
+    const sent = cli(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
+    if (sent.code !== 0) throw new Error(`invite send (${label}) failed: ${sent.stderr.slice(-1000)}`);
+    into.push(row(label, sent, size).mb);
+    after?.(journal);
+    rmSync(path.dirname(journal), { recursive: true, force: true });
+  };
   // Memory as the list grows: a send of each size to the same sink (the goal: the largest at
   // most 1.5x the smallest's peak), and after the largest the re-run that reads its journal.
   const most = Math.max(...sizes);
   for (const size of [...sizes].sort((a, b) => a - b)) {
     const where = await campaignWith(size);
-    const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
-    const sendOf = cliIn(where)(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
-    if (sendOf.code !== 0) throw new Error(`invite send (${size}) failed: ${sendOf.stderr.slice(-1000)}`);
-    peaks.send.push(row(`\`send\` through ${sinkName}, ${connections} connections, ${size.toLocaleString('en')} contacts`, sendOf, size).mb);
-    // A re-run after them reads that journal: what it keeps grows with the journal, as it must.
-    if (size === most)
-      row(
-        `the same \`send\` again (nothing left to send; reads the ${most.toLocaleString('en')}-line journal)`,
-        cliIn(where)(['send', '--smtp', url, '--yes', '--journal', journal]),
-        0,
-      );
-    rmSync(path.dirname(journal), { recursive: true, force: true });
+    const label = `\`send\` through ${sinkName}, ${connections} connections, ${size.toLocaleString('en')} contacts`;
+    sendOf(where, size, cliIn(where), label, peaks.send, (journal) => {
+      // A re-run after them reads that journal: what it keeps grows with the journal, as it must.
+      if (size === most)
+        row(
+          `the same \`send\` again (nothing left to send; reads the ${most.toLocaleString('en')}-line journal)`,
+          cliIn(where)(['send', '--smtp', url, '--yes', '--journal', journal]),
+          0,
+        );
+    });
     rmSync(where, { recursive: true, force: true });
   }
   // The same three commands on Node.js 24, at the smallest and the largest size.
@@ -226,11 +234,7 @@ const sinkName = useSmtpSink ? 'smtp-sink' : 'an smtp-server sink (bench/sink.mj
       const written = mkdtempSync(path.join(os.tmpdir(), 'invite-bench-out-'));
       peaks24['send --out'].push(row(label('`send --out DIR`'), cli24(['send', '--out', written]), size).mb);
       rmSync(written, { recursive: true, force: true });
-      const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'invite-bench-journal-')), 'journal.jsonl');
-      const sendOf = cli24(['send', '--smtp', url, '--yes', '--connections', String(connections), '--journal', journal]);
-      if (sendOf.code !== 0) throw new Error(`invite send (${size}, ${node24Name}) failed: ${sendOf.stderr.slice(-1000)}`);
-      peaks24.send.push(row(label(`\`send\` through ${sinkName}, ${connections} connections`), sendOf, size).mb);
-      rmSync(path.dirname(journal), { recursive: true, force: true });
+      sendOf(where, size, cli24, label(`\`send\` through ${sinkName}, ${connections} connections`), peaks24.send);
       rmSync(where, { recursive: true, force: true });
     }
   }
@@ -246,10 +250,10 @@ console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);
 if (sizes.length > 1) {
   const [small, large] = [Math.min(...sizes), Math.max(...sizes)].map((x) => x.toLocaleString('en'));
-  console.log(`\nPeak memory, ${large} contacts against ${small} (the goal: at most 1.5x):`);
-  for (const [what, mb] of Object.entries(peaks)) if (mb.length > 1) console.log(`- \`${what}\`: ${mb.join(' → ')} MB, ×${(mb.at(-1) / mb[0]).toFixed(2)}`);
-  if (node24Name) {
-    console.log(`\nThe same on ${node24Name}:`);
-    for (const [what, mb] of Object.entries(peaks24)) if (mb.length > 1) console.log(`- \`${what}\`: ${mb.join(' → ')} MB, ×${(mb.at(-1) / mb[0]).toFixed(2)}`);
-  }
+  const ratios = (heading, of) => {
+    console.log(heading);
+    for (const [what, mb] of Object.entries(of)) if (mb.length > 1) console.log(`- \`${what}\`: ${mb.join(' → ')} MB, ×${(mb.at(-1) / mb[0]).toFixed(2)}`);
+  };
+  ratios(`\nPeak memory, ${large} contacts against ${small} (the goal: at most 1.5x):`, peaks);
+  if (node24Name) ratios(`\nThe same on ${node24Name}:`, peaks24);
 }
