@@ -1,12 +1,12 @@
 // The addresses a check has met, to find the same address twice: compactly, because a list of a
 // million rows has a million of them. As a Map of strings they took about 100 bytes each (the
-// largest thing a million-row check kept); here about 40: the UTF-8 bytes in one growing buffer,
-// and an open-addressing table of row numbers keyed by a hash of the text.
+// largest thing a million-row check kept); here about 40: the UTF-8 bytes in a ByteLog, and an
+// open-addressing table of row numbers keyed by a hash of the text.
+import { ByteLog } from './byte-log.js';
 
 /** Lower-cased addresses with the line each was first met on. */
 export class AddressIndex {
-  private bytes: Buffer = Buffer.allocUnsafe(1 << 16);
-  private used = 0;
+  private readonly bytes = new ByteLog();
   /** Per address (in the order met): where its bytes end in `bytes`, and its line. */
   private ends: Uint32Array = new Uint32Array(1024);
   private lines: Uint32Array = new Uint32Array(1024);
@@ -32,20 +32,15 @@ export class AddressIndex {
   }
 
   private equals(n: number, key: Buffer): boolean {
-    const start = n === 0 ? 0 : this.ends[n - 1]!;
-    const end = this.ends[n]!;
-    return end - start === key.length && this.bytes.compare(key, 0, key.length, start, end) === 0;
+    return this.bytes.equals(n === 0 ? 0 : this.ends[n - 1]!, this.ends[n]!, key);
   }
 
   private add(key: Buffer, line: number, slot: number): void {
-    if (this.used + key.length > this.bytes.length) this.bytes = grown(this.bytes, this.used + key.length);
-    key.copy(this.bytes, this.used);
-    this.used += key.length;
     if (this.count === this.ends.length) {
       this.ends = grownArray(this.ends);
       this.lines = grownArray(this.lines);
     }
-    this.ends[this.count] = this.used;
+    this.ends[this.count] = this.bytes.append(key);
     this.lines[this.count] = line;
     this.slots[slot] = ++this.count;
     if (this.count * 2 > this.slots.length) this.rehash();
@@ -57,7 +52,8 @@ export class AddressIndex {
     const mask = this.slots.length - 1;
     for (let n = 0; n < this.count; n++) {
       const start = n === 0 ? 0 : this.ends[n - 1]!;
-      let slot = hash(this.bytes, start, this.ends[n]!) & mask;
+      const key = this.bytes.bytes(start, this.ends[n]!);
+      let slot = hash(key, 0, key.length) & mask;
       while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
       this.slots[slot] = n + 1;
     }
@@ -69,12 +65,6 @@ function hash(bytes: Buffer, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
-}
-
-function grown(buffer: Buffer, atLeast: number): Buffer {
-  const bigger = Buffer.allocUnsafe(Math.max(buffer.length * 2, atLeast));
-  buffer.copy(bigger);
-  return bigger;
 }
 
 function grownArray(array: Uint32Array): Uint32Array {

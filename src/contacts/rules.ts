@@ -9,6 +9,7 @@ import type { Attachment } from '../campaign/load.js';
 import { formatProblem, InputError, type Problem } from '../errors.js';
 import { MAX_CELL_CHARS } from '../defaults.js';
 import { AddressIndex } from './addresses.js';
+import { ByteLog } from './byte-log.js';
 import { Seq } from './seq.js';
 import { canonicalLanguage } from '../locale/languages.js';
 import { languageOfCountry, zoneForCountry } from '../locale/zones.js';
@@ -65,14 +66,12 @@ export interface ContactKey {
 }
 
 /**
- * The keys of a streamed list, compactly: the addresses and names as UTF-8 in one growing
- * buffer, the numbers in typed arrays, the rare cells in maps; a key object is made when asked
+ * The keys of a streamed list, compactly: the addresses and names as UTF-8 in a ByteLog, the numbers in typed arrays, the rare cells in maps; a key object is made when asked
  * for. 100,000 rows keep about 5 MB (as an object a row with its strings: 14 MB, which V8's
  * heap then grows by several times over).
  */
 class KeyTable {
-  private bytes = Buffer.allocUnsafe(1 << 16);
-  private used = 0;
+  private readonly bytes = new ByteLog();
   /** Per row: where its address ends in `bytes` (its name follows it), where the row ends, its line, its zone (+1; 0: none). */
   private emailEnds = new Uint32Array(1024);
   private ends = new Uint32Array(1024);
@@ -95,8 +94,8 @@ class KeyTable {
     const i = this.count++;
     if (i === this.lines.length) this.growRows();
     this.lines[i] = contact.line;
-    this.emailEnds[i] = this.write(contact.email);
-    this.ends[i] = this.write(contact.name);
+    this.emailEnds[i] = this.bytes.appendText(contact.email);
+    this.ends[i] = this.bytes.appendText(contact.name);
     this.zoneOf[i] = this.numberOf(contact.timezone, this.zones, this.zoneIndex);
     this.languageOf[i] = this.numberOf(contact.language, this.languages, this.languageIndex);
     if (emailShown !== contact.email) this.shown.set(i, detached(emailShown));
@@ -106,12 +105,12 @@ class KeyTable {
 
   key(i: number): ContactKey {
     const start = i === 0 ? 0 : this.ends[i - 1]!;
-    const email = this.bytes.toString('utf8', start, this.emailEnds[i]);
+    const email = this.bytes.text(start, this.emailEnds[i]!);
     const registered = this.registered.get(i);
     const country = this.countries.get(i);
     const fields = { email: this.shown.get(i) ?? email, ...(registered === undefined ? {} : { registered }), ...(country === undefined ? {} : { country }) };
     const zone = this.zoneOf[i]!;
-    const name = this.bytes.toString('utf8', this.emailEnds[i], this.ends[i]);
+    const name = this.bytes.text(this.emailEnds[i]!, this.ends[i]!);
     const language = this.languageOf[i]!;
     // The spreads last: a spread followed by more properties costs V8 a hidden class per object.
     return {
@@ -122,18 +121,6 @@ class KeyTable {
       ...(zone === 0 ? {} : { timezone: this.zones[zone - 1]! }),
       ...(language === 0 ? {} : { language: this.languages[language - 1]! }),
     };
-  }
-
-  /** Appends a string's UTF-8; returns where it ends. */
-  private write(text: string): number {
-    const most = text.length * 3;
-    if (this.used + most > this.bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + most));
-      this.bytes.copy(bigger, 0, 0, this.used);
-      this.bytes = bigger;
-    }
-    this.used += this.bytes.write(text, this.used, 'utf8');
-    return this.used;
   }
 
   /** A zone's or language's number (+1) in its list, added when new; 0 for none. */
