@@ -21,7 +21,9 @@ export function emlTransport(dir: string): Transport {
       // Only characters every file system takes: reminder:week-before → reminder-week-before.
       const kind = message.kind.replace(/[^A-Za-z0-9.-]+/g, '-');
       const file = path.join(dir, `${String(count).padStart(3, '0')}-${kind}-${safe}.eml`);
-      writeNoFollow(file, await mime.build(message));
+      const raw = await mime.build(message);
+      writeNoFollow(file, raw);
+      mime.recycle(raw);
       return { response: `written ${file}` };
     },
     async close() {},

@@ -209,6 +209,8 @@ export function smtpTransport(settings: SmtpSettings, env: NodeJS.ProcessEnv, as
       try {
         pooled = pool.idle.pop() ?? (await pool.connect(login!));
         const response = await pool.sendOn(pooled, message, raw);
+        // The server has every byte (its reply follows the final dot): the buffer can take the next message.
+        mime.recycle(raw);
         await pool.release(pooled);
         return { response };
       } catch (error) {
