@@ -187,11 +187,15 @@ const debugReads = debuglog('invite-contacts');
  * Bytes read at a time: the text of a file is never held whole, however many rows it has. The
  * rows' values are slices of their chunk's text, so a chunk lives as long as its last row is in
  * use; at 64 kB, each of V8's young collections during a walk found one alive and promoted it
- * (about 150 kB each time, 30 MB over 100,000 rows), at 8 kB none.
+ * (about 150 kB each time, 30 MB over 100,000 rows), at 8 kB none. What a young collection finds
+ * alive also adds up to V8's reason to grow the young generation (Node.js 24: up to 2 × 32 MB on
+ * this machine): with 8 kB chunks and 4 kB pieces a 100,000-row `send --out` kept 45 kB alive at
+ * each, with 2 kB and 1 kB 22 kB, and its young generation stayed at 2 × 16 MB (bench/README.md);
+ * the walk takes no longer.
  */
-const CHUNK_BYTES = 1 << 13;
+const CHUNK_BYTES = 1 << 11;
 /** Characters of rows parsed at a time (rowsIn). */
-const PIECE_CHARS = 1 << 12;
+const PIECE_CHARS = 1 << 10;
 
 /**
  * A CSV file's text in chunks, decoded as they are read (the code page as given, else UTF-8;
