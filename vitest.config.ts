@@ -41,8 +41,9 @@ class LongestFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Fails the run if any test touched the repository's own .invite/ (the real journal).
-    globalSetup: ['test/global/campaign-untouched.ts'],
+    // Fails the run if any test touched the repository's own .invite/ (the real journal); one
+    // temporary folder for the whole run, removed at its end.
+    globalSetup: ['test/global/campaign-untouched.ts', 'test/global/scratch.ts'],
     setupFiles: ['test/global/after-each-file.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
