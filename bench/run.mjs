@@ -35,7 +35,7 @@ const cliIn =
   (where, node = process.execPath) =>
   (args) =>
     timed(node, [invite, ...args, '--now', NOW], where);
-// Node.js 24 (the current LTS) as well: its V8 lets the young generation grow to 2 × 64 MB, Node 20's to 2 × 16 MB.
+// Node.js 24 (the current LTS) as well: its V8 lets the young generation grow to 2 × 32 MB on this machine (a 4 GB heap limit), Node 20's to 2 × 16 MB.
 const node24Binary = node24();
 const node24Name = node24Binary ? `Node.js ${spawnSync(node24Binary, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '')}` : undefined;
 const peaks24 = { 'send --dry-run': [], 'send --out': [], send: [] };
