@@ -66,8 +66,9 @@ export interface ContactKey {
 }
 
 /**
- * The keys of a streamed list, compactly: the addresses and names as UTF-8 in a ByteLog, the numbers in typed arrays, the rare cells in maps; a key object is made when asked
- * for. 100,000 rows keep about 7 MB (as an object a row with its strings: 14 MB, which V8's
+ * The keys of a streamed list, compactly: the addresses and names as UTF-8 in a ByteLog, the
+ * numbers in typed arrays, the rare cells in maps; a key object is made when asked for.
+ * 100,000 rows keep about 7 MB (as an object a row with its strings: 14 MB, which V8's
  * heap then grows by several times over).
  */
 class KeyTable {
