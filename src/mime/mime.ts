@@ -122,16 +122,27 @@ class MessageBytes {
     return this.length > 0 ? this.buffer[this.length - 1] : undefined;
   }
 
+  /** Buffers of messages a transport is done with (giveBack), and every buffer take() made: only those are taken back. */
+  private readonly spares: Buffer[] = [];
+  private readonly made = new WeakSet<ArrayBufferLike>();
+
   /**
    * The message's own copy of its bytes (the transport keeps it while the buffer moves on): in a
-   * buffer a transport gave back when it can hold them, else in a new one with room to spare, so
-   * that the next message, a few bytes longer, fits in it too.
+   * buffer given back when it can hold them, else in a new one with room to spare, so that the
+   * next message, a few bytes longer, fits in it too.
    */
-  take(spares: Buffer[]): Buffer {
-    let raw = spares.pop();
-    if (!raw || raw.length < this.length) raw = Buffer.allocUnsafeSlow(this.length + (this.length >> 3));
+  take(): Buffer {
+    let raw = this.spares.pop();
+    if (!raw || raw.length < this.length) {
+      raw = Buffer.allocUnsafeSlow(this.length + (this.length >> 3));
+      this.made.add(raw.buffer);
+    }
     this.buffer.copy(raw, 0, 0, this.length);
     return raw.subarray(0, this.length);
+  }
+
+  giveBack(raw: Buffer): void {
+    if (this.made.has(raw.buffer) && this.spares.length < 4) this.spares.push(Buffer.from(raw.buffer));
   }
 }
 
@@ -241,18 +252,16 @@ export class MimeWriter {
   private readonly building = new MessageBytes();
   private utf8 = Buffer.allocUnsafe(16 * 1024);
   private readonly qp = new QuotedPrintable();
-  /** Buffers of messages a transport is done with (see recycle()). */
-  private readonly spares: Buffer[] = [];
 
   /**
    * A transport done with a message's bytes (written to a file, or accepted by the server) gives
    * them back, and the next message is copied into them. A new buffer per message stayed
    * allocated until the young generation's next collection, a few hundred messages later: about
-   * 3 MB more at the peak of a 100,000-message run, and a malloc and a free per message. Only
-   * bytes this writer built, and nothing the caller still reads.
+   * 3 MB more at the peak of a 100,000-message run, and a malloc and a free per message. Bytes
+   * this writer did not build are ignored; the caller must not read them again.
    */
   recycle(raw: Buffer): void {
-    if (this.spares.length < 4) this.spares.push(Buffer.from(raw.buffer, raw.byteOffset, raw.buffer.byteLength - raw.byteOffset));
+    this.building.giveBack(raw);
   }
 
   async build(message: MimeInput): Promise<Buffer> {
@@ -298,7 +307,7 @@ export class MimeWriter {
     // nodemailer's LastNewline: the message ends with a line break.
     const last = out.lastByte();
     if (last !== 0x0a) out.text(last === 0x0d ? '\n' : '\r\n');
-    return out.take(this.spares);
+    return out.take();
   }
 
   /**

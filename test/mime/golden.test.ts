@@ -198,4 +198,20 @@ describe('the in-place MIME build, on 150 random names, subjects and bodies', ()
       writer.recycle(ours);
     }
   });
+
+  it('takes back only bytes it built: its own buffer takes the next message, any other is left as it was', async () => {
+    const writer = new MimeWriter();
+    const a = cases[0]!;
+    const first = await writer.build(a);
+    writer.recycle(first);
+    const second = await writer.build(a);
+    expect(second.buffer).toBe(first.buffer);
+    const foreign = Buffer.alloc(1 << 20, 0x2a);
+    writer.recycle(second);
+    writer.recycle(foreign);
+    const third = await writer.build(a);
+    expect(third.buffer).not.toBe(foreign.buffer);
+    expect(foreign.every((byte) => byte === 0x2a)).toBe(true);
+    expect(third.toString('latin1')).toBe((await new MimeWriter().build(a)).toString('latin1'));
+  });
 });
