@@ -1,7 +1,7 @@
 // Bytes appended one after another and read back by their offsets: the addresses and names a
 // check keeps for every row. In blocks of 64 kB, never in one buffer doubled as it fills: each
 // doubling left the outgrown buffer for a full collection to free, and a run may have none.
-// Those outgrown buffers were about 15 MB of a 100,000-row list's peak memory (bench/README.md).
+// Those outgrown buffers were about 16 MB of a 100,000-row list's peak memory (bench/README.md).
 
 const BLOCK = 1 << 16;
 
