@@ -1,9 +1,11 @@
 // Delivery that survives faults, against a real smtp-server whose handlers inject them:
 // what the server holds after a run and a re-run is the measure.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnCli, tmpJournal } from '../helpers/cli.js';
-import { countBy, journalLines, manyContacts, NINE, send, sendArgs, server } from '../helpers/delivery.js';
+import { runCli, spawnCli, tmpJournal } from '../helpers/cli.js';
+import { countBy, journalLines, manyContacts, NINE, NOW, send, sendArgs, server } from '../helpers/delivery.js';
 import { TEST_USER, whenReceived } from '../helpers/smtp.js';
 
 describe('faults during a run, then a re-run', () => {
@@ -126,6 +128,33 @@ describe('faults during a run, then a re-run', () => {
     expect(most).toBeLessThanOrEqual(20);
     // Without a terminal, a plain progress line every few seconds (the run takes about 5 s).
     expect(result.stderr).toMatch(/^progress: \d+ sent, 0 failed, \d+ left, [\d.]+\/s, ETA \d+s$/m);
+  });
+
+  it('300 messages of many lengths over 2 connections, some refused and some deferred: each that arrives is byte for byte its .eml', async () => {
+    // A message's bytes go into a buffer an earlier message gave back once the server accepted it:
+    // none may be written over while a connection still carries it, or after a refusal.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'invite-lengths-'));
+    const contacts = path.join(dir, 'contacts.csv');
+    const rows = ['email,name,organisation'];
+    for (let i = 1; i <= 300; i++) rows.push(`p${i}@example.org,Person ${'Ā'.repeat((i * 37) % 60)} ${i},${'Org '.repeat((i * 13) % 40)}`);
+    writeFileSync(contacts, rows.join('\n') + '\n');
+    const out = path.join(dir, 'out');
+    expect((await runCli(['send', '--contacts', contacts, '--out', out, '--now', NOW])).code).toBe(0);
+    const deferred = new Set<string>();
+    const smtp = await server({
+      onRcpt: (to) => (to.startsWith('p7') ? { reply: 550, text: 'No such user here' } : undefined),
+      onData: (_count, to) => {
+        if (!to[0]!.startsWith('p5') || deferred.has(to[0]!)) return undefined;
+        deferred.add(to[0]!);
+        return { reply: 451, text: 'Try again later' };
+      },
+    });
+    const result = await send(smtp, tmpJournal(), ['--contacts', contacts, '--connections', '2']);
+    expect(result.code).toBe(1); // the refused ones
+    await smtp.close();
+    const files = new Map(readdirSync(out).map((f) => [f.replace(/^\d+-invitation-|\.eml$/g, ''), f]));
+    expect(new Set(smtp.received.map((m) => m.envelope.to[0])).size).toBe(300 - 11); // p7, p70 … p79 refused
+    for (const m of smtp.received) expect(m.raw.equals(readFileSync(path.join(out, files.get(m.envelope.to[0]!)!))), m.envelope.to[0]).toBe(true);
   });
 
   it('--max caps one run; the next run sends the rest', async () => {
