@@ -2,29 +2,34 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The longest test files, longest first (as measured here, 2026-11-28: the sum of their tests' times). A fresh clone (CI) has no timings
+ * The longest test files, longest first (as measured here, 2026-12-05: the sum of their tests' times). A fresh clone (CI) has no timings
  * cached and vitest would start them in name order, leaving one worker alone with a long file
  * at the end; started first, they share the workers evenly.
  */
 const LONGEST = [
   'e2e/scheduled-job',
-  'e2e/send',
+  'e2e/replies-trust',
+  'e2e/delivery',
   'e2e/smtp-login',
   'e2e/first-week',
-  'e2e/oauth',
+  'e2e/send',
   'e2e/replies',
-  'e2e/delivery',
   'e2e/journal',
+  'e2e/oauth',
+  'e2e/final-dot',
   'e2e/schedule',
-  'e2e/contacts',
-  'e2e/one-check',
   'e2e/package',
-  'e2e/git-cycle',
-  'e2e/warnings',
-  'e2e/preview',
-  'e2e/hostile-input',
   'e2e/init',
-  'e2e/remind-preview',
+  'e2e/git-cycle',
+  'e2e/multilingual',
+  'e2e/contacts',
+  'e2e/warnings',
+  'commands/init-questions',
+  'e2e/one-check',
+  'e2e/preview',
+  'e2e/contact-reads',
+  'e2e/readme',
+  'e2e/hostile-input',
   'e2e/race',
 ];
 
