@@ -21,7 +21,7 @@ export class AddressIndex {
     // An address no longer than the scratch buffer (RFC 5321: 254 octets); a longer one is still compared whole.
     const key = length < this.scratch.length ? this.scratch.subarray(0, length) : Buffer.from(address, 'utf8');
     const mask = this.slots.length - 1;
-    for (let slot = hash(key, 0, key.length) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hash(key) & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
       if (entry === 0) {
         this.add(key, line, slot);
@@ -53,17 +53,17 @@ export class AddressIndex {
     for (let n = 0; n < this.count; n++) {
       const start = n === 0 ? 0 : this.ends[n - 1]!;
       const key = this.bytes.bytes(start, this.ends[n]!);
-      let slot = hash(key, 0, key.length) & mask;
+      let slot = hash(key) & mask;
       while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
       this.slots[slot] = n + 1;
     }
   }
 }
 
-/** FNV-1a over bytes[start, end), 32 bits. */
-function hash(bytes: Buffer, start: number, end: number): number {
+/** FNV-1a over the bytes, 32 bits. */
+function hash(bytes: Buffer): number {
   let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 

@@ -44,8 +44,8 @@ export class ByteLog {
   /** The bytes between two offsets: a view when they lie in one block (nearly always), else a copy. */
   bytes(start: number, end: number): Buffer {
     if (start === end) return Buffer.alloc(0);
-    const block = Math.floor(start / BLOCK);
-    if (end - block * BLOCK <= BLOCK) return this.blocks[block]!.subarray(start - block * BLOCK, end - block * BLOCK);
+    const block = blockHolding(start, end);
+    if (block >= 0) return this.blocks[block]!.subarray(start - block * BLOCK, end - block * BLOCK);
     const out = Buffer.allocUnsafe(end - start);
     for (let at = start; at < end;) {
       const b = Math.floor(at / BLOCK);
@@ -60,12 +60,18 @@ export class ByteLog {
   equals(start: number, end: number, key: Buffer): boolean {
     if (end - start !== key.length) return false;
     if (start === end) return true;
-    const block = Math.floor(start / BLOCK);
-    if (end - block * BLOCK > BLOCK) return this.bytes(start, end).equals(key);
+    const block = blockHolding(start, end);
+    if (block < 0) return this.bytes(start, end).equals(key);
     return this.blocks[block]!.compare(key, 0, key.length, start - block * BLOCK, end - block * BLOCK) === 0;
   }
 
   text(start: number, end: number): string {
     return start === end ? '' : this.bytes(start, end).toString('utf8');
   }
+}
+
+/** The block that holds the bytes between two offsets whole, or -1 when they run into the next. */
+function blockHolding(start: number, end: number): number {
+  const block = Math.floor(start / BLOCK);
+  return end - block * BLOCK <= BLOCK ? block : -1;
 }
